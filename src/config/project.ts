@@ -1,0 +1,105 @@
+import type { ReadMode, SchemaChangePolicy, WriteMode } from '../core/connector.js';
+
+/**
+ * The validated, interpolated project: what `loadProject()` returns. The zod
+ * schemas in `schema.ts` produce exactly these shapes.
+ */
+
+export const NULL_CURSOR_POLICIES = ['exclude', 'include', 'fail'] as const;
+/**
+ * Rows whose cursor is NULL:
+ * - `exclude` (default): loaded by a run without a lower bound (first run, full
+ *   refresh), skipped by incremental runs;
+ * - `include`: read by every run (`OR cursor IS NULL`): pair with `merge`;
+ * - `fail`: the run fails when one is seen.
+ */
+export type NullCursorPolicy = (typeof NULL_CURSOR_POLICIES)[number];
+
+export interface ConnectionConfig {
+  readonly name: string;
+  readonly type: string;
+  /** Connector-specific settings, validated by the connector's schema. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  /** Where it was defined, for errors. */
+  readonly location: SourceLocation;
+}
+
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Settings that can be given per stream or as sync `defaults`. */
+export interface StreamSettings {
+  readonly mode?: ReadMode;
+  readonly write?: WriteMode;
+  readonly primary_key?: readonly string[];
+  readonly cursor?: string;
+  /** First lower bound for an incremental cursor, as text (e.g. `2024-01-01`). */
+  readonly cursor_start?: string;
+  readonly null_cursor?: NullCursorPolicy;
+  /** Columns to keep (names or `*` globs); all when absent. */
+  readonly columns?: readonly string[];
+  /** Columns to drop (names or globs), applied after `columns`. */
+  readonly exclude_columns?: readonly string[];
+  /**
+   * Target table. May use `{stream_schema}`, `{stream_table}`, `{stream}` and
+   * `{target_schema}` placeholders; `schema.table` or `table`.
+   */
+  readonly target?: string;
+  /** Default destination schema for this sync's streams. */
+  readonly target_schema?: string;
+  /** SQL predicate ANDed to the source read. */
+  readonly where?: string;
+  readonly schema_change?: SchemaChangePolicy;
+  /** Rows per batch on the data path. */
+  readonly batch_size?: number;
+}
+
+export interface StreamConfig extends StreamSettings {
+  /**
+   * The stream's key in the sync file: a table name (`public.orders`), a
+   * wildcard (`public.*`), or a free name when `sql` is given.
+   */
+  readonly name: string;
+  /** A SQL query to read instead of a table. */
+  readonly sql?: string;
+  /** For file sources: a path or glob relative to the connection's root. */
+  readonly path?: string;
+  /** Set to `false` to leave a stream matched by a wildcard out. */
+  readonly enabled: boolean;
+  readonly location: SourceLocation;
+}
+
+export interface SyncConfig {
+  /** File name without extension: `syncs/shop.yml` is sync `shop`. */
+  readonly name: string;
+  readonly file: string;
+  readonly source: string;
+  readonly destination: string;
+  readonly defaults: StreamSettings;
+  readonly streams: readonly StreamConfig[];
+  readonly tags: readonly string[];
+  /** Cron expression; stored only for now. */
+  readonly schedule?: string;
+  readonly description?: string;
+  readonly location: SourceLocation;
+}
+
+export interface ProjectDefaults {
+  /** Streams of a sync read concurrently. */
+  readonly threads: number;
+  readonly batch_size: number;
+}
+
+export interface Project {
+  readonly name: string;
+  /** Absolute project folder. */
+  readonly dir: string;
+  /** State store URL: `sqlite:<path>` (relative to the project) or `postgres://...`. */
+  readonly state: string;
+  readonly connections: ReadonlyMap<string, ConnectionConfig>;
+  readonly syncs: ReadonlyMap<string, SyncConfig>;
+  readonly defaults: ProjectDefaults;
+}

@@ -1,0 +1,155 @@
+import type { ZodType } from 'zod';
+import type { Checkpoint } from './checkpoint.js';
+import type { Batch, Column, LogicalType, StreamDescriptor, TableRef, Value } from './schema.js';
+
+/** How rows are read. */
+export const READ_MODES = ['full_refresh', 'incremental'] as const;
+export type ReadMode = (typeof READ_MODES)[number];
+
+/** How rows land in the destination. */
+export const WRITE_MODES = ['replace', 'append', 'truncate', 'merge'] as const;
+export type WriteMode = (typeof WRITE_MODES)[number];
+
+/** What to do when the source has columns the destination table lacks. */
+export const SCHEMA_CHANGE_POLICIES = ['evolve', 'freeze'] as const;
+export type SchemaChangePolicy = (typeof SCHEMA_CHANGE_POLICIES)[number];
+
+/** Byte formats a source can emit and a destination can ingest without decoding rows. */
+export const RAW_FORMATS = ['pg-binary'] as const;
+export type RawFormat = (typeof RAW_FORMATS)[number];
+
+/** Minimal structured logger (a pino logger satisfies it). */
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+export interface ConnectorContext {
+  /** The connection's name in ferry.yml, for messages. */
+  readonly connection: string;
+  /** Absolute project folder; relative paths in config resolve against it. */
+  readonly projectDir: string;
+  readonly logger: Logger;
+}
+
+/** A table, a SQL query, or (for file sources) a path or glob. */
+export type ReadTarget =
+  | { readonly kind: 'table'; readonly table: TableRef }
+  | { readonly kind: 'query'; readonly sql: string };
+
+export interface CursorRead {
+  readonly column: string;
+  readonly type: LogicalType;
+  /** Inclusive lower bound (`>=`); undefined reads from the beginning. */
+  readonly from?: Value;
+  /** Also read rows whose cursor is NULL (`OR cursor IS NULL`). */
+  readonly includeNulls: boolean;
+}
+
+export interface ReadRequest {
+  /** Stream name, for messages. */
+  readonly stream: string;
+  readonly target: ReadTarget;
+  /** Columns to read, in order; undefined reads all columns of `describe()`. */
+  readonly columns?: readonly string[];
+  /** A SQL predicate (trusted: it comes from the project files) ANDed to the read. */
+  readonly where?: string;
+  readonly cursor?: CursorRead;
+  /** Target rows per batch. */
+  readonly batchSize: number;
+}
+
+export interface Source {
+  /** Readable tables with their columns, keys and logical types. */
+  discover(): Promise<StreamDescriptor[]>;
+  /** Columns (and key, if any) of one table or query. Throws a clear error if it does not exist. */
+  describe(target: ReadTarget): Promise<StreamDescriptor>;
+  /** The statement `read` will run, for run records and `--dry-run`. */
+  readSql(request: ReadRequest): string;
+  /** Rows `read` would return (exact). Used by `--dry-run`. */
+  count(request: ReadRequest): Promise<number>;
+  /** Stream rows in batches. Memory stays flat: the next batch is read only when this one was consumed. */
+  read(request: ReadRequest, signal: AbortSignal): AsyncIterable<Batch>;
+  /** Raw formats `readRaw` can produce. */
+  readonly rawFormats: readonly RawFormat[];
+  /** Stream the rows as bytes of `format` (pass-through). Only offered for formats in `rawFormats`. */
+  readRaw?(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export interface DestinationCapabilities {
+  readonly writes: readonly WriteMode[];
+  /** Data and checkpoint commit in one transaction (`readCheckpoint` is meaningful). */
+  readonly transactional: boolean;
+  readonly rawFormats: readonly RawFormat[];
+  /** Table names may carry a schema. */
+  readonly schemas: boolean;
+}
+
+export interface OpenRequest {
+  readonly sync: string;
+  readonly stream: string;
+  readonly runId: string;
+  readonly target: TableRef;
+  readonly columns: readonly Column[];
+  readonly write: WriteMode;
+  /** Key for `merge`; may be empty for other writes. */
+  readonly primaryKey: readonly string[];
+  /** For `merge`: the column whose highest value wins among duplicate keys in one load. */
+  readonly cursorColumn?: string;
+  readonly schemaChange: SchemaChangePolicy;
+  /** Set when the engine will call `writeRaw` with this format instead of `write`. */
+  readonly rawFormat?: RawFormat;
+}
+
+export interface WriteResult {
+  /** Rows accepted into staging by this call. */
+  readonly rows: number;
+}
+
+export interface CommitResult {
+  /** Rows published to the target (inserted or updated). */
+  readonly rows: number;
+  /** Statements run to publish, for run records. */
+  readonly sql: readonly string[];
+}
+
+export interface StreamWriter {
+  /** Stage a batch. Nothing is visible in the target until `commit`. */
+  write(batch: Batch): Promise<WriteResult>;
+  /** Stage bytes of `OpenRequest.rawFormat`. */
+  writeRaw?(chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<WriteResult>;
+  /**
+   * Verify the staged row count and publish atomically. A transactional
+   * destination stores `checkpoint` in the same transaction.
+   */
+  commit(checkpoint: Checkpoint | undefined): Promise<CommitResult>;
+  /** Drop staged data; the target is left as it was. Safe to call twice or after a failed commit. */
+  abort(): Promise<void>;
+}
+
+export interface Destination {
+  readonly capabilities: DestinationCapabilities;
+  /** Where a stream lands unless the sync names a target. */
+  defaultTarget(stream: StreamDescriptor, schema?: string): TableRef;
+  open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter>;
+  /** The checkpoint committed with the data (transactional destinations), if any. */
+  readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined>;
+  close(): Promise<void>;
+}
+
+/** A connector: a config schema plus factories. Registered by name in `connectors/registry.ts`. */
+export interface ConnectorDefinition<C = unknown> {
+  /** The `type` used in ferry.yml. */
+  readonly name: string;
+  readonly description: string;
+  readonly configSchema: ZodType<C>;
+  /** Config keys holding secrets: never logged, stored or shown. */
+  readonly secretKeys: readonly string[];
+  /** Open and close a connection; throws ConnectionError with a clear message. */
+  check(config: C, ctx: ConnectorContext): Promise<void>;
+  createSource?(config: C, ctx: ConnectorContext): Source;
+  createDestination?(config: C, ctx: ConnectorContext): Destination;
+}

@@ -1,0 +1,5 @@
+export * from './schema.js';
+export * from './values.js';
+export * from './errors.js';
+export * from './connector.js';
+export * from './checkpoint.js';

@@ -1,0 +1,125 @@
+import type { Checkpoint, CheckpointState } from '../core/checkpoint.js';
+
+/**
+ * Everything Ferry remembers between runs. Implemented over Kysely for SQLite
+ * (default, `.ferry/state.db`) and Postgres. Connectors never see it; the
+ * engine owns state.
+ */
+
+export const RUN_STATUSES = ['running', 'success', 'failed', 'cancelled', 'dry_run'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface RunRecord {
+  readonly id: string;
+  readonly sync: string;
+  readonly status: RunStatus;
+  /** ISO 8601 UTC. */
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  /** Options the run was started with (flags), as JSON. */
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly error: string | null;
+  readonly rowsRead: number;
+  readonly rowsWritten: number;
+  readonly bytesRead: number;
+}
+
+export interface RunStreamRecord {
+  readonly runId: string;
+  readonly stream: string;
+  readonly status: RunStatus;
+  readonly mode: string;
+  readonly write: string;
+  readonly target: string;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly rowsRead: number;
+  readonly rowsWritten: number;
+  readonly bytesRead: number;
+  /** Statements run against source and destination. */
+  readonly sql: readonly string[];
+  readonly checkpointBefore: CheckpointState | null;
+  readonly checkpointAfter: CheckpointState | null;
+  readonly error: string | null;
+}
+
+export interface LogLine {
+  readonly runId: string;
+  readonly seq: number;
+  readonly at: string;
+  readonly level: LogLevel;
+  readonly stream: string | null;
+  readonly message: string;
+  readonly fields: Readonly<Record<string, unknown>> | null;
+}
+
+export interface NewRun {
+  readonly id: string;
+  readonly sync: string;
+  readonly status: RunStatus;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+export interface RunFinish {
+  readonly status: RunStatus;
+  readonly error: string | null;
+  readonly rowsRead: number;
+  readonly rowsWritten: number;
+  readonly bytesRead: number;
+}
+
+export interface ListRunsOptions {
+  readonly sync?: string;
+  readonly limit?: number;
+}
+
+export interface LockInfo {
+  readonly sync: string;
+  readonly runId: string;
+  readonly owner: string;
+  readonly acquiredAt: string;
+  readonly heartbeatAt: string;
+}
+
+export interface StateStore {
+  /** Create or upgrade tables. Idempotent; safe to call from several processes. */
+  migrate(): Promise<void>;
+
+  createRun(run: NewRun): Promise<RunRecord>;
+  finishRun(runId: string, finish: RunFinish): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRuns(options?: ListRunsOptions): Promise<RunRecord[]>;
+
+  /** Insert or replace the record of one stream in a run (keyed by runId + stream). */
+  saveRunStream(record: RunStreamRecord): Promise<void>;
+  listRunStreams(runId: string): Promise<RunStreamRecord[]>;
+
+  appendLog(lines: readonly Omit<LogLine, 'seq'>[]): Promise<void>;
+  /** Lines in order; `afterSeq` for tailing. */
+  readLog(runId: string, afterSeq?: number): Promise<LogLine[]>;
+
+  getCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined>;
+  listCheckpoints(sync: string): Promise<Checkpoint[]>;
+  /** Upsert; a checkpoint with a lower `seq` than the stored one is ignored. */
+  saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
+
+  /**
+   * Take the sync's lock. A lock whose heartbeat is older than `staleAfterMs`
+   * is taken over (its holder died). Returns false when a live run holds it.
+   */
+  acquireLock(sync: string, runId: string, owner: string, staleAfterMs: number): Promise<boolean>;
+  heartbeat(sync: string, runId: string): Promise<void>;
+  releaseLock(sync: string, runId: string): Promise<void>;
+  getLock(sync: string): Promise<LockInfo | undefined>;
+  /**
+   * Mark runs left `running` by a dead process (no live lock) as failed.
+   * Returns how many were marked.
+   */
+  failOrphanedRuns(sync: string, reason: string): Promise<number>;
+
+  close(): Promise<void>;
+}
