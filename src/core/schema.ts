@@ -73,6 +73,11 @@ export interface Column {
   readonly nullable: boolean;
   /** The native type as the source database spells it, e.g. `timestamp(3) with time zone`. */
   readonly sourceType?: string;
+  /**
+   * The connector type that produced `sourceType` (`postgres`, `sqlite`, ...).
+   * A destination of the same engine may use `sourceType` verbatim.
+   */
+  readonly sourceEngine?: string;
 }
 
 /** A table reference. `schema` is absent for engines without schemas (SQLite, files). */
