@@ -1,0 +1,202 @@
+import type {
+  Destination,
+  ReadMode,
+  ReadTarget,
+  SchemaChangePolicy,
+  Source,
+  WriteMode,
+} from '../core/connector.js';
+import { ConfigError } from '../core/errors.js';
+import type { Column, StreamDescriptor, TableRef } from '../core/schema.js';
+import type { NullCursorPolicy, ProjectDefaults, StreamConfig, SyncConfig } from '../config/project.js';
+import { expandColumns, matchesPattern } from '../config/stream-pattern.js';
+
+/** One stream of a sync, fully resolved: what to read, how, and where it lands. */
+export interface PlannedStream {
+  readonly name: string;
+  readonly read: ReadTarget;
+  readonly columns: readonly Column[];
+  readonly mode: ReadMode;
+  readonly write: WriteMode;
+  readonly primaryKey: readonly string[];
+  readonly cursor?: string;
+  readonly cursorStart?: string;
+  readonly nullCursor: NullCursorPolicy;
+  readonly target: TableRef;
+  readonly where?: string;
+  readonly schemaChange: SchemaChangePolicy;
+  readonly batchSize: number;
+  readonly estimatedRows?: number;
+  /** Where the stream was configured, for errors. */
+  readonly location: StreamConfig['location'];
+}
+
+export interface PlanOptions {
+  readonly sync: SyncConfig;
+  readonly defaults: ProjectDefaults;
+  readonly source: Source;
+  readonly destination: Destination;
+  /** `--stream` patterns: only streams matching one of them run. */
+  readonly only?: readonly string[];
+  /** `--full-refresh`: read everything and replace. */
+  readonly fullRefresh: boolean;
+}
+
+const WILDCARD = /[*?]/;
+
+/** Expand wildcards, describe each stream and validate its settings against what the source and destination can do. */
+export async function planStreams(options: PlanOptions): Promise<PlannedStream[]> {
+  const { sync, source } = options;
+  let discovered: StreamDescriptor[] | undefined;
+  const discover = async (): Promise<StreamDescriptor[]> => (discovered ??= await source.discover());
+  const entries = new Map<string, { config: StreamConfig; descriptor?: StreamDescriptor }>();
+
+  for (const config of sync.streams) {
+    if (config.sql === undefined && config.path === undefined && WILDCARD.test(config.name)) {
+      for (const descriptor of await discover()) {
+        if (matchesPattern(config.name, descriptor.name) && !descriptor.name.startsWith('_ferry_')) {
+          entries.set(descriptor.name, { config: { ...config, name: descriptor.name }, descriptor });
+        }
+      }
+      continue;
+    }
+    const existing = entries.get(config.name);
+    entries.set(config.name, { config: existing ? mergeStreamConfig(existing.config, config) : config });
+  }
+
+  const planned: PlannedStream[] = [];
+  for (const [name, entry] of entries) {
+    if (!entry.config.enabled) continue;
+    if (options.only && options.only.length > 0 && !options.only.some((p) => matchesPattern(p, name))) continue;
+    const read = readTargetOf(entry.config, entry.descriptor, await maybeDiscover(entry, discover));
+    const described = entry.descriptor ?? (await source.describe(read));
+    // Queries and file paths are named by their key in the sync file, not by what they read.
+    const named = entry.config.sql !== undefined || entry.config.path !== undefined;
+    const descriptor = named ? { ...described, name, table: { name } } : described;
+    planned.push(planOne(options, entry.config, read, descriptor));
+  }
+  if (options.only && options.only.length > 0 && planned.length === 0) {
+    throw new ConfigError(`no stream of sync "${sync.name}" matches ${options.only.join(', ')}`, {
+      file: sync.file,
+      hint: `streams: ${[...entries.keys()].join(', ')}`,
+    });
+  }
+  return planned;
+}
+
+function mergeStreamConfig(base: StreamConfig, override: StreamConfig): StreamConfig {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) if (value !== undefined) merged[key] = value;
+  return merged as unknown as StreamConfig;
+}
+
+async function maybeDiscover(
+  entry: { config: StreamConfig; descriptor?: StreamDescriptor },
+  discover: () => Promise<StreamDescriptor[]>,
+): Promise<StreamDescriptor[] | undefined> {
+  if (entry.descriptor || entry.config.sql !== undefined || entry.config.path !== undefined) return undefined;
+  return discover();
+}
+
+function readTargetOf(
+  config: StreamConfig,
+  descriptor: StreamDescriptor | undefined,
+  discovered: StreamDescriptor[] | undefined,
+): ReadTarget {
+  if (config.sql !== undefined) return { kind: 'query', sql: config.sql };
+  if (config.path !== undefined) return { kind: 'table', table: { name: config.path } };
+  if (descriptor) return { kind: 'table', table: descriptor.table };
+  const match = discovered?.find((d) => d.name === config.name);
+  if (match) return { kind: 'table', table: match.table };
+  return { kind: 'table', table: parseTableName(config.name) };
+}
+
+/** `schema.table` -> {schema, name}; `table` -> {name}. */
+export function parseTableName(text: string): TableRef {
+  const dot = text.indexOf('.');
+  return dot < 0 ? { name: text } : { schema: text.slice(0, dot), name: text.slice(dot + 1) };
+}
+
+function planOne(options: PlanOptions, stream: StreamConfig, read: ReadTarget, descriptor: StreamDescriptor): PlannedStream {
+  const settings = { ...options.sync.defaults, ...definedOnly(stream) };
+  const where = { file: stream.location.file, line: stream.location.line, column: stream.location.column, stream: stream.name };
+  const names = expandColumns(settings.columns, settings.exclude_columns, descriptor.columns.map((c) => c.name));
+  const columns = names.map((n) => descriptor.columns.find((c) => c.name === n)).filter((c): c is Column => c !== undefined);
+  const primaryKey = settings.primary_key ?? descriptor.primaryKey;
+  const mode: ReadMode = settings.mode ?? 'full_refresh';
+  const cursor = settings.cursor;
+  let write: WriteMode = settings.write ?? (mode === 'incremental' ? (primaryKey.length > 0 ? 'merge' : 'append') : 'replace');
+
+  if (mode === 'incremental') {
+    if (cursor === undefined) throw new ConfigError('mode incremental needs a cursor column', { ...where, key: 'cursor' });
+    if (write === 'replace' && !options.fullRefresh) {
+      throw new ConfigError('write: replace with mode: incremental would drop every row not read in this run', {
+        ...where,
+        key: 'write',
+        hint: 'use write: merge (with a primary_key) or append',
+      });
+    }
+  }
+  // A full refresh of an incremental stream reloads everything, so it replaces the target.
+  if (options.fullRefresh && mode === 'incremental') write = 'replace';
+  for (const key of [...primaryKey, ...(cursor ? [cursor] : [])]) {
+    if (!names.includes(key)) {
+      throw new ConfigError(`column "${key}" is used as key or cursor but is not selected or does not exist`, {
+        ...where,
+        hint: `columns: ${descriptor.columns.map((c) => c.name).join(', ')}`,
+      });
+    }
+  }
+  if (write === 'merge' && primaryKey.length === 0) {
+    throw new ConfigError('write: merge needs a primary key and the source declares none', {
+      ...where,
+      key: 'primary_key',
+      hint: 'set primary_key: [col, ...] on the stream',
+    });
+  }
+  if (!options.destination.capabilities.writes.includes(write)) {
+    throw new ConfigError(`the destination cannot ${write}`, {
+      ...where,
+      key: 'write',
+      hint: `supported: ${options.destination.capabilities.writes.join(', ')}`,
+    });
+  }
+  return {
+    name: stream.name,
+    read,
+    columns,
+    mode,
+    write,
+    primaryKey,
+    ...(cursor !== undefined ? { cursor } : {}),
+    ...(settings.cursor_start !== undefined ? { cursorStart: settings.cursor_start } : {}),
+    nullCursor: settings.null_cursor ?? 'exclude',
+    target: resolveTarget(options, settings.target, settings.target_schema, descriptor),
+    ...(settings.where !== undefined ? { where: settings.where } : {}),
+    schemaChange: settings.schema_change ?? 'evolve',
+    batchSize: settings.batch_size ?? options.defaults.batch_size,
+    ...(descriptor.estimatedRows !== undefined ? { estimatedRows: descriptor.estimatedRows } : {}),
+    location: stream.location,
+  };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function resolveTarget(
+  options: PlanOptions,
+  template: string | undefined,
+  targetSchema: string | undefined,
+  descriptor: StreamDescriptor,
+): TableRef {
+  if (template === undefined) return options.destination.defaultTarget(descriptor, targetSchema);
+  const text = template
+    .replaceAll('{stream_schema}', descriptor.table.schema ?? '')
+    .replaceAll('{stream_table}', descriptor.table.name)
+    .replaceAll('{stream}', descriptor.name)
+    .replaceAll('{target_schema}', targetSchema ?? '');
+  if (!options.destination.capabilities.schemas) return { name: text };
+  const ref = parseTableName(text);
+  return ref.schema === '' ? { name: ref.name } : ref;
+}

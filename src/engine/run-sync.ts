@@ -1,0 +1,195 @@
+import { hostname } from 'node:os';
+import type { Destination, Source } from '../core/connector.js';
+import { ConfigError, LockedError, describeError, redact } from '../core/errors.js';
+import type { Project } from '../config/project.js';
+import { builtinConnectors, type ConnectorRegistry } from '../connectors/registry.js';
+import type { RunStatus, RunStreamRecord, StateStore } from '../state/state-store.js';
+import { createDestination, createSource, resolveConnection } from './connections.js';
+import { planStreams, type PlannedStream } from './plan-streams.js';
+import { planRead } from './read-plan.js';
+import type { RunEventListener } from './run-events.js';
+import { newRunId } from './run-id.js';
+import { RunLog } from './run-log.js';
+import { runStream } from './stream-runner.js';
+import { runWithConcurrency } from './concurrency.js';
+
+export interface RunSyncOptions {
+  readonly project: Project;
+  readonly state: StateStore;
+  /** Sync name (file name of `syncs/<name>.yml`). */
+  readonly sync: string;
+  readonly registry?: ConnectorRegistry;
+  /** Only streams matching these patterns (`--stream`). */
+  readonly streams?: readonly string[];
+  /** Ignore cursors: read everything and replace (`--full-refresh`). */
+  readonly fullRefresh?: boolean;
+  /** Start incremental streams from this cursor value (`--cursor-value`). */
+  readonly cursorValue?: string;
+  /** Resolve, connect, count and print the plan; write nothing (`--dry-run`). */
+  readonly dryRun?: boolean;
+  /** Streams copied at once (`--threads`); default from ferry.yml. */
+  readonly threads?: number;
+  readonly signal?: AbortSignal;
+  readonly onEvent?: RunEventListener;
+  /** Attempts per stream for retryable failures. Default 3. */
+  readonly attempts?: number;
+  readonly retryDelayMs?: number;
+  /** A lock whose holder has not sent a heartbeat for this long is taken over. Default 60 s. */
+  readonly staleLockMs?: number;
+}
+
+export interface DryRunStream {
+  readonly stream: string;
+  readonly target: string;
+  readonly mode: string;
+  readonly write: string;
+  readonly from: string;
+  readonly sql: string;
+  readonly rows: number;
+}
+
+export interface RunResult {
+  readonly runId: string;
+  readonly sync: string;
+  readonly status: RunStatus;
+  readonly streams: readonly RunStreamRecord[];
+  readonly plan?: readonly DryRunStream[];
+  readonly error: string | null;
+  readonly seconds: number;
+}
+
+const HEARTBEAT_MS = 10_000;
+
+/**
+ * Run one sync: lock it, plan its streams, copy them (up to `threads` at once),
+ * record everything, release the lock.
+ *
+ * @example
+ * const result = await runSync({ project, state, sync: 'shop' });
+ * if (result.status !== 'success') process.exitCode = 1;
+ */
+export async function runSync(options: RunSyncOptions): Promise<RunResult> {
+  const { project, state } = options;
+  const sync = project.syncs.get(options.sync);
+  if (!sync) {
+    throw new ConfigError(`no sync named "${options.sync}"`, { hint: `syncs: ${[...project.syncs.keys()].join(', ') || '(none)'} (files in syncs/)` });
+  }
+  const runId = newRunId();
+  const started = performance.now();
+  const dryRun = options.dryRun ?? false;
+  const signal = options.signal ?? new AbortController().signal;
+  const emit: RunEventListener = options.onEvent ?? (() => undefined);
+  const log = new RunLog(runId, state, emit);
+  const staleMs = options.staleLockMs ?? 60_000;
+
+  if (!dryRun) {
+    if (!(await state.acquireLock(sync.name, runId, `${hostname()}:${process.pid}`, staleMs))) {
+      const holder = await state.getLock(sync.name);
+      throw new LockedError(`sync "${sync.name}" is already running (run ${holder?.runId ?? '?'} on ${holder?.owner ?? '?'})`, {
+        sync: sync.name,
+        hint: `wait for it, or if that process is gone the lock expires ${staleMs / 1000} s after its last heartbeat`,
+      });
+    }
+    const orphaned = await state.failOrphanedRuns(sync.name, 'the process running it stopped without finishing (lock expired)');
+    if (orphaned > 0) log.write('warn', null, `marked ${orphaned} earlier run(s) that died mid-way as failed`);
+  }
+  const heartbeat = dryRun ? undefined : setInterval(() => void state.heartbeat(sync.name, runId).catch(() => undefined), HEARTBEAT_MS);
+  await state.createRun({ id: runId, sync: sync.name, status: dryRun ? 'dry_run' : 'running', options: runOptionsRecord(options) });
+
+  let source: Source | undefined;
+  let destination: Destination | undefined;
+  let streams: RunStreamRecord[] = [];
+  let plan: DryRunStream[] | undefined;
+  let error: string | null = null;
+  try {
+    const registry = options.registry ?? builtinConnectors;
+    source = createSource(resolveConnection(project, registry, sync.source, log.forStream(null)));
+    destination = createDestination(resolveConnection(project, registry, sync.destination, log.forStream(null)));
+    const planned = await planStreams({
+      sync,
+      defaults: project.defaults,
+      source,
+      destination,
+      ...(options.streams ? { only: options.streams } : {}),
+      fullRefresh: options.fullRefresh ?? false,
+    });
+    emit({ type: 'run_start', runId, sync: sync.name, streams: planned.map((s) => s.name) });
+    log.write('info', null, `${dryRun ? 'dry run' : 'run'} ${runId}: ${planned.length} stream(s) from ${sync.source} to ${sync.destination}`);
+    if (dryRun) {
+      plan = await dryRunStreams(options, sync.name, planned, source, destination);
+    } else {
+      const ctx = {
+        sync: sync.name,
+        runId,
+        source,
+        destination,
+        state,
+        log,
+        signal,
+        emit,
+        fullRefresh: options.fullRefresh ?? false,
+        ...(options.cursorValue !== undefined ? { cursorValue: options.cursorValue } : {}),
+        attempts: options.attempts ?? 3,
+        retryDelayMs: options.retryDelayMs ?? 1000,
+      };
+      const threads = Math.max(1, options.threads ?? project.defaults.threads);
+      streams = await runWithConcurrency(planned, threads, (stream) => runStream(ctx, stream));
+    }
+  } catch (caught) {
+    error = redact(describeError(caught));
+    log.write('error', null, error);
+  } finally {
+    if (heartbeat) clearInterval(heartbeat);
+    await source?.close().catch(() => undefined);
+    await destination?.close().catch(() => undefined);
+  }
+
+  const status = finalStatus(dryRun, signal.aborted, error, streams);
+  if (!error && status === 'failed') error = streams.filter((s) => s.status === 'failed').map((s) => `${s.stream}: ${s.error}`).join('\n');
+  const total = (key: 'rowsRead' | 'rowsWritten' | 'bytesRead'): number => streams.reduce((n, s) => n + s[key], 0);
+  log.write(status === 'success' || status === 'dry_run' ? 'info' : 'error', null, `run ${status}`);
+  await log.flush();
+  await state.finishRun(runId, { status, error, rowsRead: total('rowsRead'), rowsWritten: total('rowsWritten'), bytesRead: total('bytesRead') });
+  if (!dryRun) await state.releaseLock(sync.name, runId);
+  emit({ type: 'run_end', runId, status });
+  return { runId, sync: sync.name, status, streams, ...(plan ? { plan } : {}), error, seconds: (performance.now() - started) / 1000 };
+}
+
+function finalStatus(dryRun: boolean, aborted: boolean, error: string | null, streams: readonly RunStreamRecord[]): RunStatus {
+  if (aborted || streams.some((s) => s.status === 'cancelled')) return 'cancelled';
+  if (error || streams.some((s) => s.status === 'failed')) return 'failed';
+  return dryRun ? 'dry_run' : 'success';
+}
+
+async function dryRunStreams(
+  options: RunSyncOptions,
+  sync: string,
+  planned: readonly PlannedStream[],
+  source: Source,
+  destination: Destination,
+): Promise<DryRunStream[]> {
+  const out: DryRunStream[] = [];
+  for (const stream of planned) {
+    const read = await planRead({ sync, stream, state: options.state, destination, fullRefresh: options.fullRefresh ?? false, ...(options.cursorValue !== undefined ? { cursorValue: options.cursorValue } : {}) });
+    out.push({
+      stream: stream.name,
+      target: stream.target.schema === undefined ? stream.target.name : `${stream.target.schema}.${stream.target.name}`,
+      mode: stream.mode,
+      write: stream.write,
+      from: read.from,
+      sql: source.readSql(read.request),
+      rows: await source.count(read.request),
+    });
+  }
+  return out;
+}
+
+function runOptionsRecord(options: RunSyncOptions): Record<string, unknown> {
+  return {
+    ...(options.streams ? { streams: options.streams } : {}),
+    ...(options.fullRefresh ? { fullRefresh: true } : {}),
+    ...(options.cursorValue !== undefined ? { cursorValue: options.cursorValue } : {}),
+    ...(options.dryRun ? { dryRun: true } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+  };
+}

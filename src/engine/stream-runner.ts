@@ -1,0 +1,218 @@
+import type { Checkpoint } from '../core/checkpoint.js';
+import type { Destination, RawFormat, Source, StreamWriter } from '../core/connector.js';
+import { CancelledError, FerryError, describeError, isRetryable, redact } from '../core/errors.js';
+import { tableRefText } from '../core/schema.js';
+import type { RunStreamRecord, StateStore } from '../state/state-store.js';
+import { CursorTracker } from './cursor-tracker.js';
+import type { PlannedStream } from './plan-streams.js';
+import { planRead, type ReadPlan } from './read-plan.js';
+import type { RunEventListener } from './run-events.js';
+import type { RunLog } from './run-log.js';
+
+export interface StreamRunContext {
+  readonly sync: string;
+  readonly runId: string;
+  readonly source: Source;
+  readonly destination: Destination;
+  readonly state: StateStore;
+  readonly log: RunLog;
+  readonly signal: AbortSignal;
+  readonly emit: RunEventListener;
+  readonly fullRefresh: boolean;
+  readonly cursorValue?: string;
+  /** Attempts for retryable failures (1 = no retry). */
+  readonly attempts: number;
+  /** Delay before the first retry; doubles each time. */
+  readonly retryDelayMs: number;
+}
+
+interface AttemptResult {
+  readonly rowsRead: number;
+  readonly rowsWritten: number;
+  readonly bytesRead: number;
+  readonly sql: readonly string[];
+  readonly checkpoint: Checkpoint | undefined;
+}
+
+/**
+ * Copy one stream: read, stage, commit, checkpoint. Returns its run record;
+ * never throws for a stream failure (the record says `failed`), so sibling
+ * streams go on.
+ */
+export async function runStream(ctx: StreamRunContext, stream: PlannedStream): Promise<RunStreamRecord> {
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
+  const base = {
+    runId: ctx.runId,
+    stream: stream.name,
+    mode: stream.mode,
+    write: stream.write,
+    target: tableRefText(stream.target),
+    startedAt,
+  };
+  let plan: ReadPlan | undefined;
+  try {
+    plan = await planRead({ sync: ctx.sync, stream, state: ctx.state, destination: ctx.destination, fullRefresh: ctx.fullRefresh, ...(ctx.cursorValue !== undefined ? { cursorValue: ctx.cursorValue } : {}) });
+    await ctx.state.saveRunStream({ ...base, ...emptyCounts(), status: 'running', finishedAt: null, sql: [], checkpointBefore: plan.previous?.state ?? null, checkpointAfter: null, error: null });
+    ctx.log.write('info', stream.name, `reading ${plan.from} -> ${base.target} (${stream.write})`);
+    const result = await withRetries(ctx, stream, plan);
+    const seconds = (performance.now() - started) / 1000;
+    ctx.log.write('info', stream.name, `done: ${result.rowsRead} rows read, ${result.rowsWritten} written in ${seconds.toFixed(2)} s`);
+    const record: RunStreamRecord = {
+      ...base,
+      status: 'success',
+      finishedAt: new Date().toISOString(),
+      rowsRead: result.rowsRead,
+      rowsWritten: result.rowsWritten,
+      bytesRead: result.bytesRead,
+      sql: result.sql,
+      checkpointBefore: plan.previous?.state ?? null,
+      checkpointAfter: result.checkpoint?.state ?? plan.previous?.state ?? null,
+      error: null,
+    };
+    await ctx.state.saveRunStream(record);
+    ctx.emit({ type: 'stream_end', runId: ctx.runId, stream: stream.name, status: 'success', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, seconds });
+    return record;
+  } catch (error) {
+    const cancelled = ctx.signal.aborted || error instanceof CancelledError;
+    const message = redact(describeError(error));
+    ctx.log.write(cancelled ? 'warn' : 'error', stream.name, cancelled ? 'cancelled; staged rows rolled back' : `failed: ${message}`);
+    const record: RunStreamRecord = {
+      ...base,
+      ...emptyCounts(),
+      status: cancelled ? 'cancelled' : 'failed',
+      finishedAt: new Date().toISOString(),
+      sql: [],
+      checkpointBefore: plan?.previous?.state ?? null,
+      checkpointAfter: plan?.previous?.state ?? null,
+      error: message,
+    };
+    await ctx.state.saveRunStream(record).catch(() => undefined);
+    ctx.emit({ type: 'stream_end', runId: ctx.runId, stream: stream.name, status: record.status, rowsRead: 0, rowsWritten: 0, seconds: (performance.now() - started) / 1000, error: message });
+    return record;
+  }
+}
+
+async function withRetries(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan): Promise<AttemptResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await attemptOnce(ctx, stream, plan);
+    } catch (error) {
+      if (ctx.signal.aborted) throw new CancelledError('run cancelled', { stream: stream.name, cause: error });
+      if (!isRetryable(error) || attempt >= ctx.attempts) throw wrap(error, stream.name);
+      const delay = ctx.retryDelayMs * 2 ** (attempt - 1);
+      ctx.log.write('warn', stream.name, `attempt ${attempt} failed (${describeError(error)}); retrying in ${delay} ms`);
+      await sleep(delay, ctx.signal);
+    }
+  }
+}
+
+function wrap(error: unknown, stream: string): unknown {
+  if (error instanceof FerryError) return error;
+  return new FerryError(error instanceof Error ? error.message : String(error), { stream, cause: error });
+}
+
+async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan): Promise<AttemptResult> {
+  const rawFormat = pickRawFormat(ctx, stream);
+  const writer = await ctx.destination.open(
+    {
+      sync: ctx.sync,
+      stream: stream.name,
+      runId: ctx.runId,
+      target: stream.target,
+      columns: stream.columns,
+      write: stream.write,
+      primaryKey: stream.primaryKey,
+      ...(stream.cursor !== undefined ? { cursorColumn: stream.cursor } : {}),
+      schemaChange: stream.schemaChange,
+      ...(rawFormat ? { rawFormat } : {}),
+    },
+    ctx.signal,
+  );
+  try {
+    const passThrough = rawFormat !== undefined && writer.writeRaw !== undefined && ctx.source.readRaw !== undefined;
+    ctx.emit({ type: 'stream_start', runId: ctx.runId, stream: stream.name, target: tableRefText(stream.target), mode: stream.mode, write: stream.write, passThrough, ...(stream.estimatedRows !== undefined ? { estimatedRows: stream.estimatedRows } : {}) });
+    const copied = passThrough && rawFormat ? await copyRaw(ctx, writer, plan, rawFormat) : await copyBatches(ctx, stream, writer, plan);
+    if (ctx.signal.aborted) throw new CancelledError('run cancelled before commit', { stream: stream.name });
+    const checkpoint: Checkpoint | undefined = copied.cursor
+      ? { sync: ctx.sync, stream: stream.name, runId: ctx.runId, seq: nextSeq(plan.previous), state: { cursor: copied.cursor } }
+      : undefined;
+    const commit = await writer.commit(checkpoint);
+    // The destination has committed; only now may the state store move forward.
+    if (checkpoint) await ctx.state.saveCheckpoint(checkpoint);
+    return {
+      rowsRead: copied.rowsRead,
+      rowsWritten: commit.rows,
+      bytesRead: copied.bytesRead,
+      sql: [ctx.source.readSql(plan.request), ...commit.sql],
+      checkpoint,
+    };
+  } catch (error) {
+    await writer.abort().catch((abortError: unknown) => ctx.log.write('warn', stream.name, `abort failed: ${describeError(abortError)}`));
+    throw error;
+  }
+}
+
+interface Copied {
+  readonly rowsRead: number;
+  readonly bytesRead: number;
+  readonly cursor?: ReturnType<CursorTracker['state']>;
+}
+
+async function copyBatches(ctx: StreamRunContext, stream: PlannedStream, writer: StreamWriter, plan: ReadPlan): Promise<Copied> {
+  const tracker = stream.mode === 'incremental' && stream.cursor !== undefined
+    ? new CursorTracker({ stream: stream.name, columns: stream.columns, cursorColumn: stream.cursor, primaryKey: stream.primaryKey, nullCursor: stream.nullCursor, previous: plan.boundary })
+    : undefined;
+  let rowsRead = 0;
+  let bytesRead = 0;
+  for await (const batch of ctx.source.read(plan.request, ctx.signal)) {
+    if (ctx.signal.aborted) throw new CancelledError('run cancelled', { stream: stream.name });
+    rowsRead += batch.rows.length;
+    bytesRead += batch.bytes ?? 0;
+    const rows = tracker ? tracker.accept(batch.rows) : batch.rows;
+    if (rows.length > 0) await writer.write(rows === batch.rows ? batch : { columns: batch.columns, rows });
+    ctx.emit({ type: 'stream_progress', runId: ctx.runId, stream: stream.name, rowsRead, bytesRead });
+  }
+  if (tracker?.skipped) ctx.log.write('info', stream.name, `skipped ${tracker.skipped} rows already delivered at the cursor boundary`);
+  if (tracker?.overflowed) ctx.log.write('warn', stream.name, 'more rows share the highest cursor value than a checkpoint keeps; an append may repeat some of them next run');
+  return { rowsRead, bytesRead, ...(tracker ? { cursor: tracker.state() } : {}) };
+}
+
+async function copyRaw(ctx: StreamRunContext, writer: StreamWriter, plan: ReadPlan, format: RawFormat): Promise<Copied> {
+  const source = ctx.source;
+  if (!source.readRaw || !writer.writeRaw) throw new FerryError('pass-through is not available');
+  let bytesRead = 0;
+  const counted = async function* (chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+    for await (const chunk of chunks) {
+      bytesRead += chunk.length;
+      yield chunk;
+    }
+  };
+  const result = await writer.writeRaw(counted(source.readRaw(plan.request, format, ctx.signal)), ctx.signal);
+  ctx.emit({ type: 'stream_progress', runId: ctx.runId, stream: plan.request.stream, rowsRead: result.rows, bytesRead });
+  return { rowsRead: result.rows, bytesRead };
+}
+
+/** Bytes can flow straight through only when no row needs inspecting (no cursor to track). */
+function pickRawFormat(ctx: StreamRunContext, stream: PlannedStream): RawFormat | undefined {
+  if (stream.mode === 'incremental' || !ctx.source.readRaw) return undefined;
+  return ctx.source.rawFormats.find((f) => ctx.destination.capabilities.rawFormats.includes(f));
+}
+
+function nextSeq(previous: Checkpoint | undefined): number {
+  return Math.max(Date.now(), (previous?.seq ?? 0) + 1);
+}
+
+function emptyCounts(): { rowsRead: number; rowsWritten: number; bytesRead: number } {
+  return { rowsRead: 0, rowsWritten: 0, bytesRead: 0 };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
