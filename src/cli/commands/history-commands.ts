@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../../core/errors.js';
+import type { RunRecord, StateStore } from '../../state/state-store.js';
+import { formatTable } from '../format-table.js';
+import { withProject, type GlobalOptions } from '../project-session.js';
+
+interface JsonFlag {
+  readonly json?: boolean;
+}
+
+/** `ferry status`, `ferry history`, `ferry logs`. */
+export function registerHistoryCommands(program: Command, exit: (code: number) => void): void {
+  program
+    .command('status')
+    .description('each sync: its last run, and whether a run holds its lock now')
+    .option('--json', 'print JSON')
+    .action(async (flags: JsonFlag) => {
+      await withProject(program.opts<GlobalOptions>(), async (project, state) => {
+        const rows = [];
+        for (const sync of project.syncs.keys()) {
+          const [last] = await state.listRuns({ sync, limit: 1 });
+          const lock = await state.getLock(sync);
+          rows.push({ sync, lastRun: last ?? null, running: lock ? lock.runId : null });
+        }
+        if (flags.json) return print(JSON.stringify(rows, null, 2));
+        print(formatTable(['sync', 'last run', 'status', 'started', 'rows written', 'running now'], rows.map((r) => [r.sync, r.lastRun?.id ?? '-', r.lastRun?.status ?? 'never run', r.lastRun?.startedAt ?? '', r.lastRun?.rowsWritten ?? '', r.running ?? ''])));
+      });
+      exit(0);
+    });
+
+  program
+    .command('history')
+    .description('recent runs, newest first')
+    .argument('[sync]', 'only runs of this sync')
+    .option('--limit <n>', 'how many runs', '20')
+    .option('--json', 'print JSON')
+    .action(async (sync: string | undefined, flags: JsonFlag & { limit: string }) => {
+      await withProject(program.opts<GlobalOptions>(), async (_project, state) => {
+        const runs = await state.listRuns({ ...(sync ? { sync } : {}), limit: Number(flags.limit) });
+        if (flags.json) return print(JSON.stringify(runs, null, 2));
+        print(formatTable(['run', 'sync', 'status', 'started', 'seconds', 'rows read', 'rows written', 'error'], runs.map(historyRow)));
+      });
+      exit(0);
+    });
+
+  program
+    .command('logs')
+    .description("a run's log lines and per-stream results")
+    .argument('<run>', 'run id (see ferry history), or "last"')
+    .option('--follow', 'keep printing new lines until the run ends')
+    .option('--json', 'print JSON lines')
+    .action(async (runArg: string, flags: JsonFlag & { follow?: boolean }) => {
+      await withProject(program.opts<GlobalOptions>(), (_project, state) => printLogs(state, runArg, flags));
+      exit(0);
+    });
+}
+
+function historyRow(run: RunRecord): unknown[] {
+  const seconds = run.finishedAt ? ((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000).toFixed(1) : '';
+  return [run.id, run.sync, run.status, run.startedAt, seconds, run.rowsRead, run.rowsWritten, (run.error ?? '').split('\n')[0]?.slice(0, 80)];
+}
+
+async function printLogs(state: StateStore, runArg: string, flags: JsonFlag & { follow?: boolean }): Promise<void> {
+  const runId = runArg === 'last' ? (await state.listRuns({ limit: 1 }))[0]?.id : runArg;
+  const run = runId ? await state.getRun(runId) : undefined;
+  if (!run) throw new ConfigError(`no run "${runArg}"`, { hint: 'ferry history lists run ids' });
+  let seq = -1;
+  for (;;) {
+    for (const line of await state.readLog(run.id, seq)) {
+      seq = line.seq;
+      print(flags.json ? JSON.stringify(line) : `${line.at} ${line.level.padEnd(5)} ${line.stream ? `[${line.stream}] ` : ''}${line.message}`);
+    }
+    const current = await state.getRun(run.id);
+    if (!flags.follow || current?.status !== 'running') break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (flags.json) return;
+  const streams = await state.listRunStreams(run.id);
+  print('');
+  print(formatTable(['stream', 'status', 'mode', 'write', 'target', 'rows read', 'rows written'], streams.map((s) => [s.stream, s.status, s.mode, s.write, s.target, s.rowsRead, s.rowsWritten])));
+  for (const s of streams) {
+    if (s.sql.length > 0) print(`\n-- ${s.stream}\n${s.sql.join(';\n')}`);
+  }
+}
+
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
