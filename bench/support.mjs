@@ -1,0 +1,67 @@
+// Shared helpers for the benchmark scripts: temp projects, timing, peak RSS.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectorSchemas, loadProject, openStateStore, runSync } from '../dist/index.js';
+
+export const PG = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
+
+/** Run psql with arguments; returns stdout. */
+export function psql(db, sql) {
+  return execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-Atqc', sql], { encoding: 'utf8', maxBuffer: 1 << 26 });
+}
+
+export function recreateDatabase(name) {
+  psql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  psql('postgres', `CREATE DATABASE ${name}`);
+}
+
+/** Time a shell pipeline; resolves with seconds. */
+export function timeShell(command) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn('bash', ['-o', 'pipefail', '-c', command], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('exit', (code) => (code === 0 ? resolve((performance.now() - started) / 1000) : reject(new Error(`${command} exited ${code}`))));
+  });
+}
+
+/** Write a one-sync project and return its folder. */
+export function makeProject(connections, syncYaml) {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
+  mkdirSync(join(dir, 'syncs'));
+  const conn = Object.entries(connections)
+    .map(([name, settings]) => `  ${name}:\n${Object.entries(settings).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`).join('\n')}`)
+    .join('\n');
+  writeFileSync(join(dir, 'ferry.yml'), `name: bench\nstate: sqlite:.ferry/state.db\ndefaults:\n  threads: 1\n  batch_size: 10000\nconnections:\n${conn}\n`);
+  writeFileSync(join(dir, 'syncs', 'bench.yml'), syncYaml);
+  return dir;
+}
+
+/** Run the project's `bench` sync in this process, sampling RSS; resolves with seconds, rows and peak RSS in MiB. */
+export async function timeFerry(dir, options = {}) {
+  const project = await loadProject(dir, { connectorSchemas: connectorSchemas() });
+  const state = await openStateStore(project.state, project.dir);
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
+  const started = performance.now();
+  const result = await runSync({ project, state, sync: 'bench', ...options });
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  await state.close();
+  if (result.status !== 'success') throw new Error(`ferry run ${result.status}: ${result.error}`);
+  const rows = result.streams.reduce((n, s) => n + s.rowsWritten, 0);
+  return { seconds, rows, peakMiB: Math.round(peak / 2 ** 20), passThrough: undefined };
+}
+
+export function report(title, rows, baseline, ferry) {
+  const fmt = (n) => Math.round(n).toLocaleString('en-US');
+  console.log(`\n${title}`);
+  console.log(`  rows                ${fmt(rows)}`);
+  console.log(`  baseline            ${baseline.seconds.toFixed(2)} s  ${fmt(rows / baseline.seconds)} rows/s  (${baseline.label})`);
+  console.log(`  ferry               ${ferry.seconds.toFixed(2)} s  ${fmt(rows / ferry.seconds)} rows/s`);
+  console.log(`  ratio (ferry/base)  ${(baseline.seconds / ferry.seconds).toFixed(2)}x`);
+  console.log(`  ferry peak RSS      ${ferry.peakMiB} MiB`);
+}
