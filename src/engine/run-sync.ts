@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Destination, Source } from '../core/connector.js';
-import { ConfigError, LockedError, describeError, redact } from '../core/errors.js';
+import { ConfigError, EXIT_CODES, FerryError, LockedError, describeError, redact } from '../core/errors.js';
 import type { Project } from '../config/project.js';
 import { builtinConnectors, type ConnectorRegistry } from '../connectors/registry.js';
 import type { RunStatus, RunStreamRecord, StateStore } from '../state/state-store.js';
@@ -56,6 +56,8 @@ export interface RunResult {
   readonly plan?: readonly DryRunStream[];
   readonly error: string | null;
   readonly seconds: number;
+  /** What the CLI should exit with: 0, 1 (run failed), 2 (config), 3 (connection), 130 (cancelled). */
+  readonly exitCode: number;
 }
 
 const HEARTBEAT_MS = 10_000;
@@ -101,6 +103,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
   let streams: RunStreamRecord[] = [];
   let plan: DryRunStream[] | undefined;
   let error: string | null = null;
+  let errorCode: number = EXIT_CODES.runFailed;
   try {
     const registry = options.registry ?? builtinConnectors;
     source = createSource(resolveConnection(project, registry, sync.source, log.forStream(null)));
@@ -137,6 +140,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
     }
   } catch (caught) {
     error = redact(describeError(caught));
+    if (caught instanceof FerryError) errorCode = caught.exitCode;
     log.write('error', null, error);
   } finally {
     if (heartbeat) clearInterval(heartbeat);
@@ -152,7 +156,8 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
   await state.finishRun(runId, { status, error, rowsRead: total('rowsRead'), rowsWritten: total('rowsWritten'), bytesRead: total('bytesRead') });
   if (!dryRun) await state.releaseLock(sync.name, runId);
   emit({ type: 'run_end', runId, status });
-  return { runId, sync: sync.name, status, streams, ...(plan ? { plan } : {}), error, seconds: (performance.now() - started) / 1000 };
+  const exitCode = status === 'success' || status === 'dry_run' ? EXIT_CODES.ok : status === 'cancelled' ? EXIT_CODES.cancelled : errorCode;
+  return { runId, sync: sync.name, status, streams, ...(plan ? { plan } : {}), error, seconds: (performance.now() - started) / 1000, exitCode };
 }
 
 function finalStatus(dryRun: boolean, aborted: boolean, error: string | null, streams: readonly RunStreamRecord[]): RunStatus {
