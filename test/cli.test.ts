@@ -1,0 +1,136 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** The `ferry` binary end to end: a user's project, SQLite -> DuckDB, every command. */
+const BIN = resolve('bin/ferry.js');
+const run = promisify(execFile);
+
+let dir: string;
+
+async function ferry(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--project', dir], { env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function warehouse(sql: string): Promise<unknown[][]> {
+  const instance = await DuckDBInstance.create(join(dir, 'warehouse.duckdb'));
+  const conn = await instance.connect();
+  try {
+    return (await conn.runAndReadAll(sql)).getRows() as unknown[][];
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ferry-cli-'));
+  await mkdir(join(dir, 'syncs'));
+  await mkdir(join(dir, 'data'));
+  const db = new Database(join(dir, 'data', 'app.db'));
+  db.exec(`CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, score DECIMAL_TEXT(10,2), updated_at TIMESTAMP);
+    INSERT INTO users VALUES (1, 'a@x.io', '10.50', '2025-01-01 00:00:00.000001'), (2, 'b@x.io', NULL, '2025-01-02 00:00:00'), (3, 'ç@x.io', '-0.01', '2025-01-02 00:00:00');
+    CREATE TABLE tags (name TEXT);
+    INSERT INTO tags VALUES ('x'), ('y');`);
+  db.close();
+  await writeFile(join(dir, 'ferry.yml'), `name: cli\nconnections:\n  app:\n    type: sqlite\n    path: data/app.db\n  wh:\n    type: duckdb\n    path: warehouse.duckdb\n`);
+  await writeFile(
+    join(dir, 'syncs', 'app.yml'),
+    `source: app\ndestination: wh\ntags: [daily]\nstreams:\n  users:\n    mode: incremental\n    cursor: updated_at\n    write: merge\n  tags:\n    write: replace\n`,
+  );
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('ferry CLI', () => {
+  it('validate, dry run, run, history, logs, state', async () => {
+    const valid = await ferry('validate', '--connect');
+    expect(valid.code, valid.stderr).toBe(0);
+    expect(valid.stdout).toMatch(/ok +app/);
+
+    const dry = await ferry('run', '--dry-run', '--log-format', 'text');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/users +main\.users +incremental +merge .* 3/);
+
+    const first = await ferry('run', '--select', 'tag:daily', '--log-format', 'text');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/Sync app: success/);
+    expect(await warehouse('SELECT id, email, score::VARCHAR, updated_at::VARCHAR FROM main.users ORDER BY id')).toEqual([
+      [1n, 'a@x.io', '10.50', '2025-01-01 00:00:00.000001'],
+      [2n, 'b@x.io', null, '2025-01-02 00:00:00'],
+      [3n, 'ç@x.io', '-0.01', '2025-01-02 00:00:00'],
+    ]);
+
+    const db = new Database(join(dir, 'data', 'app.db'));
+    db.exec(`UPDATE users SET score = '99.99', updated_at = '2025-02-01 00:00:00' WHERE id = 2; INSERT INTO users VALUES (4, 'd@x.io', '1.00', '2025-01-02 00:00:00');`);
+    db.close();
+    const second = await ferry('run', 'app', '--stream', 'users', '--log-format', 'json');
+    expect(second.code, second.stderr).toBe(0);
+    const events = second.stderr.trim().split('\n').map((l) => JSON.parse(l) as { type: string; rowsWritten?: number });
+    expect(events.find((e) => e.type === 'stream_end')?.rowsWritten).toBe(2);
+    expect(await warehouse('SELECT id, score::VARCHAR FROM main.users ORDER BY id')).toEqual([[1n, '10.50'], [2n, '99.99'], [3n, '-0.01'], [4n, '1.00']]);
+
+    const history = await ferry('history', '--json');
+    const runs = JSON.parse(history.stdout) as { status: string; rowsWritten: number }[];
+    expect(runs.map((r) => r.status)).toEqual(['success', 'success', 'dry_run']);
+    expect(runs[0]?.rowsWritten).toBe(2);
+
+    const logs = await ferry('logs', 'last');
+    expect(logs.stdout).toContain('checkpoint');
+    expect(logs.stdout).toMatch(/users +success/);
+
+    const state = await ferry('state', 'get', 'app', '--json');
+    const checkpoints = JSON.parse(state.stdout) as { stream: string; state: { cursor: { value: string } } }[];
+    expect(checkpoints.find((c) => c.stream === 'users')?.state.cursor.value).toBe('2025-02-01T00:00:00');
+
+    expect((await ferry('state', 'reset', 'app', 'users')).code).toBe(0);
+    const reread = await ferry('run', 'app', '--stream', 'users', '--log-format', 'json');
+    const reEvents = reread.stderr.trim().split('\n').map((l) => JSON.parse(l) as { type: string; rowsRead?: number });
+    expect(reEvents.find((e) => e.type === 'stream_end')?.rowsRead).toBe(4);
+
+    const status = await ferry('status');
+    expect(status.stdout).toMatch(/app +\S+ +success/);
+  });
+
+  it('exit codes: 2 for config errors with file:line:col, 3 for connection errors', async () => {
+    await writeFile(join(dir, 'syncs', 'broken.yml'), 'source: app\ndestination: wh\nstreams:\n  users:\n    curser: updated_at\n');
+    const bad = await ferry('validate');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/broken\.yml:5:5/);
+    expect(bad.stderr).toContain('cursor');
+    await rm(join(dir, 'syncs', 'broken.yml'));
+
+    const original = await readFile(join(dir, 'ferry.yml'), 'utf8');
+    await writeFile(join(dir, 'ferry.yml'), `${original}  pg:\n    type: postgres\n    url: postgres://nobody:s3cret@127.0.0.1:1/none\n`);
+    const doctor = await ferry('doctor');
+    expect(doctor.code).toBe(3);
+    expect(doctor.stdout).toMatch(/FAIL +pg/);
+    expect(doctor.stdout + doctor.stderr).not.toContain('s3cret');
+    await writeFile(join(dir, 'ferry.yml'), original);
+  });
+
+  it('init scaffolds a project that validates, and schema prints JSON Schema', async () => {
+    const target = join(dir, 'scaffold');
+    const init = await ferry('init', target);
+    expect(init.code, init.stderr).toBe(0);
+    const yml = await readFile(join(target, 'ferry.yml'), 'utf8');
+    expect(yml).toContain('#');
+    const validate = await run(process.execPath, [BIN, 'validate', '--project', target]);
+    expect(validate.stdout).toContain('valid');
+    const schema = JSON.parse((await ferry('schema')).stdout) as { properties?: Record<string, unknown> };
+    expect(Object.keys(schema.properties ?? {})).toEqual(expect.arrayContaining(['name', 'state', 'connections', 'defaults']));
+  });
+});
