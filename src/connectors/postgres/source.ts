@@ -1,0 +1,141 @@
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import type { ConnectorContext, RawFormat, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
+import { CancelledError, ConfigError, FerryError } from '../../core/errors.js';
+import type { Batch, Column, Row, StreamDescriptor } from '../../core/schema.js';
+import { describeRelation, discoverRelations } from './catalog.js';
+import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
+import type { PostgresConfig } from './config.js';
+import { CopyTextParser } from './copy-text-parser.js';
+import { driverError } from './driver-error.js';
+import { describeQuery } from './query-columns.js';
+import { copyOutSql, countSql } from './read-sql.js';
+
+/**
+ * Reads tables and queries with `COPY (SELECT ...) TO STDOUT` on a dedicated
+ * connection per read. Rows are decoded from COPY text into canonical values;
+ * `readRaw` passes binary COPY bytes through untouched.
+ *
+ * Memory stays flat: the COPY stream is consumed with async iteration, so the
+ * socket is only read when the consumer asks for the next batch.
+ */
+export class PostgresSource implements Source {
+  readonly rawFormats: readonly RawFormat[] = ['pg-binary'];
+  readonly #config: PostgresConfig;
+  readonly #ctx: ConnectorContext;
+  readonly #pool: pg.Pool;
+  readonly #reading = new Set<pg.Client>();
+
+  constructor(config: PostgresConfig, ctx: ConnectorContext) {
+    this.#config = config;
+    this.#ctx = ctx;
+    this.#pool = openPool(config, ctx);
+  }
+
+  discover(): Promise<StreamDescriptor[]> {
+    return withPooledClient(this.#pool, this.#config, this.#ctx, (client) => discoverRelations(client));
+  }
+
+  describe(target: ReadTarget): Promise<StreamDescriptor> {
+    return withPooledClient(this.#pool, this.#config, this.#ctx, (client) =>
+      target.kind === 'query' ? describeQuery(client, target.sql) : describeRelation(client, target.table, this.#config.schema),
+    );
+  }
+
+  readSql(request: ReadRequest): string {
+    return copyOutSql(request, this.#config.schema, 'text');
+  }
+
+  async count(request: ReadRequest): Promise<number> {
+    const sql = countSql(request, this.#config.schema);
+    return withPooledClient(this.#pool, this.#config, this.#ctx, async (client) => {
+      try {
+        const result = await client.query<{ n: string }>(sql);
+        return Number(result.rows[0]?.n ?? 0);
+      } catch (error) {
+        throw driverError(error, `count rows of ${request.stream}`, { stream: request.stream });
+      }
+    });
+  }
+
+  async *read(request: ReadRequest, signal: AbortSignal): AsyncIterable<Batch> {
+    const columns = await this.#readColumns(request);
+    const parser = new CopyTextParser(columns, request.stream);
+    const size = Math.max(1, request.batchSize);
+    let rows: Row[] = [];
+    let bytes = 0;
+    let yielded = false;
+    for await (const chunk of this.#copyOut(request, 'text', signal)) {
+      parser.push(chunk);
+      bytes += chunk.length;
+      if (parser.pending === 0) continue;
+      rows = rows.length === 0 ? parser.take() : rows.concat(parser.take());
+      while (rows.length >= size) {
+        const batch = rows.length === size ? rows : rows.slice(0, size);
+        rows = rows.length === size ? [] : rows.slice(size);
+        yield { columns, rows: batch, bytes };
+        yielded = true;
+        bytes = 0;
+      }
+    }
+    parser.end();
+    // An empty read still yields one (empty) batch so consumers learn the columns.
+    if (rows.length > 0 || !yielded) yield { columns, rows, bytes };
+  }
+
+  readRaw(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array> {
+    if (format !== 'pg-binary') throw new FerryError(`postgres cannot produce raw format ${format}`, { stream: request.stream });
+    return this.#copyOut(request, 'binary', signal);
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.#reading) destroyClient(client);
+    this.#reading.clear();
+    await this.#pool.end();
+  }
+
+  /** The requested columns (all when unspecified), in request order, with their types. */
+  async #readColumns(request: ReadRequest): Promise<Column[]> {
+    const described = await this.describe(request.target);
+    if (request.columns === undefined) return [...described.columns];
+    return request.columns.map((name) => {
+      const column = described.columns.find((c) => c.name === name);
+      if (!column) {
+        throw new ConfigError(`column "${name}" does not exist in ${request.stream}`, {
+          stream: request.stream,
+          hint: `columns: ${described.columns.map((c) => c.name).join(', ')}`,
+        });
+      }
+      return column;
+    });
+  }
+
+  /**
+   * Chunks of `COPY ... TO STDOUT` on a dedicated client. Leaving early (break,
+   * error, abort) destroys the connection: a half-read COPY cannot be reused,
+   * and closing the socket makes the server stop the query.
+   */
+  async *#copyOut(request: ReadRequest, format: 'text' | 'binary', signal: AbortSignal): AsyncGenerator<Buffer> {
+    if (signal.aborted) throw new CancelledError('read cancelled', { stream: request.stream });
+    const client = await openClient(this.#config, this.#ctx);
+    this.#reading.add(client);
+    const stream = client.query(copyTo(copyOutSql(request, this.#config.schema, format)));
+    const onAbort = (): void => {
+      stream.destroy(new CancelledError('read cancelled', { stream: request.stream }));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    let finished = false;
+    try {
+      for await (const chunk of stream) yield chunk as Buffer;
+      finished = true;
+    } catch (error) {
+      if (signal.aborted) throw new CancelledError('read cancelled', { stream: request.stream, cause: error });
+      throw driverError(error, `read ${request.stream}`, { stream: request.stream });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.#reading.delete(client);
+      if (finished) await client.end().catch(() => undefined);
+      else destroyClient(client);
+    }
+  }
+}
