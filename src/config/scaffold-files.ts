@@ -1,0 +1,111 @@
+/**
+ * The files `ferry init` writes. Comments explain every key; the settings that
+ * are not commented out form a working project: an SQLite source
+ * (`data/app.db`) copied into a local DuckDB warehouse (`warehouse.duckdb`).
+ */
+
+const plainName = (name: string): string => (/^[A-Za-z0-9_.-]+$/.test(name) ? name : JSON.stringify(name));
+
+export function projectFileText(name: string): string {
+  return `# Ferry project. \`ferry validate\` checks this file and syncs/*.yml; \`ferry run\` runs the syncs.
+# Editor completion and docs: \`ferry schema > ferry.schema.json\`, then make this the first line:
+#   # yaml-language-server: $schema=./ferry.schema.json
+
+# Project name, shown by \`ferry status\` (default: the folder name).
+name: ${plainName(name)}
+
+# Where Ferry records runs, checkpoints and logs:
+# sqlite:<path relative to this folder> (the default), or postgres://user:\${PGPASSWORD}@host/db for teams.
+state: sqlite:.ferry/state.db
+
+defaults:
+  # Streams of one sync copied at the same time, 1 to 64 (\`ferry run --threads N\` overrides).
+  threads: 4
+  # Rows per batch on the data path; a stream's batch_size overrides it.
+  batch_size: 10000
+
+# Named endpoints; syncs use them as source and destination. \`type\` picks the connector,
+# the other keys are its settings. Any value may use \${VAR} or \${VAR:-default}, taken from the
+# environment or from .env in this folder (the environment wins); write $\${ for a literal \${.
+connections:
+  # The source: an SQLite database file, relative to this folder.
+  app:
+    type: sqlite
+    path: data/app.db
+  # The destination: a local DuckDB warehouse, created on the first run.
+  warehouse:
+    type: duckdb
+    path: warehouse.duckdb
+  # A PostgreSQL database, its URL (with the password) from the environment or .env:
+  # pg:
+  #   type: postgres
+  #   url: \${PG_URL:-postgres://postgres@127.0.0.1:5432/app}
+`;
+}
+
+export const EXAMPLE_SYNC = `# A sync copies streams (tables, queries, files) from a source connection to a destination.
+# It is named after this file: \`ferry run example\`.
+# Editor completion: \`ferry schema --sync > sync.schema.json\`, then make this the first line:
+#   # yaml-language-server: $schema=../sync.schema.json
+
+# Free text shown by \`ferry status\`.
+description: Every table of data/app.db into the DuckDB warehouse
+# Connection names from ferry.yml.
+source: app
+destination: warehouse
+# Labels to pick syncs by: \`ferry run --select tag:daily\`.
+tags: [daily]
+# Cron expression; stored for now, \`ferry serve\` will run it.
+# schedule: "0 * * * *"
+
+# Settings for every stream below; a stream overrides any of them.
+defaults:
+  # full_refresh: read every row on every run.
+  # incremental: read only rows whose \`cursor\` is >= the last value delivered.
+  mode: full_refresh
+  # replace: load, then swap the table in atomically. append: add the rows.
+  # truncate: empty the table and insert, keeping the table. merge: upsert on primary_key.
+  write: replace
+  # Destination schema for targets (default: the destination connection's schema).
+  # target_schema: raw
+
+# Streams: a map of name -> settings, or a list of {name: ..., <settings>}.
+streams:
+  # Every table of the source. Patterns like main.* or public.order* select fewer.
+  "*": {}
+
+  # An entry for a table overrides what the wildcard gave it, for example:
+  # orders:
+  #   mode: incremental
+  #   cursor: updated_at                  # a column that grows when a row changes; needed by incremental
+  #   cursor_start: "2020-01-01"          # lower bound of the very first run
+  #   null_cursor: exclude                # rows with a NULL cursor: exclude | include | fail
+  #   write: merge
+  #   primary_key: [id]                   # or one column: id (default: the source's key)
+  #   columns: [id, status, updated_at]   # keep only these; globs allowed
+  #   exclude_columns: [secret_*]         # drop these; globs allowed
+  #   target: "analytics.{stream_table}"  # placeholders {stream_schema} {stream_table} {stream} {target_schema}
+  #   where: "status <> 'test'"           # SQL predicate added to the read
+  #   schema_change: evolve               # new source columns: evolve (add them) | freeze (fail the run)
+  #   batch_size: 5000                    # rows per batch for this stream
+  #
+  # A query instead of a table; the key names the stream:
+  # big_orders:
+  #   sql: select * from orders where total > 1000
+  #
+  # For a files source, a path or glob in its folder:
+  # exported_orders:
+  #   path: exports/*.csv
+  #
+  # Leave out a table the wildcard matched:
+  # legacy_table:
+  #   enabled: false
+`;
+
+export const ENV_EXAMPLE = `# Copy to .env (which git ignores) and fill in. ferry.yml and syncs/*.yml use these as \${NAME}
+# or \${NAME:-default}; variables set in the environment win over .env.
+# PG_URL=postgres://user:password@127.0.0.1:5432/app
+`;
+
+/** Lines \`ferry init\` makes sure .gitignore has: state, local warehouses, secrets. */
+export const GITIGNORE_LINES = ['.ferry/', '*.duckdb', '*.duckdb.wal', '.env'] as const;

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { READ_MODES, SCHEMA_CHANGE_POLICIES, WRITE_MODES } from '../core/connector.js';
+import { NULL_CURSOR_POLICIES } from './project.js';
+
+/**
+ * Zod schemas of `ferry.yml` and `syncs/*.yml`, exactly as written by users.
+ * Every key carries a description: `ferry schema` turns them into JSON Schema
+ * docs that editors show on hover. The loader adds what YAML cannot say by
+ * itself (names from keys and file names, locations) to build `project.ts` types.
+ */
+
+export const DEFAULT_STATE = 'sqlite:.ferry/state.db';
+export const DEFAULT_THREADS = 4;
+export const DEFAULT_BATCH_SIZE = 10_000;
+
+const oneOrMany = (item: string, description: string) =>
+  z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: `expected ${item} or a list of them` })
+    .transform((v): string[] => (typeof v === 'string' ? [v] : v))
+    .optional()
+    .describe(description);
+
+const batchSize = (description: string) => z.int().positive().describe(description);
+
+/** Settings a stream may set, or a sync may set for all its streams under `defaults`. */
+export const streamSettingsShape = {
+  mode: z
+    .enum(READ_MODES)
+    .optional()
+    .describe('How rows are read. full_refresh (default): every row, every run. incremental: only rows whose `cursor` is >= the last value delivered.'),
+  write: z
+    .enum(WRITE_MODES)
+    .optional()
+    .describe(
+      'How rows land. replace: stage, then swap the table atomically. append: add rows. truncate: empty the table and insert, keeping it. merge: upsert on primary_key. Default: replace for full_refresh, merge for incremental with a key, else append.',
+    ),
+  primary_key: oneOrMany('a column name', 'Key column(s) used by merge and incremental dedup: `id` or `[tenant_id, id]`. Default: the key the source declares.'),
+  cursor: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Column that grows when a row changes (`updated_at`, a sequence). Required when mode is incremental.'),
+  cursor_start: z
+    .string()
+    .optional()
+    .describe('Lower bound of the cursor for the very first incremental run, as text, e.g. "2024-01-01" or 1000.'),
+  null_cursor: z
+    .enum(NULL_CURSOR_POLICIES)
+    .optional()
+    .describe('Rows whose cursor is NULL. exclude (default): loaded by runs without a lower bound, skipped after. include: read by every run (pair with merge). fail: the run fails.'),
+  columns: oneOrMany('a column name or glob', 'Columns to keep, in source order; names or globs (`*`, `?`). Default: all columns.'),
+  exclude_columns: oneOrMany('a column name or glob', 'Columns to drop, applied after `columns`; names or globs such as `secret_*`.'),
+  target: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Target table, `schema.table` or `table`. Placeholders: {stream_schema}, {stream_table}, {stream}, {target_schema}. Default: the source table name in target_schema.'),
+  target_schema: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Destination schema for default targets. Default: the destination connection's schema."),
+  where: z.string().min(1).optional().describe("SQL predicate ANDed to the source read, e.g. \"status <> 'test'\" (database sources)."),
+  schema_change: z
+    .enum(SCHEMA_CHANGE_POLICIES)
+    .optional()
+    .describe('New source columns: evolve (default) adds them to the target; freeze fails the run naming them.'),
+  batch_size: batchSize('Rows per batch on the data path. Default: defaults.batch_size of ferry.yml.').optional(),
+} as const;
+
+export const streamSettingsSchema = z
+  .strictObject(streamSettingsShape)
+  .describe('Stream settings applied to every stream of this sync; a stream overrides them key by key.');
+
+const streamOnlyShape = {
+  sql: z.string().min(1).optional().describe('A SQL query to read instead of a table; the stream key names it. Not with `path`.'),
+  path: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('For file sources: a file or glob relative to the connection folder, e.g. `exports/*.csv`. Not with `sql`.'),
+  enabled: z.boolean().default(true).describe('false leaves this stream out, e.g. a table that a wildcard matched.'),
+} as const;
+
+/** A stream given as `name: {settings}` in the `streams` map. */
+export const streamEntrySchema = z
+  .strictObject({ ...streamSettingsShape, ...streamOnlyShape })
+  .describe('Settings of one stream; empty or {} means the sync defaults.');
+
+/** A stream given as an item of the `streams` list. */
+export const namedStreamEntrySchema = z
+  .strictObject({
+    name: z.string().min(1).describe('Table (`public.orders`), wildcard (`public.*`, `*`), or a free name with `sql` or `path`.'),
+    ...streamSettingsShape,
+    ...streamOnlyShape,
+  })
+  .describe('One stream: its name and settings.');
+
+export const streamsSchema = z
+  .union(
+    [
+      z
+        .record(z.string(), streamEntrySchema.nullable())
+        .describe('Stream name -> settings. Names are tables (`public.orders`), wildcards (`public.*`, `*`), or free names with `sql`/`path`.'),
+      z.array(namedStreamEntrySchema).describe('Streams as a list of {name, ...settings}.'),
+    ],
+    { error: 'expected a map of stream name to settings, or a list of streams with a name each' },
+  )
+  .describe('The streams this sync copies: a map of name -> settings, or a list of {name, ...}. Explicit entries override what a wildcard matched.');
+
+/** `syncs/<name>.yml`: one sync, named after its file. */
+export const syncFileSchema = z
+  .strictObject({
+    description: z.string().optional().describe('Free text shown by `ferry status`.'),
+    source: z.string().min(1).describe('Connection (from ferry.yml) to read from.'),
+    destination: z.string().min(1).describe('Connection (from ferry.yml) to write to.'),
+    tags: z.array(z.string().min(1)).default([]).describe('Labels to select syncs by: `ferry run --select tag:daily`.'),
+    schedule: z.string().min(1).optional().describe('Cron expression, e.g. "0 * * * *". Stored for now; `ferry serve` will run it.'),
+    defaults: streamSettingsSchema.default({}),
+    streams: streamsSchema,
+  })
+  .describe('A Ferry sync: copies streams from a source connection to a destination connection.');
+
+const STATE_URL = /^(sqlite:.+|postgres(ql)?:\/\/.+)$/;
+
+/** A connection: `type` plus settings that the connector's own schema validates. */
+export const connectionEntrySchema = z
+  .looseObject({
+    type: z.string().min(1).describe('Connector type, e.g. postgres, sqlite, duckdb, files. The other keys depend on it.'),
+  })
+  .describe('A named endpoint: `type` plus connector settings. Use ${VAR} for secrets.');
+
+export const projectDefaultsSchema = z
+  .strictObject({
+    threads: z.int().min(1).max(64).default(DEFAULT_THREADS).describe('Streams of one sync copied concurrently, 1 to 64 (default 4).'),
+    batch_size: batchSize('Rows per batch on the data path (default 10000).').default(DEFAULT_BATCH_SIZE),
+  })
+  .prefault({})
+  .describe('Defaults for every sync of the project.');
+
+/** `ferry.yml`. */
+export const projectFileSchema = z
+  .strictObject({
+    name: z.string().min(1).optional().describe('Project name. Default: the folder name.'),
+    state: z
+      .string()
+      .regex(STATE_URL, { error: 'expected sqlite:<path> or postgres://user@host/db' })
+      .default(DEFAULT_STATE)
+      .describe('State store (runs, checkpoints, logs): sqlite:<path relative to the project> (default sqlite:.ferry/state.db) or postgres://user:pass@host/db.'),
+    defaults: projectDefaultsSchema,
+    connections: z
+      .record(z.string().min(1), connectionEntrySchema)
+      .default({})
+      .describe('Connections by name; syncs refer to them as source and destination.'),
+  })
+  .describe('A Ferry project: state store, defaults and connections.');
+
+export type ProjectFile = z.output<typeof projectFileSchema>;
+export type SyncFile = z.output<typeof syncFileSchema>;
+export type StreamEntry = z.output<typeof streamEntrySchema>;

@@ -1,0 +1,127 @@
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { SourceLocation } from './project.js';
+import type { ConfigIssue } from './config-errors.js';
+import { interpolate, type Variables } from './interpolate.js';
+
+/** A key path into a YAML document: map keys and list indexes. */
+export type KeyPath = readonly (string | number)[];
+
+/** Whether a location should point at a key (`curser:`) or at its value (`upsert`). */
+export type LocationPart = 'key' | 'value';
+
+/** A problem at a key path, before it is located in its file. */
+export interface Problem {
+  readonly path: KeyPath;
+  readonly part: LocationPart;
+  readonly message: string;
+}
+
+/** `streams.orders.write`, `streams[0].write`. */
+export function formatKeyPath(path: KeyPath): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
+/**
+ * Scalars kept as their source text even when YAML reads them as numbers:
+ * a cursor start of `9007199254740993` must not pass through a float.
+ */
+const TEXT_KEYS: ReadonlySet<string> = new Set(['cursor_start']);
+
+/**
+ * One parsed YAML file with `${VAR}` references replaced in every string value,
+ * remembering where each key and value came from so errors can point at them.
+ */
+export class YamlFile {
+  /** Path shown in errors, relative to the project folder. */
+  readonly file: string;
+  /** The document as plain JS; `undefined` when it has syntax errors. */
+  readonly value: unknown;
+  /** Syntax errors and unresolvable `${VAR}` references. */
+  readonly issues: readonly ConfigIssue[];
+  readonly #doc: Document.Parsed;
+  readonly #lines: LineCounter;
+
+  constructor(text: string, file: string, variables: Variables) {
+    this.file = file;
+    this.#lines = new LineCounter();
+    this.#doc = parseDocument(text, { lineCounter: this.#lines, prettyErrors: true, merge: true });
+    const issues = this.#doc.errors.map((e) => this.#syntaxIssue(e.message, e.linePos?.[0]));
+    if (issues.length === 0) this.#interpolate(this.#doc.contents, [], variables, issues);
+    this.issues = issues;
+    this.value = issues.length === 0 ? this.#doc.toJS() : undefined;
+  }
+
+  /** Where the key or value at `path` is; the nearest existing ancestor's key when it is absent. */
+  locate(path: KeyPath, part: LocationPart = 'value'): SourceLocation {
+    let node: unknown = this.#doc.contents;
+    let lastKey: Node | undefined;
+    let lastValue: Node | undefined;
+    let complete = true;
+    for (const segment of path) {
+      const next = this.#child(node, segment);
+      if (!next) {
+        complete = false;
+        break;
+      }
+      [lastKey, lastValue, node] = [next.key ?? lastKey, next.value, next.value];
+    }
+    const target = complete && part === 'value' ? (lastValue ?? lastKey) : (lastKey ?? lastValue);
+    return this.#position(target ?? (this.#doc.contents as Node | null) ?? undefined);
+  }
+
+  /** An issue at the key or value at `path`. */
+  issue(path: KeyPath, message: string, part: LocationPart = 'value'): ConfigIssue {
+    return { ...this.locate(path, part), key: formatKeyPath(path), message };
+  }
+
+  /** Locate a problem found in this file's value. */
+  locateProblem(problem: Problem): ConfigIssue {
+    return this.issue(problem.path, problem.message, problem.part);
+  }
+
+  #child(node: unknown, segment: string | number): { key?: Node; value: Node | undefined } | undefined {
+    const target = isAlias(node) ? node.resolve(this.#doc) : node;
+    if (isMap(target)) {
+      const pair = target.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      return pair ? { key: pair.key as Node, value: (pair.value as Node | null) ?? undefined } : undefined;
+    }
+    if (isSeq(target) && typeof segment === 'number') {
+      const item = target.items[segment] as Node | undefined;
+      return item ? { key: item, value: item } : undefined;
+    }
+    return undefined;
+  }
+
+  #position(node: Node | undefined): SourceLocation {
+    const offset = node?.range?.[0];
+    if (offset === undefined) return { file: this.file, line: 1, column: 1 };
+    const { line, col } = this.#lines.linePos(offset);
+    return { file: this.file, line, column: col };
+  }
+
+  #syntaxIssue(message: string, at: { line: number; col: number } | undefined): ConfigIssue {
+    const first = (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
+    return { file: this.file, line: at?.line ?? 1, column: at?.col ?? 1, key: '', message: `YAML syntax error: ${first}` };
+  }
+
+  #interpolate(node: unknown, path: KeyPath, variables: Variables, issues: ConfigIssue[]): void {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+        this.#interpolate(pair.value, [...path, key], variables, issues);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, index) => this.#interpolate(item, [...path, index], variables, issues));
+    } else if (isScalar(node)) {
+      const last = path[path.length - 1];
+      if (typeof node.value === 'number' && typeof last === 'string' && TEXT_KEYS.has(last)) {
+        node.value = node.source ?? String(node.value);
+      } else if (typeof node.value === 'string') {
+        const result = interpolate(node.value, variables);
+        for (const problem of result.problems) issues.push({ ...this.#position(node), key: formatKeyPath(path), message: problem });
+        node.value = result.value;
+      }
+    }
+  }
+}
