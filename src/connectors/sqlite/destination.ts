@@ -1,0 +1,84 @@
+import type { Checkpoint } from '../../core/checkpoint.js';
+import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
+import { CancelledError, SchemaChangeError } from '../../core/errors.js';
+import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import { loadCheckpoint } from './checkpoint-table.js';
+import { sqliteDatabasePath, type SqliteConfig } from './config.js';
+import { openDatabase, wrapSqliteError } from './database.js';
+import { createStagingSql, createTableSql } from './publish-statements.js';
+import { quoteIdentifier, stagingTableName } from './sql-identifier.js';
+import { SqliteStreamWriter } from './stream-writer.js';
+import { WriteConnection } from './write-connection.js';
+
+const CAPABILITIES: DestinationCapabilities = {
+  writes: ['replace', 'append', 'truncate', 'merge'],
+  transactional: true,
+  rawFormats: [],
+  schemas: false,
+};
+
+/** Writes streams into tables of one SQLite file (created on first write, WAL mode). */
+export class SqliteDestination implements Destination {
+  readonly capabilities = CAPABILITIES;
+  readonly #config: SqliteConfig;
+  readonly #ctx: ConnectorContext;
+  #connection: WriteConnection | undefined;
+
+  constructor(config: SqliteConfig, ctx: ConnectorContext) {
+    this.#config = config;
+    this.#ctx = ctx;
+  }
+
+  /** SQLite has no schemas: `orders`, or `sales_orders` when the stream came from schema `sales`. */
+  defaultTarget(stream: StreamDescriptor, schema?: string): TableRef {
+    return { name: schema ? `${schema}_${stream.table.name}` : stream.table.name };
+  }
+
+  async open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {
+    if (signal.aborted) throw new CancelledError('cancelled before the load started', { stream: request.stream });
+    const connection = this.#writeConnection();
+    const { db } = connection;
+    const staging = stagingTableName([request.sync, request.stream, request.target.name]);
+    try {
+      const existing = this.#targetColumns(request.target.name);
+      const missing = existing ? request.columns.filter((c) => !existing.has(c.name.toLowerCase())) : [];
+      if (existing && missing.length > 0 && request.schemaChange === 'freeze') {
+        throw new SchemaChangeError(`table ${request.target.name} lacks columns ${missing.map((c) => c.name).join(', ')}`, {
+          stream: request.stream,
+          connection: this.#ctx.connection,
+          hint: 'the stream has schema_change: freeze; add the columns yourself or set schema_change: evolve',
+        });
+      }
+      db.exec(`DROP TABLE IF EXISTS ${quoteIdentifier(staging)}`);
+      db.exec(request.write === 'replace' ? createTableSql(staging, request.columns, [], false) : createStagingSql(staging, request.columns));
+      return new SqliteStreamWriter({ connection, request, staging, missing, targetExists: existing !== undefined, connectionName: this.#ctx.connection });
+    } catch (error) {
+      throw wrapSqliteError(error, `preparing ${request.target.name} failed`, { stream: request.stream, connection: this.#ctx.connection });
+    }
+  }
+
+  async readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined> {
+    return loadCheckpoint(this.#writeConnection().db, sync, stream);
+  }
+
+  async close(): Promise<void> {
+    this.#connection?.close();
+    this.#connection = undefined;
+  }
+
+  /** Lower-cased column names of the target (SQLite names are case-insensitive), or undefined if it does not exist. */
+  #targetColumns(table: string): Set<string> | undefined {
+    const { db } = this.#writeConnection();
+    const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE`).get(table);
+    if (!exists) return undefined;
+    const names = db.prepare('SELECT name FROM pragma_table_xinfo(?)').pluck().all(table) as string[];
+    return new Set(names.map((n) => n.toLowerCase()));
+  }
+
+  #writeConnection(): WriteConnection {
+    this.#connection ??= new WriteConnection(
+      openDatabase({ path: sqliteDatabasePath(this.#config, this.#ctx), busyTimeoutMs: this.#config.busy_timeout_ms, connection: this.#ctx.connection, create: true }),
+    );
+    return this.#connection;
+  }
+}
