@@ -51,7 +51,8 @@ function problemsOf(issue: Issue, base: KeyPath, context: { schema: ZodType; inp
       return [{ path, part: 'value', message: `${issue.message}, found ${found}` }];
     }
     case 'invalid_type':
-      if (value === undefined) return [{ path, part: 'key', message: `missing required key (${EXPECTED[issue.expected] ?? issue.expected})` }];
+      if (value === undefined && path.length > 0) return [{ path, part: 'key', message: `missing required key (${EXPECTED[issue.expected] ?? issue.expected})` }];
+      if ((value === undefined || value === null) && path.length === 0) return [{ path, part: 'value', message: `expected ${EXPECTED[issue.expected] ?? issue.expected}, found an empty file` }];
       return [{ path, part: 'value', message: `expected ${EXPECTED[issue.expected] ?? issue.expected}, found ${found}` }];
     case 'invalid_value': {
       const values = issue.values.map(String);
@@ -69,7 +70,7 @@ function problemsOf(issue: Issue, base: KeyPath, context: { schema: ZodType; inp
 
 function tooSmallText(issue: z.core.$ZodIssueTooSmall): string {
   if (issue.origin === 'array') return `at least ${issue.minimum} item${issue.minimum === 1 ? '' : 's'}`;
-  if (issue.origin === 'string') return 'a non-empty text';
+  if (issue.origin === 'string') return issue.minimum === 1 ? 'a non-empty text' : `at least ${issue.minimum} characters`;
   return issue.inclusive ? `at least ${issue.minimum}` : `more than ${issue.minimum}`;
 }
 
