@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { ConnectionError, FerryError, redact } from '../core/errors.js';
+import { KeyedQueue } from './keyed-queue.js';
 import { KyselyStateStore } from './kysely-state-store.js';
 import { SQLITE_STATE_DIALECT, postgresStateDialect, type StateDialect } from './state-dialect.js';
 import type { StateStore } from './state-store.js';
@@ -14,10 +15,20 @@ import { parseStateUrl, type StateLocation } from './state-url.js';
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 /**
+ * better-sqlite3 waits for a busy file synchronously, blocking the event loop;
+ * two stores of one process migrating the same file at once would wait out each
+ * other's open transaction. Opens of one file in this process therefore queue;
+ * across processes `BEGIN IMMEDIATE` does the job.
+ */
+const sqliteOpens = new KeyedQueue();
+
+/**
  * Open (and create or upgrade) the state store named by a `state:` URL:
  * `sqlite:<path>` relative to the project (default `.ferry/state.db`),
  * `sqlite::memory:`, or `postgres://...` / `postgresql://...` with an optional
- * `?schema=` for the tables.
+ * `?schema=` for the tables. Open one store per SQLite file per process and
+ * share it: its single connection serializes this process' writes, while
+ * separate connections would block each other's event loop on the file lock.
  *
  * @example
  * const state = await openStateStore('sqlite:.ferry/state.db', project.dir);
@@ -28,7 +39,8 @@ export async function openStateStore(url: string, projectDir: string): Promise<S
   const { db, dialect } = connect(location, url);
   const store = new KyselyStateStore(db, dialect);
   try {
-    await store.migrate();
+    if (location.kind === 'sqlite') await sqliteOpens.run(location.file, () => store.migrate());
+    else await store.migrate();
   } catch (cause) {
     await store.close().catch(() => undefined);
     if (cause instanceof FerryError) throw cause;
