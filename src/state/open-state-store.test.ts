@@ -161,7 +161,7 @@ describe('openStateStore with Postgres', () => {
   });
 
   it('rejects a schema that is not a plain identifier', async () => {
-    const error = await thrown(openStateStore(`${base()}?schema=x;drop`, dir));
-    expect(error).toBeInstanceOf(ConfigError);
+    expect(await thrown(openStateStore(`${base()}?schema=x;drop`, dir))).toBeInstanceOf(ConfigError);
+    expect(await thrown(openStateStore(`${base()}?schema=Ferry`, dir))).toBeInstanceOf(ConfigError);
   });
 });

@@ -9,7 +9,8 @@ export type StateLocation =
 
 export const STATE_URL_FORMS = 'sqlite:.ferry/state.db, sqlite::memory:, postgres://user@host:5432/db?schema=ferry';
 
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+// Lower case only: search_path folds unquoted names, while CREATE SCHEMA is quoted by Kysely.
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * Parse a state URL. `sqlite:` paths are relative to the project folder;
@@ -49,7 +50,7 @@ function postgresLocation(url: string): StateLocation {
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new ConfigError(`state store schema "${schema}" is not a plain identifier`, {
       key: 'state',
-      hint: 'use letters, digits and underscores, e.g. ?schema=ferry',
+      hint: 'use lower-case letters, digits and underscores, e.g. ?schema=ferry',
     });
   }
   return { kind: 'postgres', connectionString: parsed.toString(), ...(schema === undefined ? {} : { schema }) };
