@@ -1,0 +1,89 @@
+import { DataError } from '../../core/errors.js';
+import type { Column, LogicalKind, Row } from '../../core/schema.js';
+import type { CsvOptions, InferenceOptions } from './config.js';
+import { readCsvRecords, type TextRecord } from './csv-reader.js';
+import { assertSameColumns, columnNames, type DecodedFile, fileColumns } from './decoded-file.js';
+import type { SourceFile } from './file-input.js';
+import { type TextCellConverter, textCellConverter } from './cell-converter.js';
+import { TextKindInference } from './type-inference.js';
+
+export interface CsvFileOptions {
+  readonly csv: CsvOptions;
+  readonly inference: InferenceOptions;
+  /** Columns of the first file of a glob: this file must match them and is converted to their kinds. */
+  readonly expected?: { readonly file: SourceFile; readonly columns: readonly Column[] };
+  readonly signal: AbortSignal;
+}
+
+function inferKinds(names: readonly string[], sample: readonly TextRecord[], inference: InferenceOptions): LogicalKind[] {
+  return names.map((name, i) => {
+    const chosen = inference.columnTypes[name];
+    if (chosen !== undefined) return chosen;
+    if (!inference.inferTypes) return 'string';
+    const guess = new TextKindInference();
+    for (const record of sample) guess.add(record.cells[i] ?? null);
+    return guess.kind();
+  });
+}
+
+function convertRecord(file: SourceFile, record: TextRecord, names: readonly string[], converters: readonly TextCellConverter[]): Row {
+  if (record.cells.length !== names.length) {
+    throw new DataError(`${file.name}: line ${record.line}: ${record.cells.length} fields, expected ${names.length}`, {
+      file: file.name,
+      line: record.line,
+      hint: 'csv.columns must name every field of the file',
+    });
+  }
+  return record.cells.map((cell, i) => {
+    if (cell === null) return null;
+    const convert = converters[i] as TextCellConverter;
+    return convert(cell, { file: file.name, line: record.line, columnIndex: i, columnName: names[i] ?? '' });
+  });
+}
+
+async function* convertedRows(
+  file: SourceFile,
+  sample: readonly TextRecord[],
+  rest: AsyncIterator<TextRecord>,
+  names: readonly string[],
+  converters: readonly TextCellConverter[],
+): AsyncGenerator<Row> {
+  for (const record of sample) yield convertRecord(file, record, names, converters);
+  for (let next = await rest.next(); next.done !== true; next = await rest.next()) {
+    yield convertRecord(file, next.value, names, converters);
+  }
+}
+
+/**
+ * Open a CSV file: read the header and a sample (`sample_rows`) to name and
+ * type the columns, then stream the remaining rows without buffering the file.
+ */
+export async function openCsvFile(file: SourceFile, options: CsvFileOptions): Promise<DecodedFile> {
+  const { csv, inference } = options;
+  const records = readCsvRecords(file, csv, options.signal);
+  const sample: TextRecord[] = [];
+  let names: string[] = [...(csv.columns ?? [])];
+  if (csv.header) {
+    const header = await records.next();
+    if (header.done !== true) names = columnNames(file, header.value.cells);
+  }
+  for (let i = 0; i < inference.sampleRows; i++) {
+    const next = await records.next();
+    if (next.done === true) break;
+    sample.push(next.value);
+  }
+  if (names.length === 0 && sample[0]) names = sample[0].cells.map((_, i) => `column_${i + 1}`);
+  let columns = fileColumns(names, inferKinds(names, sample, inference), 'csv');
+  if (options.expected) {
+    assertSameColumns(file, options.expected.file, options.expected.columns, columns);
+    columns = [...options.expected.columns];
+  }
+  const converters = columns.map((c) => textCellConverter(c.type.kind, c.name, inference));
+  return {
+    columns,
+    rows: convertedRows(file, sample, records, names, converters),
+    close: async () => {
+      await records.return(undefined);
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import { basename, dirname, relative } from 'node:path';
+import type { Checkpoint } from '../../core/checkpoint.js';
+import type {
+  CommitResult,
+  ConnectorContext,
+  Destination,
+  DestinationCapabilities,
+  OpenRequest,
+  StreamWriter,
+  WriteResult,
+} from '../../core/connector.js';
+import { ConfigError } from '../../core/errors.js';
+import type { Batch, Column, Row, StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { FileFormat, FilesConfig } from './config.js';
+import { CsvFileWriter } from './csv-writer.js';
+import { appendPartPath, publishFile, removeAppendParts, tempPathFor } from './file-publisher.js';
+import { FORMAT_EXTENSIONS, isGzipPath, pathStem, resolveFormat } from './file-format.js';
+import { pathUnderRoot } from './file-listing.js';
+import { JsonlFileWriter } from './jsonl-writer.js';
+import { ParquetFileWriter } from './parquet-writer.js';
+import type { RowFileWriter } from './text-file-sink.js';
+
+const CAPABILITIES: DestinationCapabilities = {
+  writes: ['replace', 'append', 'truncate'],
+  transactional: false,
+  rawFormats: [],
+  schemas: false,
+};
+
+/** Where a stream's file goes, decided at open. */
+interface OutputPlan {
+  readonly format: FileFormat;
+  readonly gzip: boolean;
+  /** Path the commit renames the temp file to. */
+  readonly publishPath: string;
+  readonly tempPath: string;
+  /** For replace/truncate: folder and stem whose old append parts are removed after publishing. */
+  readonly resetParts?: { readonly folder: string; readonly stem: string };
+}
+
+function createRowWriter(plan: OutputPlan, columns: readonly Column[], config: FilesConfig): Promise<RowFileWriter> | RowFileWriter {
+  if (plan.format === 'parquet') return ParquetFileWriter.create(plan.tempPath, columns);
+  if (plan.format === 'csv') return new CsvFileWriter(plan.tempPath, columns, config.csv, plan.gzip);
+  return new JsonlFileWriter(plan.tempPath, columns, plan.gzip);
+}
+
+/** Reorder a batch's rows to the columns the writer was opened with (by name; missing -> NULL). */
+function alignRows(batch: Batch, columns: readonly Column[]): readonly Row[] {
+  if (batch.columns.length === columns.length && batch.columns.every((c, i) => c.name === columns[i]?.name)) return batch.rows;
+  const index = columns.map((c) => batch.columns.findIndex((b) => b.name === c.name));
+  return batch.rows.map((row) => index.map((i) => (i < 0 ? null : (row[i] ?? null))));
+}
+
+/**
+ * Stages rows in a hidden temp file next to the target; `commit` fsyncs it and
+ * renames it into place (atomic: a reader sees the old file or the new one,
+ * never half of one); `abort` deletes it.
+ */
+class FileStreamWriter implements StreamWriter {
+  #rows = 0;
+  #done = false;
+
+  constructor(
+    private readonly plan: OutputPlan,
+    private readonly writer: RowFileWriter,
+    private readonly columns: readonly Column[],
+    private readonly root: string,
+  ) {}
+
+  async write(batch: Batch): Promise<WriteResult> {
+    const rows = alignRows(batch, this.columns);
+    await this.writer.write(rows);
+    this.#rows += rows.length;
+    return { rows: rows.length };
+  }
+
+  async commit(_checkpoint: Checkpoint | undefined): Promise<CommitResult> {
+    await this.writer.finish();
+    await publishFile(this.plan.tempPath, this.plan.publishPath);
+    this.#done = true;
+    const shown = relative(this.root, this.plan.publishPath);
+    const sql = [`-- wrote ${this.#rows} rows to ${shown} (${this.plan.format}${this.plan.gzip ? ', gzip' : ''})`];
+    if (this.plan.resetParts) {
+      const removed = await removeAppendParts(this.plan.resetParts.folder, this.plan.resetParts.stem);
+      if (removed.length > 0) sql.push(`-- removed ${removed.length} part files of earlier appends`);
+    }
+    return { rows: this.#rows, sql };
+  }
+
+  async abort(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    await this.writer.discard();
+  }
+}
+
+/**
+ * Writes each stream to one file under the connection's folder. `replace` and
+ * `truncate` atomically replace the target; `append` adds a part file
+ * `<stem>/part-<runId>.<ext>` next to it. Not transactional: a crash after a
+ * file is published but before the engine saves its checkpoint makes the next
+ * incremental run read again from the previous checkpoint (at-least-once for
+ * append; replace is idempotent).
+ */
+export class FilesDestination implements Destination {
+  readonly capabilities = CAPABILITIES;
+  readonly #config: FilesConfig;
+  readonly #root: string;
+
+  constructor(config: FilesConfig, root: string, _ctx: ConnectorContext) {
+    this.#config = config;
+    this.#root = root;
+  }
+
+  defaultTarget(stream: StreamDescriptor): TableRef {
+    const format = this.#config.format ?? 'csv';
+    const gz = format !== 'parquet' && this.#config.compression === 'gzip' ? '.gz' : '';
+    const stem = pathStem(stream.table.name).replace(/[*?[\]{}]/g, '_');
+    return { name: `${stem}${FORMAT_EXTENSIONS[format]}${gz}` };
+  }
+
+  async #plan(request: OpenRequest): Promise<OutputPlan> {
+    const name = request.target.name;
+    const format = resolveFormat(name, this.#config.format);
+    const gzip = format !== 'parquet' && (isGzipPath(name) || this.#config.compression === 'gzip');
+    const target = pathUnderRoot(this.#root, gzip && !isGzipPath(name) ? `${name}.gz` : name);
+    const ext = `${FORMAT_EXTENSIONS[format]}${gzip ? '.gz' : ''}`;
+    const folder = dirname(target);
+    const stem = pathStem(basename(target));
+    if (request.write === 'append') {
+      const publishPath = await appendPartPath(folder, stem, request.runId, ext);
+      return { format, gzip, publishPath, tempPath: await tempPathFor(publishPath) };
+    }
+    return { format, gzip, publishPath: target, tempPath: await tempPathFor(target), resetParts: { folder, stem } };
+  }
+
+  async open(request: OpenRequest, _signal: AbortSignal): Promise<StreamWriter> {
+    if (!CAPABILITIES.writes.includes(request.write)) {
+      throw new ConfigError(`stream ${request.stream}: the files destination cannot ${request.write}`, {
+        stream: request.stream,
+        hint: `use write: replace, append or truncate (files have no keys to ${request.write} on)`,
+      });
+    }
+    const plan = await this.#plan(request);
+    const writer = await createRowWriter(plan, request.columns, this.#config);
+    return new FileStreamWriter(plan, writer, request.columns, this.#root);
+  }
+
+  /** Files are not transactional: the engine's state store holds the checkpoint. */
+  async readCheckpoint(_sync: string, _stream: string): Promise<Checkpoint | undefined> {
+    return undefined;
+  }
+
+  async close(): Promise<void> {}
+}

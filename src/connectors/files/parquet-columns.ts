@@ -1,0 +1,124 @@
+import type { DuckDBValue } from '@duckdb/node-api';
+import type { Column, LogicalKind, LogicalType, Value } from '../../core/schema.js';
+import { canonicalTime, canonicalTimetz, microsToTimestamp } from '../../core/values.js';
+import { intervalIso } from './interval-text.js';
+
+/**
+ * How one Parquet column (as DuckDB types it) is read: the SQL expression that
+ * selects it in a lossless form, its logical type, and the JS conversion of
+ * the value DuckDB returns. Text casts do the exact work for decimals, huge
+ * integers, uuids and nested values; timestamps travel as epoch microseconds.
+ */
+export interface ParquetColumnPlan {
+  readonly column: Column;
+  readonly expression: string;
+  readonly convert: (value: DuckDBValue) => Value;
+}
+
+interface Mapping {
+  readonly type: LogicalType;
+  readonly select: (quoted: string) => string;
+  readonly convert: (value: DuckDBValue) => Value;
+}
+
+const asIs = (value: DuckDBValue): Value => value as Value;
+const asText = (value: DuckDBValue): Value => String(value);
+const cast = (to: string) => (q: string) => `CAST(${q} AS ${to})`;
+const plain = (q: string): string => q;
+
+const SIMPLE: Readonly<Record<string, Mapping>> = {
+  BOOLEAN: { type: { kind: 'boolean' }, select: plain, convert: asIs },
+  TINYINT: { type: { kind: 'int16' }, select: plain, convert: asIs },
+  UTINYINT: { type: { kind: 'int16' }, select: plain, convert: asIs },
+  SMALLINT: { type: { kind: 'int16' }, select: plain, convert: asIs },
+  USMALLINT: { type: { kind: 'int32' }, select: plain, convert: asIs },
+  INTEGER: { type: { kind: 'int32' }, select: plain, convert: asIs },
+  UINTEGER: { type: { kind: 'int64' }, select: cast('BIGINT'), convert: asIs },
+  BIGINT: { type: { kind: 'int64' }, select: plain, convert: asIs },
+  UBIGINT: { type: { kind: 'decimal', precision: 20, scale: 0 }, select: cast('VARCHAR'), convert: asText },
+  HUGEINT: { type: { kind: 'decimal', precision: 39, scale: 0 }, select: cast('VARCHAR'), convert: asText },
+  UHUGEINT: { type: { kind: 'decimal', precision: 39, scale: 0 }, select: cast('VARCHAR'), convert: asText },
+  BIGNUM: { type: { kind: 'decimal' }, select: cast('VARCHAR'), convert: asText },
+  VARINT: { type: { kind: 'decimal' }, select: cast('VARCHAR'), convert: asText },
+  FLOAT: { type: { kind: 'float32' }, select: plain, convert: asIs },
+  DOUBLE: { type: { kind: 'float64' }, select: plain, convert: asIs },
+  VARCHAR: { type: { kind: 'string' }, select: plain, convert: asIs },
+  JSON: { type: { kind: 'json' }, select: cast('VARCHAR'), convert: asText },
+  UUID: { type: { kind: 'uuid' }, select: cast('VARCHAR'), convert: asText },
+  BLOB: { type: { kind: 'bytes' }, select: plain, convert: (v) => bytesOf(v) },
+  DATE: { type: { kind: 'date' }, select: cast('VARCHAR'), convert: asText },
+  TIME: { type: { kind: 'time' }, select: cast('VARCHAR'), convert: (v) => canonicalTime(String(v)) },
+  TIME_NS: { type: { kind: 'time' }, select: (q) => `CAST(CAST(${q} AS TIME) AS VARCHAR)`, convert: (v) => canonicalTime(String(v)) },
+  'TIME WITH TIME ZONE': { type: { kind: 'timetz' }, select: cast('VARCHAR'), convert: (v) => canonicalTimetz(String(v)) },
+  TIMESTAMP: timestampMapping(false),
+  TIMESTAMP_S: timestampMapping(false),
+  TIMESTAMP_MS: timestampMapping(false),
+  TIMESTAMP_NS: timestampMapping(false),
+  'TIMESTAMP WITH TIME ZONE': timestampMapping(true),
+  INTERVAL: { type: { kind: 'interval' }, select: plain, convert: (v) => intervalOf(v) },
+};
+
+function timestampMapping(zone: boolean): Mapping {
+  return {
+    type: { kind: zone ? 'timestamptz' : 'timestamp' },
+    // Nanosecond timestamps keep microseconds (the canonical precision).
+    select: (q) => `epoch_us(${q})`,
+    convert: (v) => microsToTimestamp(BigInt(v as bigint), zone),
+  };
+}
+
+function bytesOf(value: DuckDBValue): Value {
+  const bytes = (value as { bytes?: unknown }).bytes;
+  return bytes instanceof Uint8Array ? bytes : new Uint8Array();
+}
+
+function intervalOf(value: DuckDBValue): Value {
+  const v = value as { months: number; days: number; micros: bigint };
+  return intervalIso(v.months, v.days, v.micros);
+}
+
+function mappingOf(duckType: string): Mapping {
+  const simple = SIMPLE[duckType];
+  if (simple) return simple;
+  const decimal = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(duckType);
+  if (decimal) {
+    return { type: { kind: 'decimal', precision: Number(decimal[1]), scale: Number(decimal[2]) }, select: cast('VARCHAR'), convert: asText };
+  }
+  if (duckType.endsWith(']') || /^(STRUCT|MAP|UNION)\(/.test(duckType)) {
+    return { type: { kind: 'json' }, select: (q) => `CAST(to_json(${q}) AS VARCHAR)`, convert: asText };
+  }
+  // ENUM, BIT, GEOMETRY and anything newer: their text form.
+  return { type: { kind: 'string' }, select: cast('VARCHAR'), convert: asText };
+}
+
+/** A column as Ferry wrote it (kept in the file's key-value metadata). */
+export interface StoredColumn {
+  readonly name: string;
+  readonly kind: LogicalKind;
+  readonly precision?: number;
+  readonly scale?: number;
+}
+
+/** Double-quote an identifier for DuckDB SQL. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * The read plan of a column. When Ferry wrote the file, the stored logical
+ * kind wins for columns kept as text (json, interval, timetz, unconstrained
+ * decimals): the values are already canonical text.
+ */
+export function parquetColumnPlan(name: string, duckType: string, stored: StoredColumn | undefined): ParquetColumnPlan {
+  const mapping = mappingOf(duckType);
+  const quoted = quoteIdentifier(name);
+  const column = (type: LogicalType): Column => ({ name, type, nullable: true, sourceType: duckType, sourceEngine: 'files' });
+  if (stored && duckType === 'VARCHAR' && stored.kind !== 'string') {
+    const type: LogicalType = { kind: stored.kind, ...(stored.precision !== undefined ? { precision: stored.precision, scale: stored.scale ?? 0 } : {}) };
+    return { column: column(type), expression: quoted, convert: asText };
+  }
+  if (stored && (stored.kind === 'int16' || stored.kind === 'int32') && mapping.type.kind !== stored.kind) {
+    return { column: column({ kind: stored.kind }), expression: mapping.select(quoted), convert: mapping.convert };
+  }
+  return { column: column(mapping.type), expression: mapping.select(quoted), convert: mapping.convert };
+}

@@ -1,0 +1,138 @@
+import { CancelledError, ConfigError } from '../../core/errors.js';
+import type { ConnectorContext, CursorRead, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
+import type { Batch, Column, Row, StreamDescriptor } from '../../core/schema.js';
+import { compareValues } from '../../core/values.js';
+import type { FilesConfig } from './config.js';
+import type { DecodedFile } from './decoded-file.js';
+import type { SourceFile } from './file-input.js';
+import { listDataFiles, listStreamFiles } from './file-listing.js';
+import { FileOpener } from './file-opener.js';
+import { ParquetReader } from './parquet-reader.js';
+import { resolveFormat } from './file-format.js';
+
+function tablePattern(target: ReadTarget, stream: string): string {
+  if (target.kind === 'query') {
+    throw new ConfigError(`stream ${stream}: SQL queries are not supported by the files connector`, {
+      stream,
+      hint: 'name a file or glob as the stream table (e.g. `exports/*.csv`); to query files with SQL, load them into DuckDB first',
+    });
+  }
+  return target.table.name;
+}
+
+function projection(columns: readonly Column[], wanted: readonly string[] | undefined, stream: string): number[] {
+  if (wanted === undefined) return columns.map((_, i) => i);
+  return wanted.map((name) => {
+    const i = columns.findIndex((c) => c.name === name);
+    if (i < 0) throw new ConfigError(`stream ${stream}: no column "${name}" in the file (columns: ${columns.map((c) => c.name).join(', ')})`, { stream });
+    return i;
+  });
+}
+
+function cursorFilter(columns: readonly Column[], cursor: CursorRead | undefined, stream: string): (row: Row) => boolean {
+  if (cursor === undefined) return () => true;
+  const i = projection(columns, [cursor.column], stream)[0] as number;
+  const kind = (columns[i] as Column).type.kind;
+  const from = cursor.from;
+  return (row) => {
+    const value = row[i] ?? null;
+    if (value === null) return cursor.includeNulls;
+    return from === undefined || from === null || compareValues(kind, value, from) >= 0;
+  };
+}
+
+/**
+ * Reads files under the connection's folder: a stream is a file or a glob
+ * (read in sorted order as one stream). The cursor is applied after decoding
+ * (`>= from`); `where` is applied by DuckDB for Parquet and refused for CSV/JSONL.
+ */
+export class FilesSource implements Source {
+  readonly rawFormats = [] as const;
+  readonly #root: string;
+  readonly #config: FilesConfig;
+  readonly #ctx: ConnectorContext;
+  readonly #parquet = new ParquetReader();
+  readonly #opener: FileOpener;
+
+  constructor(config: FilesConfig, root: string, ctx: ConnectorContext) {
+    this.#config = config;
+    this.#root = root;
+    this.#ctx = ctx;
+    this.#opener = new FileOpener(config, this.#parquet);
+  }
+
+  async discover(): Promise<StreamDescriptor[]> {
+    const found: StreamDescriptor[] = [];
+    for (const name of await listDataFiles(this.#root)) {
+      try {
+        found.push(await this.describe({ kind: 'table', table: { name } }));
+      } catch (error) {
+        this.#ctx.logger.warn({ file: name, error: (error as Error).message }, 'skipping a file that cannot be read');
+      }
+    }
+    return found;
+  }
+
+  async describe(target: ReadTarget): Promise<StreamDescriptor> {
+    const name = tablePattern(target, target.kind === 'table' ? target.table.name : 'query');
+    const [first] = await listStreamFiles(this.#root, name, name);
+    const file = await this.#opener.open(first as SourceFile, { stream: name, signal: new AbortController().signal });
+    await file.close();
+    return { name, table: { name }, columns: file.columns, primaryKey: [] };
+  }
+
+  readSql(request: ReadRequest): string {
+    const pattern = tablePattern(request.target, request.stream);
+    const format = resolveFormat(pattern.replace(/[*?]/g, 'x'), this.#config.format);
+    const cursor = request.cursor;
+    const filters = [
+      request.where,
+      cursor && `${cursor.column} >= ${cursor.from === undefined ? '(start)' : String(cursor.from)}${cursor.includeNulls ? ` OR ${cursor.column} IS NULL` : ''}`,
+    ].filter((f): f is string => typeof f === 'string');
+    const source = format === 'parquet' ? `read_parquet('${pattern}')` : `read ${format} '${pattern}'`;
+    return `SELECT ${request.columns?.join(', ') ?? '*'} FROM ${source}${filters.length > 0 ? ` WHERE ${filters.join(' AND ')}` : ''}`;
+  }
+
+  async count(request: ReadRequest): Promise<number> {
+    let rows = 0;
+    for await (const batch of this.read(request, new AbortController().signal)) rows += batch.rows.length;
+    return rows;
+  }
+
+  async *read(request: ReadRequest, signal: AbortSignal): AsyncGenerator<Batch> {
+    const pattern = tablePattern(request.target, request.stream);
+    const files = await listStreamFiles(this.#root, pattern, request.stream);
+    let expected: { file: SourceFile; columns: readonly Column[] } | undefined;
+    let pick: number[] = [];
+    let keep: (row: Row) => boolean = () => true;
+    let columns: Column[] = [];
+    let rows: Row[] = [];
+    for (const file of files) {
+      const decoded: DecodedFile = await this.#opener.open(file, { stream: request.stream, signal, ...(expected ? { expected } : {}), ...(request.where === undefined ? {} : { where: request.where }) });
+      if (expected === undefined) {
+        expected = { file, columns: decoded.columns };
+        pick = projection(decoded.columns, request.columns, request.stream);
+        keep = cursorFilter(decoded.columns, request.cursor, request.stream);
+        columns = pick.map((i) => decoded.columns[i] as Column);
+      }
+      try {
+        for await (const row of decoded.rows) {
+          if (!keep(row)) continue;
+          rows.push(pick.map((i) => row[i] ?? null));
+          if (rows.length >= request.batchSize) {
+            if (signal.aborted) throw new CancelledError('read cancelled', { stream: request.stream, file: file.name });
+            yield { columns, rows };
+            rows = [];
+          }
+        }
+      } finally {
+        await decoded.close();
+      }
+    }
+    if (rows.length > 0) yield { columns, rows };
+  }
+
+  async close(): Promise<void> {
+    this.#parquet.close();
+  }
+}
