@@ -3,6 +3,7 @@ import { ConnectionError } from '../../core/errors.js';
 import { openClient } from './client.js';
 import { endpointText, postgresConfigSchema, type PostgresConfig } from './config.js';
 import { serverMessage } from './driver-error.js';
+import { PostgresDestination } from './destination.js';
 import { PostgresSource } from './source.js';
 
 export type { PostgresConfig } from './config.js';
@@ -42,4 +43,5 @@ export const postgresConnector: ConnectorDefinition<PostgresConfig> = {
   secretKeys: ['password', 'url'],
   check,
   createSource: (config, ctx) => new PostgresSource(config, ctx),
+  createDestination: (config, ctx) => new PostgresDestination(config, ctx),
 };

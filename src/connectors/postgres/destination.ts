@@ -1,0 +1,71 @@
+import type pg from 'pg';
+import type { Checkpoint } from '../../core/checkpoint.js';
+import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
+import { CancelledError } from '../../core/errors.js';
+import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import { readCheckpointRow } from './checkpoint-table.js';
+import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
+import type { PostgresConfig } from './config.js';
+import { driverError } from './driver-error.js';
+import { PostgresStreamWriter } from './stream-writer.js';
+import { prepareWriter } from './writer-setup.js';
+
+const CAPABILITIES: DestinationCapabilities = Object.freeze({
+  writes: Object.freeze(['replace', 'append', 'truncate', 'merge'] as const),
+  transactional: true,
+  rawFormats: Object.freeze(['pg-binary'] as const),
+  schemas: true,
+});
+
+/**
+ * Loads streams into Postgres: one dedicated connection per writer, rows
+ * staged with COPY, published in one transaction together with the stream's
+ * checkpoint (`<schema>._ferry_checkpoints`).
+ */
+export class PostgresDestination implements Destination {
+  readonly capabilities = CAPABILITIES;
+  readonly #config: PostgresConfig;
+  readonly #ctx: ConnectorContext;
+  readonly #pool: pg.Pool;
+  readonly #writers = new Set<PostgresStreamWriter>();
+
+  constructor(config: PostgresConfig, ctx: ConnectorContext) {
+    this.#config = config;
+    this.#ctx = ctx;
+    this.#pool = openPool(config, ctx);
+  }
+
+  defaultTarget(stream: StreamDescriptor, schema?: string): TableRef {
+    return { schema: schema ?? this.#config.schema, name: stream.table.name };
+  }
+
+  async open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {
+    if (signal.aborted) throw new CancelledError('cancelled before opening the writer', { stream: request.stream });
+    const client = await openClient(this.#config, this.#ctx);
+    try {
+      const setup = await prepareWriter(client, request, this.#config, this.#ctx);
+      const writer = new PostgresStreamWriter(setup, (w) => this.#writers.delete(w));
+      this.#writers.add(writer);
+      return writer;
+    } catch (error) {
+      destroyClient(client);
+      throw driverError(error, `prepare ${request.target.schema ?? this.#config.schema}.${request.target.name}`, { stream: request.stream });
+    }
+  }
+
+  readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined> {
+    return withPooledClient(this.#pool, this.#config, this.#ctx, async (client) => {
+      try {
+        return await readCheckpointRow(client, this.#config.schema, sync, stream);
+      } catch (error) {
+        throw driverError(error, `read the checkpoint of ${stream}`, { stream });
+      }
+    });
+  }
+
+  /** Abort writers still open (their staged rows are dropped), then close the pool. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#writers].map((w) => w.abort().catch(() => undefined)));
+    await this.#pool.end();
+  }
+}
