@@ -365,3 +365,29 @@ describe('findProjectDir', () => {
     expect(findProjectDir('/')).toBeUndefined();
   });
 });
+
+describe('loadProject: YAML aliases', () => {
+  it('explains that an unquoted * is read as an alias', async () => {
+    const issues = await issuesOf({
+      'ferry.yml': FERRY_YML,
+      'syncs/a.yml': 'source: pg\ndestination: pg\nstreams:\n  *: {}\n',
+      'syncs/b.yml': 'source: *pg\ndestination: pg\nstreams:\n  "*": {}\n',
+    });
+    const hint = '; quote names that start with * (YAML reads *name as an alias), e.g. "*": {}';
+    expect(issues.map((i) => `${i.file}:${i.line}:${i.column} ${i.key}: ${i.message}`)).toStrictEqual([
+      `syncs/a.yml:4:6 : YAML syntax error: Unexpected flow-map-start at node end${hint}`,
+      `syncs/a.yml:4:7 : YAML syntax error: Unexpected flow-map-end token in YAML stream: "}"${hint}`,
+      `syncs/b.yml:1:9 source: unknown YAML alias *pg${hint}`,
+    ]);
+  });
+
+  it('resolves anchors, aliases and << merge keys', async () => {
+    const sync = 'source: pg\ndestination: pg\nstreams:\n  orders: &inc\n    mode: incremental\n    cursor: updated_at\n  items:\n    <<: *inc\n    cursor: changed_at\n  copy: *inc\n';
+    const project = await load(await writeProject({ 'ferry.yml': FERRY_YML, 'syncs/a.yml': sync }));
+    expect(project.syncs.get('a')?.streams.map((s) => [s.name, s.mode, s.cursor])).toStrictEqual([
+      ['orders', 'incremental', 'updated_at'],
+      ['items', 'incremental', 'changed_at'],
+      ['copy', 'incremental', 'updated_at'],
+    ]);
+  });
+});

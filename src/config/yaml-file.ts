@@ -27,6 +27,10 @@ export function formatKeyPath(path: KeyPath): string {
  */
 const TEXT_KEYS: ReadonlySet<string> = new Set(['cursor_start']);
 
+/** A line whose key or value starts with `*`, which YAML reads as an alias: `*: {}`, `- name: *`. */
+const ALIAS_LIKE = /^\s*(-\s*)?([^\s:#]+:\s*)?\*/;
+const ALIAS_HINT = '; quote names that start with * (YAML reads *name as an alias), e.g. "*": {}';
+
 /**
  * One parsed YAML file with `${VAR}` references replaced in every string value,
  * remembering where each key and value came from so errors can point at them.
@@ -45,10 +49,21 @@ export class YamlFile {
     this.file = file;
     this.#lines = new LineCounter();
     this.#doc = parseDocument(text, { lineCounter: this.#lines, prettyErrors: true, merge: true });
-    const issues = this.#doc.errors.map((e) => this.#syntaxIssue(e.message, e.linePos?.[0]));
+    const lines = text.split(/\r?\n/);
+    const issues = this.#doc.errors.map((e) => this.#syntaxIssue(e.message, e.linePos?.[0], lines));
     if (issues.length === 0) this.#interpolate(this.#doc.contents, [], variables, issues);
     this.issues = issues;
-    this.value = issues.length === 0 ? this.#doc.toJS() : undefined;
+    this.value = issues.length === 0 ? this.#toJS(issues) : undefined;
+  }
+
+  #toJS(issues: ConfigIssue[]): unknown {
+    try {
+      return this.#doc.toJS();
+    } catch (error) {
+      // Defensive: problems toJS can meet (unresolved aliases) are reported by #interpolate first.
+      issues.push({ file: this.file, line: 1, column: 1, key: '', message: `cannot read YAML: ${error instanceof Error ? error.message : String(error)}` });
+      return undefined;
+    }
   }
 
   /** Where the key or value at `path` is; the nearest existing ancestor's key when it is absent. */
@@ -99,9 +114,11 @@ export class YamlFile {
     return { file: this.file, line, column: col };
   }
 
-  #syntaxIssue(message: string, at: { line: number; col: number } | undefined): ConfigIssue {
+  #syntaxIssue(message: string, at: { line: number; col: number } | undefined, lines: readonly string[]): ConfigIssue {
     const first = (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
-    return { file: this.file, line: at?.line ?? 1, column: at?.col ?? 1, key: '', message: `YAML syntax error: ${first}` };
+    const line = at?.line ?? 1;
+    const hint = ALIAS_LIKE.test(lines[line - 1] ?? '') ? ALIAS_HINT : '';
+    return { file: this.file, line, column: at?.col ?? 1, key: '', message: `YAML syntax error: ${first}${hint}` };
   }
 
   #interpolate(node: unknown, path: KeyPath, variables: Variables, issues: ConfigIssue[]): void {
@@ -109,10 +126,13 @@ export class YamlFile {
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+        if (isAlias(pair.key)) this.#interpolate(pair.key, [...path, key], variables, issues);
         this.#interpolate(pair.value, [...path, key], variables, issues);
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, index) => this.#interpolate(item, [...path, index], variables, issues));
+    } else if (isAlias(node) && node.resolve(this.#doc) === undefined) {
+      issues.push({ ...this.#position(node), key: formatKeyPath(path), message: `unknown YAML alias *${node.source}${ALIAS_HINT}` });
     } else if (isScalar(node)) {
       const last = path[path.length - 1];
       if (typeof node.value === 'number' && typeof last === 'string' && TEXT_KEYS.has(last)) {
