@@ -129,7 +129,11 @@ export class KyselyStateStore implements StateStore {
 
   async appendLog(lines: readonly Omit<LogLine, 'seq'>[]): Promise<void> {
     const byRun = new Map<string, Omit<LogLine, 'seq'>[]>();
-    for (const line of lines) byRun.set(line.runId, [...(byRun.get(line.runId) ?? []), line]);
+    for (const line of lines) {
+      const group = byRun.get(line.runId);
+      if (group) group.push(line);
+      else byRun.set(line.runId, [line]);
+    }
     await Promise.all([...byRun].map(([runId, runLines]) => this.#logQueue.run(runId, () => this.#appendRunLog(runId, runLines))));
   }
 
