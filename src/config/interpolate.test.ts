@@ -48,16 +48,33 @@ describe('loadProject interpolation', () => {
     });
   });
 
-  it('reports each missing variable at its value with the key path', async () => {
-    const dir = await writeProject({ 'ferry.yml': FERRY_YML, 'syncs/shop.yml': sync });
-    const error = (await rejection(loadProject(dir, { connectorSchemas: testConnectorSchemas, env: {} }))) as ConfigErrors;
+  it('reports each missing variable at its value with the key path, together with the other errors of the file', async () => {
+    const ferry = 'connections:\n  pg:\n    type: postgres\n    url: ${PG_URL}\n    shema: raw\n  warehouse:\n    type: postgres\n    url: x\n';
+    const dir = await writeProject({ 'ferry.yml': ferry, 'syncs/shop.yml': `${sync}    mode: incremental\n` });
+    const schemas = new Map<string, ZodType>([['postgres', z.strictObject({ url: z.string().min(1), schema: z.string().optional() })]]);
+    const error = (await rejection(loadProject(dir, { connectorSchemas: schemas, env: {} }))) as ConfigErrors;
     expect(error.issues).toStrictEqual([
+      {
+        file: 'ferry.yml',
+        line: 4,
+        column: 10,
+        key: 'connections.pg.url',
+        message: 'environment variable PG_URL is not set and has no default; set it in the environment or in .env, or write ${PG_URL:-default}',
+      },
+      { file: 'ferry.yml', line: 5, column: 5, key: 'connections.pg.shema', message: 'unknown key; did you mean "schema"?' },
       {
         file: 'syncs/shop.yml',
         line: 6,
         column: 13,
         key: 'streams.orders.target',
         message: 'environment variable TARGET_SCHEMA is not set and has no default; set it in the environment or in .env, or write ${TARGET_SCHEMA:-default}',
+      },
+      {
+        file: 'syncs/shop.yml',
+        line: 7,
+        column: 11,
+        key: 'streams.orders.mode',
+        message: 'mode incremental needs a cursor: add `cursor: <column>` to the stream or to defaults',
       },
     ]);
   });

@@ -117,6 +117,7 @@ describe('JSON Schema', () => {
     expect(violations(project, { connections: { a: { type: 'sqlite', paht: 'x' } } })).toContain('$.connections.a.path: required');
     expect(violations(project, { connections: { a: { type: 'postgres', url: 'u', shema: 'x' } } })).toStrictEqual(['$.connections.a.shema: not allowed']);
     expect(violations(project, { connections: { a: { type: 'mysql' } } })).toStrictEqual(['$.connections.a.type: not in enum']);
+    expect(violations(project, { connections: { a: { type: 'sqlite', path: 'x', paht: 'x' } } })).toStrictEqual(['$.connections.a.paht: not allowed']);
   });
 
   it('explains the editor setup', () => {

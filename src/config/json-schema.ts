@@ -67,6 +67,8 @@ function connectionBranch(type: string, schema: ZodType): JsonSchema {
     if: { properties: { type: { const: type } }, required: ['type'] },
     then: {
       ...settings,
+      // The loader rejects keys a connector does not know even when its zod schema would strip them; so does the editor.
+      ...(settings['type'] === 'object' ? { additionalProperties: settings['additionalProperties'] ?? false } : {}),
       properties: { type: { const: type, description: `Connector type: ${type}.` }, ...properties },
       required: ['type', ...required],
     },

@@ -28,7 +28,7 @@ const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
 
 /** Validate `ferry.yml`: its own keys, then each connection's settings with its connector's schema. */
 export function readProjectFile(yaml: YamlFile, connectorSchemas: ReadonlyMap<string, ZodType>): ProjectFileResult {
-  if (yaml.issues.length > 0) return { issues: yaml.issues };
+  if (yaml.value === undefined) return { issues: yaml.issues };
   const raw = isRecord(yaml.value) ? yaml.value : undefined;
   const connections = raw !== undefined && isRecord(raw['connections']) ? raw['connections'] : {};
   const connectionNames = new Set(Object.keys(connections));
@@ -37,7 +37,8 @@ export function readProjectFile(yaml: YamlFile, connectorSchemas: ReadonlyMap<st
     ...(parsed.success ? [] : problemsFromZod(parsed.error.issues, { schema: projectFileSchema, input: yaml.value ?? {} })),
     ...Object.entries(connections).flatMap(([name, value]) => connectionProblems(name, value, connectorSchemas)),
   ];
-  if (!parsed.success || problems.length > 0) return { connectionNames, issues: problems.map((p) => yaml.locateProblem(p)) };
+  const issues = yaml.issuesWith(problems);
+  if (!parsed.success || issues.length > 0) return { connectionNames, issues };
   const content: ProjectFileContent = {
     ...(parsed.data.name !== undefined ? { name: parsed.data.name } : {}),
     state: parsed.data.state,

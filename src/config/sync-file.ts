@@ -18,14 +18,15 @@ export interface SyncFileResult {
  * (`connectionNames`; skipped when ferry.yml could not be read).
  */
 export function readSyncFile(yaml: YamlFile, name: string, connectionNames: ReadonlySet<string> | undefined): SyncFileResult {
-  if (yaml.issues.length > 0) return { issues: yaml.issues };
+  if (yaml.value === undefined) return { issues: yaml.issues };
   const parsed = syncFileSchema.safeParse(yaml.value);
   const problems = [
     ...(parsed.success ? [] : problemsFromZod(parsed.error.issues, { schema: syncFileSchema, input: yaml.value })),
     ...checkSyncRules(yaml.value),
     ...connectionProblems(yaml.value, connectionNames),
   ];
-  if (!parsed.success || problems.length > 0) return { issues: problems.map((p) => yaml.locateProblem(p)) };
+  const issues = yaml.issuesWith(problems);
+  if (!parsed.success || issues.length > 0) return { issues };
   return { sync: buildSync(yaml, name, parsed.data), issues: [] };
 }
 

@@ -1,4 +1,5 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { redact } from '../core/errors.js';
 import type { SourceLocation } from './project.js';
 import type { ConfigIssue } from './config-errors.js';
 import { interpolate, type Variables } from './interpolate.js';
@@ -32,7 +33,8 @@ const ALIAS_LIKE = /^\s*(-\s*)?([^\s:#]+:\s*)?\*/;
 const ALIAS_HINT = '; quote names that start with * (YAML reads *name as an alias), e.g. "*": {}';
 
 /**
- * One parsed YAML file with `${VAR}` references replaced in every string value,
+ * One parsed YAML file with `${VAR}` references replaced in every string value
+ * (not in keys),
  * remembering where each key and value came from so errors can point at them.
  */
 export class YamlFile {
@@ -44,6 +46,11 @@ export class YamlFile {
   readonly issues: readonly ConfigIssue[];
   readonly #doc: Document.Parsed;
   readonly #lines: LineCounter;
+  /**
+   * Key paths of values whose `${VAR}` could not be resolved: already reported,
+   * so not reported again as invalid. Other issues (syntax, aliases) leave no value to validate.
+   */
+  readonly #unresolved = new Set<string>();
 
   constructor(text: string, file: string, variables: Variables) {
     this.file = file;
@@ -52,8 +59,8 @@ export class YamlFile {
     const lines = text.split(/\r?\n/);
     const issues = this.#doc.errors.map((e) => this.#syntaxIssue(e.message, e.linePos?.[0], lines));
     if (issues.length === 0) this.#interpolate(this.#doc.contents, [], variables, issues);
+    this.value = issues.length === 0 || this.#unresolved.size > 0 ? this.#toJS(issues) : undefined;
     this.issues = issues;
-    this.value = issues.length === 0 ? this.#toJS(issues) : undefined;
   }
 
   #toJS(issues: ConfigIssue[]): unknown {
@@ -89,9 +96,10 @@ export class YamlFile {
     return { ...this.locate(path, part), key: formatKeyPath(path), message };
   }
 
-  /** Locate a problem found in this file's value. */
-  locateProblem(problem: Problem): ConfigIssue {
-    return this.issue(problem.path, problem.message, problem.part);
+  /** This file's own issues plus `problems` found in its value, located. */
+  issuesWith(problems: readonly Problem[]): ConfigIssue[] {
+    const fresh = problems.filter((p) => !this.#unresolved.has(formatKeyPath(p.path)));
+    return [...this.issues, ...fresh.map((p) => this.issue(p.path, p.message, p.part))];
   }
 
   #child(node: unknown, segment: string | number): { key?: Node; value: Node | undefined } | undefined {
@@ -118,7 +126,7 @@ export class YamlFile {
     const first = (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
     const line = at?.line ?? 1;
     const hint = ALIAS_LIKE.test(lines[line - 1] ?? '') ? ALIAS_HINT : '';
-    return { file: this.file, line, column: at?.col ?? 1, key: '', message: `YAML syntax error: ${first}${hint}` };
+    return { file: this.file, line, column: at?.col ?? 1, key: '', message: `YAML syntax error: ${redact(first)}${hint}` };
   }
 
   #interpolate(node: unknown, path: KeyPath, variables: Variables, issues: ConfigIssue[]): void {
@@ -140,6 +148,7 @@ export class YamlFile {
       } else if (typeof node.value === 'string') {
         const result = interpolate(node.value, variables);
         for (const problem of result.problems) issues.push({ ...this.#position(node), key: formatKeyPath(path), message: problem });
+        if (result.problems.length > 0) this.#unresolved.add(formatKeyPath(path));
         node.value = result.value;
       }
     }
