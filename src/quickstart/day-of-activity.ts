@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { MICROS_PER_DAY, MICROS_PER_HOUR, parseShopTimestamp, shopTimestamp } from './shop-clock.js';
 import { createNote } from './shop-catalog.js';
-import { createOrderLines, lineTotalCents, momentBetween, popularIndex, type Catalog } from './shop-orders.js';
+import { createOrderLines, lineTotalCents, momentBetween, popularIndex, rankByPopularity, type Catalog } from './shop-orders.js';
 import { createPerson, currencyOf } from './shop-people.js';
 import { centsToDecimal, decimalToCents, type OrderStatus, type ShopTable } from './shop-schema.js';
 import type { SeededRandom } from './seeded-random.js';
@@ -190,7 +190,7 @@ export class DayOfActivity {
 
   #activeCatalog(): Catalog {
     const rows = this.#db.prepare('SELECT id, price FROM products WHERE active = 1 ORDER BY id').raw().all() as unknown[][];
-    return { ids: rows.map((row) => asNumber(row[0])), priceCents: rows.map((row) => decimalToCents(row[1])) };
+    return rankByPopularity({ ids: rows.map((row) => asNumber(row[0])), priceCents: rows.map((row) => decimalToCents(row[1])) });
   }
 
   /** Today's orders: a quarter from people who signed up today, the rest from existing customers. */

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { ConfigError, FerryError } from '../core/errors.js';
 import { MICROS_PER_DAY, MICROS_PER_SECOND, SHOP_BASE_MICROS, SHOP_OPENED_MICROS, shopTimestamp } from './shop-clock.js';
 import { createNote, createProduct } from './shop-catalog.js';
-import { createOrderLines, historicTimeline, lineTotalCents, momentBetween, popularIndex, type Catalog } from './shop-orders.js';
+import { createOrderLines, historicTimeline, lineTotalCents, momentBetween, popularIndex, rankByPopularity, type Catalog } from './shop-orders.js';
 import { createPerson, type Person } from './shop-people.js';
 import { INSERT_SQL, SHOP_INDEX_SQL, SHOP_SCHEMA_SQL, centsToDecimal, type ShopTable } from './shop-schema.js';
 import { SeededRandom } from './seeded-random.js';
@@ -122,7 +122,7 @@ function insertProducts(db: Database.Database, random: SeededRandom, count: numb
     }
     insert.flush();
   })();
-  return { ids, priceCents };
+  return rankByPopularity({ ids, priceCents });
 }
 
 /** What orders mean for their customers: delivered value and when it last changed. */

@@ -64,6 +64,24 @@ export function popularIndex(random: SeededRandom, count: number, skew: number):
   return Math.floor(random.next() ** skew * count);
 }
 
+/** A fixed scramble of a product id (murmur3 finalizer), so best sellers are spread over the catalog. */
+function popularityHash(id: number): number {
+  let h = Math.imul(id ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * The catalog ordered by popularity, most popular first. The rank depends only
+ * on the product id, so the same products sell best in the generated history
+ * and on the day of activity, and product 1 is not the best seller by age.
+ */
+export function rankByPopularity(catalog: Catalog): Catalog {
+  const order = catalog.ids.map((id, index) => ({ id, index, rank: popularityHash(id) }));
+  order.sort((a, b) => a.rank - b.rank || a.id - b.id);
+  return { ids: order.map((o) => o.id), priceCents: order.map((o) => catalog.priceCents[o.index] ?? 0) };
+}
+
 function createLine(random: SeededRandom, catalog: Catalog, index: number): OrderLine {
   const current = catalog.priceCents[index] ?? 0;
   // Some lines were bought at an older or sale price.
@@ -76,7 +94,7 @@ function createLine(random: SeededRandom, catalog: Catalog, index: number): Orde
   };
 }
 
-/** One to eight lines, each for a different product. */
+/** One to eight lines, each for a different product; `catalog` is ranked by `rankByPopularity`. */
 export function createOrderLines(random: SeededRandom, catalog: Catalog): OrderLine[] {
   const wanted = Math.min(random.weighted(LINES_PER_ORDER), catalog.ids.length);
   const chosen = new Set<number>();
