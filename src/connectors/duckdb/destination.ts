@@ -1,0 +1,122 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Checkpoint } from '../../core/checkpoint.js';
+import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
+import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
+import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import { createCheckpointTableSql, loadCheckpoint } from './checkpoint-table.js';
+import { duckdbDatabasePath, duckdbOptions, type DuckdbConfig } from './config.js';
+import { acquireInstance, type InstanceLease } from './instance-cache.js';
+import { createTableSql } from './publish-statements.js';
+import { quoteIdentifier, stagingTableName, tableSql } from './sql-identifier.js';
+import { DuckdbStreamWriter } from './stream-writer.js';
+
+const CAPABILITIES: DestinationCapabilities = {
+  writes: ['replace', 'append', 'truncate', 'merge'],
+  transactional: true,
+  rawFormats: [],
+  schemas: true,
+};
+
+/** Writes streams into a DuckDB database: appender into staging, one transaction to publish. */
+export class DuckdbDestination implements Destination {
+  readonly capabilities = CAPABILITIES;
+  readonly #config: DuckdbConfig;
+  readonly #ctx: ConnectorContext;
+  #lease: Promise<InstanceLease> | undefined;
+  #conn: Promise<DuckDBConnection> | undefined;
+  /** Publishes run one at a time: they share the checkpoints table and DuckDB's optimistic catalog. */
+  #publishing: Promise<unknown> = Promise.resolve();
+
+  constructor(config: DuckdbConfig, ctx: ConnectorContext) {
+    this.#config = config;
+    this.#ctx = ctx;
+  }
+
+  defaultTarget(stream: StreamDescriptor, schema?: string): TableRef {
+    return { schema: schema ?? this.#config.schema, name: stream.table.name };
+  }
+
+  async open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {
+    if (signal.aborted) throw new CancelledError('cancelled before the load started', { stream: request.stream });
+    const target: TableRef = { schema: request.target.schema ?? this.#config.schema, name: request.target.name };
+    const staging: TableRef = { schema: target.schema, name: stagingTableName([request.sync, request.stream, tableSql(target, 'main')]) };
+    const shared = await this.#connection();
+    const existing = await this.#targetColumns(shared, target);
+    const missing = existing ? request.columns.filter((c) => !existing.has(c.name.toLowerCase())) : [];
+    if (existing && missing.length > 0 && request.schemaChange === 'freeze') {
+      throw new SchemaChangeError(`table ${target.schema}.${target.name} lacks columns ${missing.map((c) => c.name).join(', ')}`, {
+        stream: request.stream,
+        connection: this.#ctx.connection,
+        hint: 'the stream has schema_change: freeze; add the columns yourself or set schema_change: evolve',
+      });
+    }
+    const conn = await (await this.#instance()).instance.connect();
+    try {
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(target.schema ?? 'main')}`);
+      await this.#serialize(() => conn.run(createCheckpointTableSql(this.#config.schema)));
+      await conn.run(`DROP TABLE IF EXISTS ${tableSql(staging, 'main')}`);
+      for (const sql of createTableSql(staging, request.columns, { key: [], notNull: request.write === 'replace', ifNotExists: false })) await conn.run(sql);
+      const appender = await conn.createAppender(staging.name, staging.schema);
+      return new DuckdbStreamWriter({
+        conn,
+        appender,
+        request,
+        target,
+        staging,
+        missing,
+        targetExists: existing !== undefined,
+        checkpointSchema: this.#config.schema,
+        serialize: (work) => this.#serialize(work),
+        connectionName: this.#ctx.connection,
+      });
+    } catch (error) {
+      conn.closeSync();
+      throw new FerryError(`preparing ${target.schema}.${target.name} failed: ${(error as Error).message}`, { stream: request.stream, connection: this.#ctx.connection, cause: error });
+    }
+  }
+
+  async readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined> {
+    return loadCheckpoint(await this.#connection(), this.#config.schema, sync, stream);
+  }
+
+  async close(): Promise<void> {
+    const conn = this.#conn;
+    const lease = this.#lease;
+    this.#conn = undefined;
+    this.#lease = undefined;
+    if (conn) (await conn.catch(() => undefined))?.closeSync();
+    if (lease) (await lease.catch(() => undefined))?.release();
+  }
+
+  #serialize<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#publishing.then(work, work);
+    this.#publishing = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Lower-cased column names of the target (DuckDB names are case-insensitive), or undefined if it does not exist. */
+  async #targetColumns(conn: DuckDBConnection, target: TableRef): Promise<Set<string> | undefined> {
+    const reader = await conn.runAndReadAll(
+      `SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND lower(schema_name) = lower($1) AND lower(table_name) = lower($2)`,
+      [target.schema ?? this.#config.schema, target.name],
+    );
+    const names = reader.getRows().map((r) => String(r[0]).toLowerCase());
+    return names.length > 0 ? new Set(names) : undefined;
+  }
+
+  #instance(): Promise<InstanceLease> {
+    if (!this.#lease) {
+      const path = duckdbDatabasePath(this.#config, this.#ctx);
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.#lease = acquireInstance(path, duckdbOptions(this.#config), this.#ctx.connection);
+    }
+    return this.#lease;
+  }
+
+  #connection(): Promise<DuckDBConnection> {
+    this.#conn ??= this.#instance().then((lease) => lease.instance.connect());
+    return this.#conn;
+  }
+}

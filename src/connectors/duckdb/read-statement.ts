@@ -1,0 +1,60 @@
+import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { ReadRequest } from '../../core/connector.js';
+import { ConfigError } from '../../core/errors.js';
+import type { Column } from '../../core/schema.js';
+import { quoteIdentifier } from './sql-identifier.js';
+import type { ReadColumnType, } from './type-map.js';
+import type { ReadShape } from './table-shape.js';
+import { valueWriterFor } from './write-value.js';
+
+/** The SELECT a read runs, its typed parameters and the columns it yields. */
+export interface ReadStatement {
+  readonly sql: string;
+  readonly values: DuckDBValue[];
+  readonly types: DuckDBType[];
+  readonly columns: readonly Column[];
+}
+
+function pick(request: ReadRequest, shape: ReadShape): number[] {
+  const { columns } = shape.descriptor;
+  if (request.columns === undefined) return columns.map((_, i) => i);
+  return request.columns.map((name) => {
+    let index = columns.findIndex((c) => c.name === name);
+    if (index < 0) index = columns.findIndex((c) => c.name.toLowerCase() === name.toLowerCase());
+    if (index < 0) throw new ConfigError(`column "${name}" not found in ${shape.descriptor.name}`, { stream: request.stream, hint: `columns: ${columns.map((c) => c.name).join(', ')}` });
+    return index;
+  });
+}
+
+/**
+ * Selected columns (cast where DuckDB must render the value), the user's
+ * `where`, and the inclusive cursor bound as a parameter typed like its
+ * column, so int64, decimals and timestamps compare exactly.
+ */
+export function readStatement(request: ReadRequest, shape: ReadShape): ReadStatement {
+  const picked = pick(request, shape);
+  const columns = picked.map((i) => shape.descriptor.columns[i] as Column);
+  const list = picked.map((i) => {
+    const name = quoteIdentifier((shape.descriptor.columns[i] as Column).name);
+    const expression = (shape.reads[i] as ReadColumnType).select(name);
+    return expression === name ? name : `${expression} AS ${name}`;
+  });
+  const conditions: string[] = request.where !== undefined ? [`(${request.where})`] : [];
+  const values: DuckDBValue[] = [];
+  const types: DuckDBType[] = [];
+  const cursor = request.cursor;
+  if (cursor) {
+    const index = pick({ ...request, columns: [cursor.column] }, shape)[0] ?? -1;
+    const column = quoteIdentifier(cursor.column);
+    if (cursor.from !== undefined && cursor.from !== null) {
+      const type = shape.types[index] as DuckDBType;
+      values.push(valueWriterFor(type)(cursor.from));
+      types.push(type);
+      conditions.push(cursor.includeNulls ? `(${column} >= $1 OR ${column} IS NULL)` : `${column} >= $1`);
+    } else if (!cursor.includeNulls) {
+      conditions.push(`${column} IS NOT NULL`);
+    }
+  }
+  const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+  return { sql: `SELECT ${list.join(', ')} FROM ${shape.from}${where}`, values, types, columns };
+}

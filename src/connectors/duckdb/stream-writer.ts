@@ -1,0 +1,167 @@
+import { DuckDBDataChunk, type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import type { Checkpoint } from '../../core/checkpoint.js';
+import type { CommitResult, OpenRequest, StreamWriter, WriteResult } from '../../core/connector.js';
+import { DataError, FerryError, RetryableError } from '../../core/errors.js';
+import type { Batch, Column, TableRef } from '../../core/schema.js';
+import { saveCheckpoint } from './checkpoint-table.js';
+import { addColumnSql, createTableSql, insertSelectSql, mergeSql } from './publish-statements.js';
+import { quoteIdentifier, tableSql } from './sql-identifier.js';
+import { valueWriterFor, type WriteValue } from './write-value.js';
+
+/** DuckDB's vector size: the most rows one data chunk holds. */
+const CHUNK_ROWS = 2048;
+
+export interface DuckdbStreamWriterOptions {
+  readonly conn: DuckDBConnection;
+  readonly appender: DuckDBAppender;
+  readonly request: OpenRequest;
+  readonly target: TableRef;
+  readonly staging: TableRef;
+  /** Stream columns the existing target lacks (added on commit under `evolve`). */
+  readonly missing: readonly Column[];
+  readonly targetExists: boolean;
+  /** Schema of Ferry's checkpoints table. */
+  readonly checkpointSchema: string;
+  /** Serializes publishes of one destination (they touch the shared checkpoints table). */
+  readonly serialize: <T>(work: () => Promise<T>) => Promise<T>;
+  readonly connectionName: string;
+}
+
+/**
+ * Stages a stream through DuckDB's appender, one data chunk (2048 rows) at a
+ * time, and publishes it with the checkpoint in one transaction.
+ */
+export class DuckdbStreamWriter implements StreamWriter {
+  readonly #o: DuckdbStreamWriterOptions;
+  readonly #types: readonly DuckDBType[];
+  readonly #writers: readonly WriteValue[];
+  #staged = 0;
+  #appenderOpen = true;
+  #finished = false;
+
+  constructor(options: DuckdbStreamWriterOptions) {
+    this.#o = options;
+    const count = options.appender.columnCount;
+    this.#types = Array.from({ length: count }, (_, i) => options.appender.columnType(i));
+    this.#writers = this.#types.map((t) => valueWriterFor(t));
+  }
+
+  async write(batch: Batch): Promise<WriteResult> {
+    const order = this.#o.request.columns.map((c) => batch.columns.findIndex((b) => b.name === c.name));
+    for (let start = 0; start < batch.rows.length; start += CHUNK_ROWS) {
+      const end = Math.min(start + CHUNK_ROWS, batch.rows.length);
+      const chunk = DuckDBDataChunk.create(this.#types, end - start);
+      chunk.setColumns(this.#columns(batch, order, start, end));
+      try {
+        this.#o.appender.appendDataChunk(chunk);
+      } catch (error) {
+        throw new FerryError(`staging rows for ${this.#o.request.stream} failed: ${(error as Error).message}`, { ...this.#context(), cause: error });
+      }
+    }
+    this.#staged += batch.rows.length;
+    return { rows: batch.rows.length };
+  }
+
+  async commit(checkpoint: Checkpoint | undefined): Promise<CommitResult> {
+    this.#closeAppender();
+    const sql: string[] = [];
+    const run = async (statement: string): Promise<number> => {
+      sql.push(statement);
+      return (await this.#o.conn.run(statement)).rowsChanged;
+    };
+    const rows = await this.#o.serialize(async () => {
+      await this.#o.conn.run('BEGIN TRANSACTION');
+      try {
+        await this.#verifyCount();
+        const published = await this.#publish(run);
+        if (checkpoint) sql.push(await saveCheckpoint(this.#o.conn, this.#o.checkpointSchema, checkpoint));
+        await this.#o.conn.run('COMMIT');
+        return published;
+      } catch (error) {
+        await this.#o.conn.run('ROLLBACK').catch(() => undefined);
+        throw this.#wrap(error);
+      }
+    });
+    this.#finish();
+    return { rows, sql };
+  }
+
+  async abort(): Promise<void> {
+    if (this.#finished) return;
+    try {
+      this.#closeAppender();
+    } catch {
+      // The staged rows are being dropped anyway.
+    }
+    await this.#o.conn.run(`DROP TABLE IF EXISTS ${tableSql(this.#o.staging, 'main')}`).catch(() => undefined);
+    this.#finish();
+  }
+
+  async #publish(run: (statement: string) => Promise<number>): Promise<number> {
+    const { request, target, staging } = this.#o;
+    if (request.write === 'replace') {
+      await run(`DROP TABLE IF EXISTS ${tableSql(target, 'main')}`);
+      await run(`ALTER TABLE ${tableSql(staging, 'main')} RENAME TO ${quoteIdentifier(target.name)}`);
+      return this.#staged;
+    }
+    const key = request.write === 'merge' ? request.primaryKey : [];
+    if (this.#o.targetExists) {
+      for (const column of this.#o.missing) for (const statement of addColumnSql(target, column)) await run(statement);
+    } else {
+      for (const statement of createTableSql(target, request.columns, { key, notNull: true, ifNotExists: false })) await run(statement);
+    }
+    if (request.write === 'truncate') await run(`DELETE FROM ${tableSql(target, 'main')}`);
+    const rows = await run(request.write === 'merge' ? mergeSql(target, staging, request) : insertSelectSql(target, staging, request.columns));
+    await run(`DROP TABLE ${tableSql(staging, 'main')}`);
+    return rows;
+  }
+
+  async #verifyCount(): Promise<void> {
+    const reader = await this.#o.conn.runAndReadAll(`SELECT count(*) FROM ${tableSql(this.#o.staging, 'main')}`);
+    const counted = Number(reader.getRows()[0]?.[0] ?? -1);
+    if (counted !== this.#staged) {
+      throw new FerryError(`staging table holds ${counted} rows, ${this.#staged} were written`, { ...this.#context(), hint: 'something else touched the staging table; run again' });
+    }
+  }
+
+  #columns(batch: Batch, order: readonly number[], start: number, end: number): DuckDBValue[][] {
+    return order.map((source, j) => {
+      const write = this.#writers[j] as WriteValue;
+      const values = new Array<DuckDBValue>(end - start);
+      for (let i = start; i < end; i++) {
+        const value = source < 0 ? null : (batch.rows[i]?.[source] ?? null);
+        try {
+          values[i - start] = value === null ? null : write(value);
+        } catch (error) {
+          const column = this.#o.request.columns[j]?.name;
+          throw new DataError(`row ${i + 1} of the batch, column ${column}: ${(error as Error).message}`, { ...this.#context(), cause: error });
+        }
+      }
+      return values;
+    });
+  }
+
+  #closeAppender(): void {
+    if (!this.#appenderOpen) return;
+    this.#appenderOpen = false;
+    this.#o.appender.closeSync();
+  }
+
+  #finish(): void {
+    this.#finished = true;
+    this.#o.conn.closeSync();
+  }
+
+  #wrap(error: unknown): Error {
+    if (error instanceof FerryError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    const context = { ...this.#context(), cause: error };
+    // Optimistic concurrency: another transaction touched the same rows or catalog entry; a retry succeeds.
+    if (/conflict/i.test(message)) return new RetryableError(`publishing ${this.#o.request.stream} conflicted with another transaction`, context);
+    return new FerryError(`publishing ${this.#o.request.stream} failed: ${message}`, context);
+  }
+
+  #context(): { stream: string; connection: string } {
+    return { stream: this.#o.request.stream, connection: this.#o.connectionName };
+  }
+}
