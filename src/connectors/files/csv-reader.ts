@@ -3,6 +3,7 @@ import { DataError } from '../../core/errors.js';
 import type { CsvOptions } from './config.js';
 import { openFileInput, type SourceFile } from './file-input.js';
 import { isGzipPath } from './file-format.js';
+import { quotedFields } from './quoted-fields.js';
 
 /** One CSV record: its cells (NULL where an unquoted field is a null text) and the line it starts on. */
 export interface TextRecord {
@@ -41,10 +42,13 @@ function csvFailure(file: SourceFile, error: unknown, recordStart: number): Data
 export async function* readCsvRecords(file: SourceFile, options: CsvOptions, signal: AbortSignal): AsyncGenerator<TextRecord> {
   const nullTexts = new Set(options.null_values);
   let lastEnd = options.skip_rows;
-  const toRecord = (record: (string | null)[], context: { lines: number }): TextRecord => {
+  // With `raw: true` csv-parse hands on_record `{ record, raw }`.
+  const toRecord = ({ record, raw }: { record: string[]; raw: string }, context: { lines: number }): TextRecord => {
     const line = lastEnd + 1;
     lastEnd = context.lines;
-    return { cells: record, line };
+    if (!record.some((cell) => nullTexts.has(cell))) return { cells: record, line };
+    const quoted = quotedFields(raw, options.delimiter, options.quote, options.escape);
+    return { cells: record.map((cell, i) => (nullTexts.has(cell) && quoted[i] !== true ? null : cell)), line };
   };
   const parserOptions: Options = {
     delimiter: options.delimiter,
@@ -54,7 +58,7 @@ export async function* readCsvRecords(file: SourceFile, options: CsvOptions, sig
     encoding: options.encoding,
     from_line: options.skip_rows + 1,
     relax_column_count: false,
-    cast: (value, context) => (!context.quoting && nullTexts.has(value) ? null : value) as unknown as string,
+    raw: true,
     // csv-parse types records as string[]; ours carry nulls and a line number.
     on_record: toRecord as unknown as Options['on_record'],
   };
