@@ -200,9 +200,10 @@ describe('duckdb write modes', () => {
   });
 
   it('appends 1M rows (rows/s printed)', async () => {
+    const batches = Array.from({ length: 100 }, (_, i) => ({ columns: MANY_COLUMNS, rows: manyRows(10_000, i * 10_000) }));
     const started = performance.now();
     const writer = await destination.open(request('million', 'append', MANY_COLUMNS), never);
-    for (let i = 0; i < 100; i++) await writer.write({ columns: MANY_COLUMNS, rows: manyRows(10_000, i * 10_000) });
+    for (const batch of batches) await writer.write(batch);
     expect((await writer.commit(undefined)).rows).toBe(1_000_000);
     const seconds = (performance.now() - started) / 1000;
     console.log(`duckdb: 1M-row append in ${seconds.toFixed(2)} s = ${Math.round(1_000_000 / seconds)} rows/s`);
