@@ -56,11 +56,15 @@ export class CopyTextParser {
     if (start < text.length) this.#partial.push(text.slice(start));
   }
 
-  /** Take the completed rows. */
-  take(): Row[] {
+  /** Take up to `limit` completed rows (all by default), oldest first. */
+  take(limit = Infinity): Row[] {
     const rows = this.#rows;
-    this.#rows = [];
-    return rows;
+    if (rows.length <= limit) {
+      this.#rows = [];
+      return rows;
+    }
+    this.#rows = rows.slice(limit);
+    return rows.slice(0, limit);
   }
 
   /** Call at the end of the stream: a trailing partial row means the output was cut off. */

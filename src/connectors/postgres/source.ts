@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { ConnectorContext, RawFormat, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import { CancelledError, ConfigError, FerryError } from '../../core/errors.js';
-import type { Batch, Column, Row, StreamDescriptor } from '../../core/schema.js';
+import type { Batch, Column, StreamDescriptor } from '../../core/schema.js';
 import { describeRelation, discoverRelations } from './catalog.js';
 import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
 import type { PostgresConfig } from './config.js';
@@ -10,6 +10,13 @@ import { CopyTextParser } from './copy-text-parser.js';
 import { driverError } from './driver-error.js';
 import { describeQuery } from './query-columns.js';
 import { copyOutSql, countSql } from './read-sql.js';
+
+/**
+ * Bytes the COPY stream may buffer ahead of the decoder (about one batch of
+ * typical rows): enough for the server to keep producing while a batch is
+ * decoded, small enough that memory stays flat.
+ */
+const READ_AHEAD_BYTES = 1 << 20;
 
 /**
  * Reads tables and queries with `COPY (SELECT ...) TO STDOUT` on a dedicated
@@ -62,25 +69,20 @@ export class PostgresSource implements Source {
     const columns = await this.#readColumns(request);
     const parser = new CopyTextParser(columns, request.stream);
     const size = Math.max(1, request.batchSize);
-    let rows: Row[] = [];
     let bytes = 0;
     let yielded = false;
     for await (const chunk of this.#copyOut(request, 'text', signal)) {
       parser.push(chunk);
       bytes += chunk.length;
-      if (parser.pending === 0) continue;
-      rows = rows.length === 0 ? parser.take() : rows.concat(parser.take());
-      while (rows.length >= size) {
-        const batch = rows.length === size ? rows : rows.slice(0, size);
-        rows = rows.length === size ? [] : rows.slice(size);
-        yield { columns, rows: batch, bytes };
+      while (parser.pending >= size) {
+        yield { columns, rows: parser.take(size), bytes };
         yielded = true;
         bytes = 0;
       }
     }
     parser.end();
     // An empty read still yields one (empty) batch so consumers learn the columns.
-    if (rows.length > 0 || !yielded) yield { columns, rows, bytes };
+    if (parser.pending > 0 || !yielded) yield { columns, rows: parser.take(), bytes };
   }
 
   readRaw(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array> {
@@ -119,7 +121,7 @@ export class PostgresSource implements Source {
     if (signal.aborted) throw new CancelledError('read cancelled', { stream: request.stream });
     const client = await openClient(this.#config, this.#ctx);
     this.#reading.add(client);
-    const stream = client.query(copyTo(copyOutSql(request, this.#config.schema, format)));
+    const stream = client.query(copyTo(copyOutSql(request, this.#config.schema, format), { highWaterMark: READ_AHEAD_BYTES }));
     const onAbort = (): void => {
       stream.destroy(new CancelledError('read cancelled', { stream: request.stream }));
     };
