@@ -38,6 +38,21 @@ const readDecimal: ReadValue = (v) => {
 };
 
 const readInt64: ReadValue = (v) => (typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : unexpected('int64', v));
+/**
+ * A FLOAT arrives as the double of its 32-bit value (1.1 -> 1.100000023841858).
+ * Canonical float32 values are the shortest decimal that round-trips in 32 bits
+ * (what Postgres prints), read as a number: 1.1.
+ */
+export function shortestFloat32(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  for (let digits = 1; digits <= 9; digits++) {
+    const candidate = Number(x.toPrecision(digits));
+    if (Math.fround(candidate) === x) return candidate;
+  }
+  return x;
+}
+
+const readFloat32: ReadValue = (v) => (typeof v === 'number' ? shortestFloat32(v) : unexpected('float32', v));
 const readNumber: ReadValue = (v) => (typeof v === 'number' ? v : unexpected('number', v));
 const readBoolean: ReadValue = (v) => (typeof v === 'boolean' ? v : unexpected('boolean', v));
 const readText: ReadValue = (v) => (typeof v === 'string' ? v : unexpected('text', v));
@@ -71,9 +86,10 @@ export function valueReaderFor(type: LogicalType): ReadValue {
   switch (type.kind) {
     case 'boolean':
       return readBoolean;
+    case 'float32':
+      return readFloat32;
     case 'int16':
     case 'int32':
-    case 'float32':
     case 'float64':
       return readNumber;
     case 'int64':
