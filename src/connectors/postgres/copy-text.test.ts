@@ -4,7 +4,7 @@ import type { Column, Row } from '../../core/schema.js';
 import { decoderFor, encodeRows, unescapeCopyText } from './copy-text.js';
 import { CopyTextParser } from './copy-text-parser.js';
 import { cursorLiteral, selectSql } from './read-sql.js';
-import { col } from './test-support.js';
+import { col } from './test-support/postgres-test-kit.js';
 import { ddlTypeOf, logicalTypeOf, PG_OID } from './type-map.js';
 
 const columns: Column[] = [col('i', 'int64'), col('s', 'string'), col('b', 'bytes'), col('tz', 'timestamptz'), col('ok', 'boolean')];

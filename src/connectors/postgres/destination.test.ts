@@ -8,7 +8,7 @@ import type { Column, Row } from '../../core/schema.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
 import type { PostgresDestination } from './destination.js';
 import type { PostgresSource } from './source.js';
-import { col, destinationFor, load, openRequest, readAll, sourceFor, tableRead } from './test-support.js';
+import { col, destinationFor, load, openRequest, readAll, sourceFor, tableRead } from './test-support/postgres-test-kit.js';
 
 let db: TestDatabase;
 let destination: PostgresDestination;

@@ -3,7 +3,7 @@ import type { WriteMode } from '../../core/connector.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
 import type { PostgresDestination } from './destination.js';
 import type { PostgresSource } from './source.js';
-import { destinationFor, openRequest, sourceFor, tableRead } from './test-support.js';
+import { destinationFor, openRequest, sourceFor, tableRead } from './test-support/postgres-test-kit.js';
 
 let db: TestDatabase;
 let source: PostgresSource;

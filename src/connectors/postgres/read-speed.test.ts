@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
 import type { PostgresDestination } from './destination.js';
 import type { PostgresSource } from './source.js';
-import { destinationFor, openRequest, sourceFor, tableRead } from './test-support.js';
+import { destinationFor, openRequest, sourceFor, tableRead } from './test-support/postgres-test-kit.js';
 
 /**
  * Decode and encode throughput on a 1M-row mixed table (the columns of

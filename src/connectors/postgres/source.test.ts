@@ -3,7 +3,7 @@ import { ConfigError, ConnectionError } from '../../core/errors.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
 import { postgresConnector } from './index.js';
 import type { PostgresSource } from './source.js';
-import { readAll, sourceFor, tableRead, testContext } from './test-support.js';
+import { readAll, sourceFor, tableRead, testContext } from './test-support/postgres-test-kit.js';
 
 let db: TestDatabase;
 let source: PostgresSource;

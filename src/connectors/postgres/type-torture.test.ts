@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test/support/pos
 import type { PostgresDestination } from './destination.js';
 import { quoteIdent, quoteTable } from './identifiers.js';
 import type { PostgresSource } from './source.js';
-import { destinationFor, openRequest, sourceFor, tableRead } from './test-support.js';
+import { destinationFor, openRequest, sourceFor, tableRead } from './test-support/postgres-test-kit.js';
 
 /**
  * Every table of ../shared/fixtures/pg-type-torture goes through the decoded

@@ -1,8 +1,8 @@
-import type { ConnectorContext, OpenRequest, ReadRequest } from '../../core/connector.js';
-import type { Batch, Column, Row } from '../../core/schema.js';
-import { postgresConnector } from './index.js';
-import { PostgresDestination } from './destination.js';
-import { PostgresSource } from './source.js';
+import type { ConnectorContext, OpenRequest, ReadRequest } from '../../../core/connector.js';
+import type { Batch, Column, Row } from '../../../core/schema.js';
+import { postgresConnector } from '../index.js';
+import { PostgresDestination } from '../destination.js';
+import { PostgresSource } from '../source.js';
 
 /** Shared by this folder's tests (not a test itself). */
 
