@@ -58,7 +58,7 @@ export function clientConfig(config: PostgresConfig): ClientConfig {
   const base: ClientConfig = {
     application_name: config.application_name,
     options: sessionOptions(),
-    // Our own queries only touch catalogs and checkpoints; values on the data path come through COPY.
+    // Long COPYs can idle a connection between batches; keepalives stop middleboxes dropping it.
     keepAlive: true,
   };
   const tls = config.ssl === undefined ? {} : { ssl: config.ssl };
