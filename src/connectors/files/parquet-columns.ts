@@ -1,6 +1,6 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Column, LogicalKind, LogicalType, Value } from '../../core/schema.js';
-import { canonicalTime, canonicalTimetz, microsToTimestamp } from '../../core/values.js';
+import { canonicalDecimal, canonicalTime, canonicalTimetz, microsToTimestamp } from '../../core/values.js';
 import { intervalIso } from './interval-text.js';
 
 /**
@@ -23,6 +23,22 @@ interface Mapping {
 
 const asIs = (value: DuckDBValue): Value => value as Value;
 const asText = (value: DuckDBValue): Value => String(value);
+// DuckDB prints DECIMAL(4,2) -0.10 as "-.10".
+const asDecimal = (value: DuckDBValue): Value => canonicalDecimal(String(value));
+
+/**
+ * A float32 as the shortest decimal that rounds to the same float32 (what
+ * Postgres prints for `real`), so 1.1f reads as 1.1, not 1.100000023841858.
+ */
+function shortestFloat32(value: DuckDBValue): Value {
+  const f = Number(value);
+  if (!Number.isFinite(f) || f === 0) return f;
+  for (let digits = 1; digits < 9; digits++) {
+    const candidate = Number(f.toPrecision(digits));
+    if (Math.fround(candidate) === f) return candidate;
+  }
+  return f;
+}
 const cast = (to: string) => (q: string) => `CAST(${q} AS ${to})`;
 const plain = (q: string): string => q;
 
@@ -40,7 +56,7 @@ const SIMPLE: Readonly<Record<string, Mapping>> = {
   UHUGEINT: { type: { kind: 'decimal', precision: 39, scale: 0 }, select: cast('VARCHAR'), convert: asText },
   BIGNUM: { type: { kind: 'decimal' }, select: cast('VARCHAR'), convert: asText },
   VARINT: { type: { kind: 'decimal' }, select: cast('VARCHAR'), convert: asText },
-  FLOAT: { type: { kind: 'float32' }, select: plain, convert: asIs },
+  FLOAT: { type: { kind: 'float32' }, select: plain, convert: shortestFloat32 },
   DOUBLE: { type: { kind: 'float64' }, select: plain, convert: asIs },
   VARCHAR: { type: { kind: 'string' }, select: plain, convert: asIs },
   JSON: { type: { kind: 'json' }, select: cast('VARCHAR'), convert: asText },
@@ -82,7 +98,7 @@ function mappingOf(duckType: string): Mapping {
   if (simple) return simple;
   const decimal = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(duckType);
   if (decimal) {
-    return { type: { kind: 'decimal', precision: Number(decimal[1]), scale: Number(decimal[2]) }, select: cast('VARCHAR'), convert: asText };
+    return { type: { kind: 'decimal', precision: Number(decimal[1]), scale: Number(decimal[2]) }, select: cast('VARCHAR'), convert: asDecimal };
   }
   if (duckType.endsWith(']') || /^(STRUCT|MAP|UNION)\(/.test(duckType)) {
     return { type: { kind: 'json' }, select: (q) => `CAST(to_json(${q}) AS VARCHAR)`, convert: asText };
