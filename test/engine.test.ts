@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Column, Row } from '../src/core/schema.js';
 import type { Project, StreamConfig, SyncConfig } from '../src/config/project.js';
@@ -190,6 +192,15 @@ describe('engine', () => {
     await expect(run(project(worldName, [{}]))).rejects.toBeInstanceOf(LockedError);
     const takeover = await run(project(worldName, [{}]), { staleLockMs: 0 });
     expect(takeover.status).toBe('success');
+  });
+
+  it('takes over at once a lock whose holder process on this machine is gone', async () => {
+    seed([[1n, 'a', ts(1)]]);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    await state.acquireLock('s', 'killed-run', `${hostname()}:${dead}`, 60_000);
+    const result = await run(project(worldName, [{}]));
+    expect(result.status).toBe('success');
+    expect(await state.getLock('s')).toBeUndefined();
   });
 
   it('dry run counts rows and writes nothing', async () => {

@@ -1,6 +1,5 @@
-import { hostname } from 'node:os';
 import type { Destination, Source } from '../core/connector.js';
-import { ConfigError, EXIT_CODES, FerryError, LockedError, describeError, redact } from '../core/errors.js';
+import { ConfigError, EXIT_CODES, FerryError, describeError, redact } from '../core/errors.js';
 import type { Project } from '../config/project.js';
 import { builtinConnectors, type ConnectorRegistry } from '../connectors/registry.js';
 import type { RunStatus, RunStreamRecord, StateStore } from '../state/state-store.js';
@@ -12,6 +11,7 @@ import { newRunId } from './run-id.js';
 import { RunLog } from './run-log.js';
 import { runStream } from './stream-runner.js';
 import { runWithConcurrency } from './concurrency.js';
+import { acquireSyncLock } from './run-lock.js';
 
 export interface RunSyncOptions {
   readonly project: Project;
@@ -85,13 +85,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
   const staleMs = options.staleLockMs ?? 60_000;
 
   if (!dryRun) {
-    if (!(await state.acquireLock(sync.name, runId, `${hostname()}:${process.pid}`, staleMs))) {
-      const holder = await state.getLock(sync.name);
-      throw new LockedError(`sync "${sync.name}" is already running (run ${holder?.runId ?? '?'} on ${holder?.owner ?? '?'})`, {
-        sync: sync.name,
-        hint: `wait for it, or if that process is gone the lock expires ${staleMs / 1000} s after its last heartbeat`,
-      });
-    }
+    await acquireSyncLock(state, sync.name, runId, staleMs);
     const orphaned = await state.failOrphanedRuns(sync.name, 'the process running it stopped without finishing (lock expired)');
     if (orphaned > 0) log.write('warn', null, `marked ${orphaned} earlier run(s) that died mid-way as failed`);
   }

@@ -239,6 +239,17 @@ export class KyselyStateStore implements StateStore {
     return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
   }
 
+  async takeOverLock(sync: string, deadRunId: string, runId: string, owner: string): Promise<boolean> {
+    const now = this.#dialect.now();
+    const result = await this.#db
+      .updateTable('ferry_locks')
+      .set({ run_id: runId, owner, acquired_at: now, heartbeat_at: now })
+      .where('sync', '=', sync)
+      .where('run_id', '=', deadRunId)
+      .executeTakeFirst();
+    return (result.numUpdatedRows ?? 0n) > 0n;
+  }
+
   async heartbeat(sync: string, runId: string): Promise<void> {
     await this.#db
       .updateTable('ferry_locks')

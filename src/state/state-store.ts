@@ -112,6 +112,11 @@ export interface StateStore {
    * is taken over (its holder died). Returns false when a live run holds it.
    */
   acquireLock(sync: string, runId: string, owner: string, staleAfterMs: number): Promise<boolean>;
+  /**
+   * Take the lock from a holder known to be dead (its process is gone), only if
+   * `deadRunId` still holds it. Returns false when someone else got there first.
+   */
+  takeOverLock(sync: string, deadRunId: string, runId: string, owner: string): Promise<boolean>;
   heartbeat(sync: string, runId: string): Promise<void>;
   releaseLock(sync: string, runId: string): Promise<void>;
   getLock(sync: string): Promise<LockInfo | undefined>;
