@@ -183,7 +183,7 @@ describe('memory', () => {
     out.write('id,name,amount,at\n');
     for (let i = 0; i < 500_000; i++) {
       const line = `${i},name-${i % 977},${(i % 10_000) / 100}.5,2024-01-01 00:00:${String(i % 60).padStart(2, '0')}\n`;
-      if (!out.write(line)) await new Promise((drained) => out.once('drain', drained));
+      if (!out.write(line)) await new Promise<void>((drained) => out.once('drain', () => drained()));
     }
     await new Promise((done) => out.end(done));
     const source = filesSource(project.dir, { path: '.' });
