@@ -101,8 +101,12 @@ export function canonicalDecimal(text: string): string {
   return `${negative ? '-' : ''}${intPart}${fracPart === '' ? '' : `.${fracPart}`}`;
 }
 
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Lower-case hyphenated uuid. Throws on anything that is not 32 hex digits. */
 export function canonicalUuid(text: string): string {
+  // Most sources already print the canonical form; skip the rebuild on the hot path.
+  if (CANONICAL_UUID.test(text)) return text;
   const hex = text.replace(/[{}-]/g, '').toLowerCase();
   if (!/^[0-9a-f]{32}$/.test(hex)) throw new TypeError(`not a uuid: ${JSON.stringify(text)}`);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

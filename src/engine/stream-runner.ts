@@ -4,6 +4,7 @@ import { CancelledError, FerryError, describeError, isRetryable, redact } from '
 import { tableRefText } from '../core/schema.js';
 import type { RunStreamRecord, StateStore } from '../state/state-store.js';
 import { CursorTracker } from './cursor-tracker.js';
+import { prefetch } from './prefetch.js';
 import type { PlannedStream } from './plan-streams.js';
 import { planRead, type ReadPlan } from './read-plan.js';
 import type { RunEventListener } from './run-events.js';
@@ -165,7 +166,7 @@ async function copyBatches(ctx: StreamRunContext, stream: PlannedStream, writer:
     : undefined;
   let rowsRead = 0;
   let bytesRead = 0;
-  for await (const batch of ctx.source.read(plan.request, ctx.signal)) {
+  for await (const batch of prefetch(ctx.source.read(plan.request, ctx.signal))) {
     if (ctx.signal.aborted) throw new CancelledError('run cancelled', { stream: stream.name });
     rowsRead += batch.rows.length;
     bytesRead += batch.bytes ?? 0;
