@@ -130,6 +130,9 @@ describe('pg-type-torture round trip', () => {
         await destination.close();
       }
       if (refused.length > 0) console.log(`${c.name}: refused\n  ${refused.join('\n  ')}`);
+      // Documented in docs/types.md: case-insensitive engines cannot hold "MyColumn" beside "mycolumn".
+      const allowed = ['postgres', 'csv', 'jsonl'].includes(c.name) ? [] : ['public.tbl_with_case_sensitive_columns'];
+      expect(refused.map((r) => r.split(':')[0])).toEqual(allowed);
       expect(mismatches, `${c.name} changed values:\n${mismatches.join('\n')}`).toEqual([]);
     }, 600_000);
   }
