@@ -203,6 +203,20 @@ describe('engine', () => {
     expect(await state.getLock('s')).toBeUndefined();
   });
 
+  it('stops and publishes nothing when another run takes over its lock mid-run', async () => {
+    seed(Array.from({ length: 30 }, (_, i): Row => [BigInt(i), `r${i}`, ts(i)]));
+    world.faults = { writeDelayMs: 20 };
+    const running = run(project(worldName, [{}]), { heartbeatMs: 10 });
+    await new Promise((r) => setTimeout(r, 30));
+    const holder = await state.getLock('s');
+    expect(await state.takeOverLock('s', holder?.runId ?? '', 'usurper', 'elsewhere:1')).toBe(true);
+    const result = await running;
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain('another run took over the lock');
+    expect(world.target.has('items')).toBe(false);
+    expect((await state.getLock('s'))?.runId).toBe('usurper');
+  });
+
   it('dry run counts rows and writes nothing', async () => {
     seed([[1n, 'a', ts(1)], [2n, 'b', ts(2)]]);
     const result = await run(project(worldName, [{}]), { dryRun: true });

@@ -36,6 +36,8 @@ export interface RunSyncOptions {
   readonly retryDelayMs?: number;
   /** A lock whose holder has not sent a heartbeat for this long is taken over. Default 60 s. */
   readonly staleLockMs?: number;
+  /** How often the lock's heartbeat is refreshed. Default 10 s. */
+  readonly heartbeatMs?: number;
 }
 
 export interface DryRunStream {
@@ -79,7 +81,11 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
   const runId = newRunId();
   const started = performance.now();
   const dryRun = options.dryRun ?? false;
-  const signal = options.signal ?? new AbortController().signal;
+  // Aborted by the caller (Ctrl-C) or by losing the lock to another run.
+  const controller = new AbortController();
+  const signal = controller.signal;
+  if (options.signal?.aborted) controller.abort();
+  options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   const emit: RunEventListener = options.onEvent ?? (() => undefined);
   const log = new RunLog(runId, state, emit);
   const staleMs = options.staleLockMs ?? 60_000;
@@ -89,7 +95,16 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
     const orphaned = await state.failOrphanedRuns(sync.name, 'the process running it stopped without finishing (lock expired)');
     if (orphaned > 0) log.write('warn', null, `marked ${orphaned} earlier run(s) that died mid-way as failed`);
   }
-  const heartbeat = dryRun ? undefined : setInterval(() => void state.heartbeat(sync.name, runId).catch(() => undefined), HEARTBEAT_MS);
+  let lostLock = false;
+  const heartbeat = dryRun ? undefined : setInterval(() => void keepLock(), options.heartbeatMs ?? HEARTBEAT_MS);
+  const keepLock = async (): Promise<void> => {
+    const held = await state.heartbeat(sync.name, runId).catch(() => true);
+    if (held || signal.aborted) return;
+    // Another process took the lock (ours looked dead): two writers must never overlap, so stop.
+    lostLock = true;
+    log.write('error', null, 'lost the sync lock to another run; stopping and rolling back');
+    controller.abort();
+  };
   await state.createRun({ id: runId, sync: sync.name, status: dryRun ? 'dry_run' : 'running', options: runOptionsRecord(options) });
 
   let source: Source | undefined;
@@ -142,13 +157,14 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
     await destination?.close().catch(() => undefined);
   }
 
-  const status = finalStatus(dryRun, signal.aborted, error, streams);
+  if (lostLock) error = `sync "${sync.name}": another run took over the lock (this one looked dead to it); stopped without publishing the unfinished streams`;
+  const status = lostLock ? 'failed' : finalStatus(dryRun, signal.aborted, error, streams);
   if (!error && status === 'failed') error = streams.filter((s) => s.status === 'failed').map((s) => `${s.stream}: ${s.error}`).join('\n');
   const total = (key: 'rowsRead' | 'rowsWritten' | 'bytesRead'): number => streams.reduce((n, s) => n + s[key], 0);
   log.write(status === 'success' || status === 'dry_run' ? 'info' : 'error', null, `run ${status}`);
   await log.flush();
   await state.finishRun(runId, { status, error, rowsRead: total('rowsRead'), rowsWritten: total('rowsWritten'), bytesRead: total('bytesRead') });
-  if (!dryRun) await state.releaseLock(sync.name, runId);
+  if (!dryRun && !lostLock) await state.releaseLock(sync.name, runId);
   emit({ type: 'run_end', runId, status });
   const exitCode = status === 'success' || status === 'dry_run' ? EXIT_CODES.ok : status === 'cancelled' ? EXIT_CODES.cancelled : errorCode;
   return { runId, sync: sync.name, status, streams, ...(plan ? { plan } : {}), error, seconds: (performance.now() - started) / 1000, exitCode };

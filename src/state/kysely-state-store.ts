@@ -250,13 +250,14 @@ export class KyselyStateStore implements StateStore {
     return (result.numUpdatedRows ?? 0n) > 0n;
   }
 
-  async heartbeat(sync: string, runId: string): Promise<void> {
-    await this.#db
+  async heartbeat(sync: string, runId: string): Promise<boolean> {
+    const result = await this.#db
       .updateTable('ferry_locks')
       .set({ heartbeat_at: this.#dialect.now() })
       .where('sync', '=', sync)
       .where('run_id', '=', runId)
-      .execute();
+      .executeTakeFirst();
+    return (result.numUpdatedRows ?? 0n) > 0n;
   }
 
   async releaseLock(sync: string, runId: string): Promise<void> {

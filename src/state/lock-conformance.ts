@@ -25,9 +25,9 @@ export function describeLockConformance(current: () => StateStore, harness: Stat
       await store.acquireLock(sync, 'r1', 'host-a:1', 60_000);
       const first = await store.getLock(sync);
       await sleep(15);
-      await store.heartbeat(sync, 'intruder');
+      expect(await store.heartbeat(sync, 'intruder')).toBe(false);
       expect((await store.getLock(sync))?.heartbeatAt).toBe(first?.heartbeatAt);
-      await store.heartbeat(sync, 'r1');
+      expect(await store.heartbeat(sync, 'r1')).toBe(true);
       const beaten = await store.getLock(sync);
       expect(Date.parse(beaten?.heartbeatAt ?? '')).toBeGreaterThan(Date.parse(first?.heartbeatAt ?? ''));
       expect(beaten?.acquiredAt).toBe(first?.acquiredAt);

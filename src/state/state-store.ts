@@ -117,7 +117,8 @@ export interface StateStore {
    * `deadRunId` still holds it. Returns false when someone else got there first.
    */
   takeOverLock(sync: string, deadRunId: string, runId: string, owner: string): Promise<boolean>;
-  heartbeat(sync: string, runId: string): Promise<void>;
+  /** Refresh the holder's heartbeat. False when `runId` no longer holds the lock (it was taken over). */
+  heartbeat(sync: string, runId: string): Promise<boolean>;
   releaseLock(sync: string, runId: string): Promise<void>;
   getLock(sync: string): Promise<LockInfo | undefined>;
   /**

@@ -30,6 +30,8 @@ export interface Faults {
   terminalOnWrite?: number;
   /** Throw a RetryableError on this commit() call. */
   retryableOnCommit?: number[];
+  /** Make every write() take this long (to let timers fire mid-run). */
+  writeDelayMs?: number;
 }
 
 export class MemoryWorld {
@@ -119,6 +121,7 @@ class MemoryWriter implements StreamWriter {
   }
   async write(batch: Batch): Promise<{ rows: number }> {
     const n = ++this.#world.writes;
+    if (this.#world.faults.writeDelayMs) await new Promise((r) => setTimeout(r, this.#world.faults.writeDelayMs));
     if (this.#world.faults.retryableOnWrite?.includes(n)) throw new RetryableError(`injected retryable fault on write ${n}`);
     if (this.#world.faults.terminalOnWrite === n) throw new Error(`injected terminal fault on write ${n}`);
     this.#rows.push(...batch.rows);
