@@ -43,8 +43,13 @@ export async function timeFerry(dir, options = {}) {
   const project = await loadProject(dir, { connectorSchemas: connectorSchemas() });
   const state = await openStateStore(project.state, project.dir);
   let peak = process.memoryUsage().rss;
+  let peakHeap = 0;
+  let peakExternal = 0;
   const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+    peakExternal = Math.max(peakExternal, m.external + m.arrayBuffers);
   }, 50);
   const started = performance.now();
   const result = await runSync({ project, state, sync: 'bench', ...options });
@@ -53,7 +58,7 @@ export async function timeFerry(dir, options = {}) {
   await state.close();
   if (result.status !== 'success') throw new Error(`ferry run ${result.status}: ${result.error}`);
   const rows = result.streams.reduce((n, s) => n + s.rowsWritten, 0);
-  return { seconds, rows, peakMiB: Math.round(peak / 2 ** 20), passThrough: undefined };
+  return { seconds, rows, peakMiB: Math.round(peak / 2 ** 20), peakHeapMiB: Math.round(peakHeap / 2 ** 20), peakExternalMiB: Math.round(peakExternal / 2 ** 20) };
 }
 
 export function report(title, rows, baseline, ferry) {
@@ -63,5 +68,5 @@ export function report(title, rows, baseline, ferry) {
   console.log(`  baseline            ${baseline.seconds.toFixed(2)} s  ${fmt(rows / baseline.seconds)} rows/s  (${baseline.label})`);
   console.log(`  ferry               ${ferry.seconds.toFixed(2)} s  ${fmt(rows / ferry.seconds)} rows/s`);
   console.log(`  ratio (ferry/base)  ${(baseline.seconds / ferry.seconds).toFixed(2)}x`);
-  console.log(`  ferry peak RSS      ${ferry.peakMiB} MiB`);
+  console.log(`  ferry peak RSS      ${ferry.peakMiB} MiB (JS heap ${ferry.peakHeapMiB} MiB, buffers ${ferry.peakExternalMiB} MiB)`);
 }
