@@ -217,6 +217,21 @@ describe('engine', () => {
     expect((await state.getLock('s'))?.runId).toBe('usurper');
   });
 
+  it('refuses two streams writing one target, and a stream writing into its own source table', async () => {
+    seed([[1n, 'a', ts(1)]]);
+    world.source.set('other', { columns, primaryKey: ['id'], rows: [] });
+    const clash = await run(project(worldName, [{}, { name: 'other', target: 'items' }]));
+    expect(clash.status).toBe('failed');
+    expect(clash.error).toContain('streams "items" and "other" both write to items');
+    const same = project(worldName, [{}]);
+    const selfSync = { ...same.syncs.get('s'), destination: 'src' } as SyncConfig;
+    const selfWrite = await run({ ...same, syncs: new Map([['s', selfSync]]) });
+    expect(selfWrite.error).toContain('would write into the table it reads (items)');
+    const none = await run(project(worldName, [{ name: 'nothing_*' }]));
+    expect(none.error).toContain('selects no stream');
+    expect(world.target.size).toBe(0);
+  });
+
   it('dry run counts rows and writes nothing', async () => {
     seed([[1n, 'a', ts(1)], [2n, 'b', ts(2)]]);
     const result = await run(project(worldName, [{}]), { dryRun: true });

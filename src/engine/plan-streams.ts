@@ -75,6 +75,13 @@ export async function planStreams(options: PlanOptions): Promise<PlannedStream[]
     const descriptor = named ? { ...described, name, table: { name } } : described;
     planned.push(planOne(options, entry.config, read, descriptor));
   }
+  refuseUnsafeTargets(options.sync, planned);
+  if (planned.length === 0 && !(options.only && options.only.length > 0)) {
+    throw new ConfigError(`sync "${sync.name}" selects no stream: its patterns matched none of the source's tables`, {
+      file: sync.file,
+      hint: discovered ? `tables: ${discovered.slice(0, 20).map((d) => d.name).join(', ')}${discovered.length > 20 ? ', ...' : ''}` : 'check the stream names',
+    });
+  }
   if (options.only && options.only.length > 0 && planned.length === 0) {
     throw new ConfigError(`no stream of sync "${sync.name}" matches ${options.only.join(', ')}`, {
       file: sync.file,
@@ -82,6 +89,38 @@ export async function planStreams(options: PlanOptions): Promise<PlannedStream[]
     });
   }
   return planned;
+}
+
+/**
+ * Two streams landing in one table would overwrite each other, and a stream
+ * whose target is its own source table (same connection on both sides) would
+ * replace the data it reads: both are refused before anything runs.
+ */
+function refuseUnsafeTargets(sync: SyncConfig, planned: readonly PlannedStream[]): void {
+  const seen = new Map<string, PlannedStream>();
+  for (const stream of planned) {
+    const key = tableKey(stream.target);
+    const other = seen.get(key);
+    if (other) {
+      throw new ConfigError(`streams "${other.name}" and "${stream.name}" both write to ${key}`, {
+        ...stream.location,
+        stream: stream.name,
+        hint: 'give one of them a target (or target_schema)',
+      });
+    }
+    seen.set(key, stream);
+    if (sync.source === sync.destination && stream.read.kind === 'table' && tableKey(stream.read.table) === key) {
+      throw new ConfigError(`stream "${stream.name}" would write into the table it reads (${key})`, {
+        ...stream.location,
+        stream: stream.name,
+        hint: 'source and destination are the same connection: set target or target_schema',
+      });
+    }
+  }
+}
+
+function tableKey(ref: TableRef): string {
+  return ref.schema === undefined ? ref.name : `${ref.schema}.${ref.name}`;
 }
 
 function mergeStreamConfig(base: StreamConfig, override: StreamConfig): StreamConfig {
