@@ -6,15 +6,34 @@ import type { ConnectorContext } from '../../core/connector.js';
 export const duckdbConfigSchema = z
   .object({
     /** Database file relative to the project folder, or `:memory:`. */
-    path: z.string().min(1),
+    path: z
+      .string()
+      .min(1)
+      .describe(
+        'DuckDB database file; a relative path resolves against the project folder; `:memory:` for a throwaway database. Example: data/warehouse.duckdb',
+      ),
     /** Schema for tables written without one, and for Ferry's checkpoints. */
-    schema: z.string().min(1).default('main'),
+    schema: z
+      .string()
+      .min(1)
+      .default('main')
+      .describe('Schema for tables named without one (read and written) and for Ferry\'s checkpoints table. Default: main. Example: raw'),
     /** DuckDB worker threads (default: DuckDB's, one per core). */
-    threads: z.number().int().positive().optional(),
+    threads: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("DuckDB worker threads (a positive integer). Default: DuckDB's own, one per CPU core. Example: 4"),
     /** DuckDB memory limit, e.g. `2GB`. */
-    memory_limit: z.string().min(1).optional(),
+    memory_limit: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("DuckDB memory limit, in DuckDB's size syntax. Default: DuckDB's own (80% of RAM). Example: 2GB"),
   })
-  .strict();
+  .strict()
+  .describe('DuckDB database file (source and destination), run in-process.');
 
 export type DuckdbConfig = z.infer<typeof duckdbConfigSchema>;
 

@@ -11,42 +11,94 @@ export type FileCompression = (typeof FILE_COMPRESSIONS)[number];
 
 const columnTypes = z
   .record(z.string(), z.enum(LOGICAL_TYPE_KINDS))
-  .describe('Column name -> logical kind, overriding type inference for that column');
+  .describe('Column name -> logical kind, overriding type inference for that column. Default: none. Example: { zip: string, paid_at: timestamptz }');
 
 const inferenceShape = {
-  infer_types: z.boolean().optional().describe('Infer int64/decimal/boolean/date/timestamp columns from a sample (default true); false reads every column as string'),
-  sample_rows: z.number().int().positive().optional().describe('Rows sampled for type inference (default 1000)'),
+  infer_types: z
+    .boolean()
+    .optional()
+    .describe('Infer int64/decimal/boolean/date/timestamp columns from a sample; false reads every column as string. Default: true. Example: false'),
+  sample_rows: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Rows sampled from the start of the first file for type inference. Default: 1000. Example: 10000'),
   column_types: columnTypes.optional(),
 };
 
 const csvOptions = z
   .object({
-    delimiter: z.string().min(1).default(','),
-    quote: z.string().length(1).default('"'),
-    escape: z.string().length(1).default('"'),
-    header: z.boolean().default(true).describe('The first (non-skipped) line names the columns'),
-    columns: z.array(z.string().min(1)).optional().describe('Column names when `header` is false'),
+    delimiter: z
+      .string()
+      .min(1)
+      .default(',')
+      .describe('Field separator, one or more characters; `.tsv` files do not switch it, so set "\\t" for them. Default: ",". Example: ";"'),
+    quote: z
+      .string()
+      .length(1)
+      .default('"')
+      .describe('Character that encloses a field holding delimiters, quotes or line breaks. Default: \'"\'. Example: "\'"'),
+    escape: z
+      .string()
+      .length(1)
+      .default('"')
+      .describe('Character that escapes a quote inside a quoted field (RFC 4180 doubles the quote). Default: \'"\'. Example: "\\\\"'),
+    header: z
+      .boolean()
+      .default(true)
+      .describe('The first (non-skipped) line names the columns; written files always get a header. Default: true. Example: false'),
+    columns: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Column names when `header` is false, in file order. Default: none. Example: [id, name, amount]'),
     null_values: z
       .array(z.string())
       .default([''])
-      .describe('Unquoted field texts read as NULL; a quoted "" is always the empty string'),
-    skip_rows: z.number().int().min(0).default(0).describe('Lines skipped before the header'),
-    encoding: z.enum(['utf8', 'utf16le', 'latin1']).default('utf8'),
-    bom: z.boolean().default(true).describe('Strip a leading byte order mark'),
-    ...inferenceShape,
+      .describe('Unquoted field texts read as NULL; a quoted "" is always the empty string. Default: [""]. Example: ["", "NULL", "\\\\N"]'),
+    skip_rows: z.number().int().min(0).default(0).describe('Lines skipped before the header (or the first row). Default: 0. Example: 2'),
+    encoding: z
+      .enum(['utf8', 'utf16le', 'latin1'])
+      .default('utf8')
+      .describe('Text encoding of CSV files read. Default: utf8. Example: latin1'),
+    bom: z.boolean().default(true).describe('Strip a leading byte order mark when reading. Default: true. Example: false'),
+    // The top-level inference keys again, described for their scope: inside `csv` they win for CSV files.
+    infer_types: inferenceShape.infer_types.describe(
+      'For CSV files, overrides the top-level `infer_types`: infer int64/decimal/boolean/date/timestamp columns from a sample; false reads every column as string. Default: true. Example: false',
+    ),
+    sample_rows: inferenceShape.sample_rows.describe(
+      'For CSV files, overrides the top-level `sample_rows`: rows sampled for type inference. Default: 1000. Example: 10000',
+    ),
+    column_types: inferenceShape.column_types.describe(
+      'For CSV files, merged over the top-level `column_types` (these win): column name -> logical kind, overriding inference. Example: { zip: string }',
+    ),
   })
   .strict();
 
 /** Settings of a `files` connection. */
 export const filesConfigSchema = z
   .object({
-    path: z.string().min(1).describe('Root folder, relative to the project folder'),
-    format: z.enum(FILE_FORMATS).optional().describe('Default format; otherwise taken from each file extension (.gz stripped)'),
-    csv: csvOptions.prefault({}),
+    path: z
+      .string()
+      .min(1)
+      .describe('Root folder of the files; stream tables are paths or globs under it. Relative to the project folder. Example: data/exports'),
+    format: z
+      .enum(FILE_FORMATS)
+      .optional()
+      .describe(
+        'Format of files whose extension does not say (.csv .tsv .jsonl .ndjson .parquet, .gz stripped), and of default write targets. Default: from the extension; csv for default targets. Example: jsonl',
+      ),
+    csv: csvOptions
+      .prefault({})
+      .describe('CSV reading and writing options (delimiter, quoting, NULL texts, header, inference overrides). Default: {}. Example: { delimiter: ";", null_values: ["", "NULL"] }'),
     ...inferenceShape,
-    compression: z.enum(FILE_COMPRESSIONS).default('none').describe('Compression of written CSV/JSONL files'),
+    compression: z
+      .enum(FILE_COMPRESSIONS)
+      .default('none')
+      .describe('Compression of written CSV/JSONL files (gzip adds .gz); Parquet always uses zstd pages. Reading detects .gz. Default: none. Example: gzip'),
   })
-  .strict();
+  .strict()
+  .describe('Folder of CSV, JSONL and Parquet files (source and destination).');
 
 export type FilesConfig = z.infer<typeof filesConfigSchema>;
 export type CsvOptions = FilesConfig['csv'];

@@ -10,24 +10,62 @@ import { z } from 'zod';
  */
 export const postgresConfigSchema = z
   .object({
-    url: z.string().min(1).optional().describe('postgres://user:pass@host:port/db?sslmode=...'),
-    host: z.string().min(1).optional(),
-    port: z.coerce.number().int().min(1).max(65535).default(5432),
-    user: z.string().min(1).optional(),
-    password: z.string().optional(),
-    database: z.string().min(1).optional(),
+    url: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Connection URL; when set, host/port/user/password/database are ignored. Give `url` or `host`. Example: postgres://ferry:${PGPASSWORD}@db:5432/shop?sslmode=require',
+      ),
+    host: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Server host name or IP, used when `url` is not given. Example: db.internal'),
+    port: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .default(5432)
+      .describe('Server TCP port (1-65535; a numeric string from ${VAR} is accepted), used with `host`. Default: 5432.'),
+    user: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Login role, used with `host`; unset, the driver takes PGUSER or the OS user. Example: ferry'),
+    password: z
+      .string()
+      .optional()
+      .describe('Password of `user`, used with `host`; keep it in an environment variable. Example: ${PGPASSWORD}'),
+    database: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Database name, used with `host`; unset, the driver takes PGDATABASE or the user name. Example: shop'),
     schema: z
       .string()
       .min(1)
       .default('public')
-      .describe('default schema of destination tables; where _ferry_checkpoints lives'),
-    ssl: z.boolean().optional().describe('require TLS (certificates are verified)'),
-    application_name: z.string().default('ferry'),
+      .describe(
+        'Schema for tables named without one (read and written) and where the _ferry_checkpoints table lives. Default: public. Example: raw',
+      ),
+    ssl: z
+      .boolean()
+      .optional()
+      .describe(
+        'true: use TLS and verify the server certificate; false: no TLS. Unset: the driver default (sslmode in `url`, else no TLS). Example: true',
+      ),
+    application_name: z
+      .string()
+      .default('ferry')
+      .describe('Name shown for Ferry sessions in pg_stat_activity and server logs. Default: ferry. Example: ferry-nightly'),
   })
   .refine((c) => c.url !== undefined || c.host !== undefined, {
     message: 'give either `url` or `host` (with `user` and `database`)',
     path: ['url'],
-  });
+  })
+  .describe('PostgreSQL database (source and destination): a connection `url`, or `host` with `user`, `password` and `database`.');
 
 export type PostgresConfig = z.infer<typeof postgresConfigSchema>;
 
