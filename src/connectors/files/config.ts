@@ -32,8 +32,8 @@ const csvOptions = z
     delimiter: z
       .string()
       .min(1)
-      .default(',')
-      .describe('Field separator, one or more characters; `.tsv` files do not switch it, so set "\\t" for them. Default: ",". Example: ";"'),
+      .optional()
+      .describe('Field separator, one or more characters. Default: a tab for `.tsv` files, "," otherwise. Example: ";"'),
     quote: z
       .string()
       .length(1)
@@ -101,7 +101,14 @@ export const filesConfigSchema = z
   .describe('Folder of CSV, JSONL and Parquet files (source and destination).');
 
 export type FilesConfig = z.infer<typeof filesConfigSchema>;
-export type CsvOptions = FilesConfig['csv'];
+/** CSV options with the delimiter resolved for one file. */
+export type CsvOptions = Omit<FilesConfig['csv'], 'delimiter'> & { readonly delimiter: string };
+
+/** The CSV options for `path`: the configured delimiter, else a tab for `.tsv` files and a comma otherwise. */
+export function csvOptionsFor(csv: FilesConfig['csv'], path: string): CsvOptions {
+  const plain = path.toLowerCase().replace(/\.gz$/, '');
+  return { ...csv, delimiter: csv.delimiter ?? (plain.endsWith('.tsv') ? '\t' : ',') };
+}
 
 /** Type inference settings after defaults, per format. */
 export interface InferenceOptions {

@@ -5,7 +5,7 @@ import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../core/errors.js';
-import { contextAt, failureOf, FIXTURES, filesSource, readAll, scratchProject } from './test-support.js';
+import { col, contextAt, failureOf, FIXTURES, filesDestination, filesSource, readAll, scratchProject, writeAll } from './test-support.js';
 import { filesConnector } from './index.js';
 
 const SPECTRUM = join(FIXTURES, 'csv-spectrum');
@@ -211,4 +211,22 @@ describe('memory', () => {
     console.log(`retained heap mid-read (MB): ${retained.map((b) => (b / 1e6).toFixed(1)).join(", ")}`);
     expect(Math.max(...retained)).toBeLessThan(16 * 1024 * 1024);
   }, 120_000);
+});
+
+describe('tab-separated files', () => {
+  it('reads and writes .tsv with a tab unless a delimiter is configured', async () => {
+    await put('people.tsv', 'id\tname\n1\tann, jr\n2\tbob\n');
+    const read = await readAll(filesSource(project.dir, { path: '.', csv: { infer_types: false } }), 'people.tsv');
+    expect(read.columns.map((c) => c.name)).toEqual(['id', 'name']);
+    expect(read.rows).toEqual([['1', 'ann, jr'], ['2', 'bob']]);
+
+    const destination = filesDestination(project.dir, { path: '.' });
+    await writeAll(destination, 'out.tsv', [col('id', 'int64'), col('name', 'string')], [[1n, 'a,b'], [2n, 'c\td']]);
+    await destination.close();
+    expect(await readFile(join(project.dir, 'out.tsv'), 'utf8')).toBe('id\tname\n1\ta,b\n2\t"c\td"\n');
+
+    await put('semi.tsv', 'id;name\n1;x\n');
+    const semi = await readAll(filesSource(project.dir, { path: '.', csv: { delimiter: ';', infer_types: false } }), 'semi.tsv');
+    expect(semi.rows).toEqual([['1', 'x']]);
+  });
 });

@@ -11,7 +11,7 @@ import type {
 } from '../../core/connector.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Batch, Column, Row, StreamDescriptor, TableRef } from '../../core/schema.js';
-import type { FileFormat, FilesConfig } from './config.js';
+import { csvOptionsFor, type FileFormat, type FilesConfig } from './config.js';
 import { CsvFileWriter } from './csv-writer.js';
 import { appendPartPath, publishFile, removeAppendParts, tempPathFor } from './file-publisher.js';
 import { FORMAT_EXTENSIONS, isGzipPath, pathStem, resolveFormat } from './file-format.js';
@@ -40,7 +40,7 @@ interface OutputPlan {
 
 function createRowWriter(plan: OutputPlan, columns: readonly Column[], config: FilesConfig): Promise<RowFileWriter> | RowFileWriter {
   if (plan.format === 'parquet') return ParquetFileWriter.create(plan.tempPath, columns);
-  if (plan.format === 'csv') return new CsvFileWriter(plan.tempPath, columns, config.csv, plan.gzip);
+  if (plan.format === 'csv') return new CsvFileWriter(plan.tempPath, columns, csvOptionsFor(config.csv, plan.publishPath), plan.gzip);
   return new JsonlFileWriter(plan.tempPath, columns, plan.gzip);
 }
 

@@ -1,6 +1,6 @@
 import type { Column } from '../../core/schema.js';
 import { ConfigError } from '../../core/errors.js';
-import { type FilesConfig, inferenceOptions } from './config.js';
+import { type FilesConfig, csvOptionsFor, inferenceOptions } from './config.js';
 import { openCsvFile } from './csv-file.js';
 import type { DecodedFile } from './decoded-file.js';
 import { resolveFormat } from './file-format.js';
@@ -38,7 +38,7 @@ export class FileOpener {
       });
     }
     const inference = inferenceOptions(this.#config, format);
-    if (format === 'csv') return openCsvFile(file, { csv: this.#config.csv, inference, signal: options.signal, ...expected });
+    if (format === 'csv') return openCsvFile(file, { csv: csvOptionsFor(this.#config.csv, file.path), inference, signal: options.signal, ...expected });
     return openJsonlFile(file, { inference, signal: options.signal, ...expected });
   }
 }
