@@ -55,6 +55,8 @@ describe('canonical values', () => {
     const text = '1969-12-31T23:59:59.999999Z';
     expect(microsToTimestamp(timestampMicros(text), true)).toBe(text);
     expect(microsToTimestamp(1_700_000_000_123_456n, false)).toBe('2023-11-14T22:13:20.123456');
+    const far = '12345-06-07T08:09:10.5Z';
+    expect(microsToTimestamp(timestampMicros(far), true)).toBe(far);
   });
 
   it('compares like a database', () => {

@@ -132,7 +132,8 @@ export function microsToTimestamp(micros: bigint, zone: boolean): string {
   const year = d.getUTCFullYear();
   const iso = d.toISOString();
   const base = year >= 0 && year <= 9999 ? iso.slice(0, 19) : `${year}${iso.slice(iso.indexOf('-', 1), iso.indexOf('.'))}`;
-  const digits = `${iso.slice(20, 23)}${rest.toString().padStart(3, '0')}`;
+  // Milliseconds from the Date, not from a fixed offset: years past 9999 print as +YYYYYY.
+  const digits = `${String(d.getUTCMilliseconds()).padStart(3, '0')}${rest.toString().padStart(3, '0')}`;
   return `${base}${canonicalFraction(digits)}${zone ? 'Z' : ''}`;
 }
 

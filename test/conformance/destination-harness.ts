@@ -19,12 +19,6 @@ export interface DestinationHarness {
    * the stream's own columns. (DestinationCapabilities has no flag for this.)
    */
   readonly tableSchemas: boolean;
-  /**
-   * Cases this destination fails today, by title, with the defect. They still
-   * run, as expected failures, and turn red once the defect is fixed so the
-   * entry gets removed. A title that names no case is an error.
-   */
-  readonly knownDefects?: Readonly<Record<string, string>>;
   /** A fresh, empty destination and a source of the same connector reading the same place. */
   open(): Promise<DestinationUnderTest>;
 }

@@ -104,12 +104,6 @@ async function hiddenFiles(dir: string): Promise<string[]> {
 describeDestination('files (parquet)', {
   capabilities: { writes: ['replace', 'append', 'truncate'], transactional: false, rawFormats: [], schemas: false },
   tableSchemas: false,
-  knownDefects: {
-    'round-trips every logical kind value-exact, with its kind':
-      'core microsToTimestamp garbles years past 9999 (12345-06-07T08:09:10.5Z reads back as 12345-06-07T08:09:10.10.Z): it slices the fraction at a fixed offset of the +YYYYYY ISO form',
-    'round-trips all 515 naughty strings exactly, NULL apart from the empty string':
-      'the Parquet reader loses a leading U+FEFF ("\\uFEFF" reads back as ""): @duckdb/node-api decodes VARCHAR with a BOM-stripping TextDecoder; the duckdb source reads text as BLOB to avoid it',
-  },
   async open(): Promise<DestinationUnderTest> {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-conformance-files-'));
     const pair = connectorPair(filesConnector, { path: 'out' }, dir);

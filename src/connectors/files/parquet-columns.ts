@@ -1,4 +1,4 @@
-import type { DuckDBValue } from '@duckdb/node-api';
+import { DuckDBBlobValue, type DuckDBValue } from '@duckdb/node-api';
 import type { Column, LogicalKind, LogicalType, Value } from '../../core/schema.js';
 import { canonicalDecimal, canonicalTime, canonicalTimetz, microsToTimestamp } from '../../core/values.js';
 import { intervalIso } from './interval-text.js';
@@ -23,6 +23,11 @@ interface Mapping {
 
 const asIs = (value: DuckDBValue): Value => value as Value;
 const asText = (value: DuckDBValue): Value => String(value);
+// @duckdb/node-api decodes VARCHAR with a BOM-stripping decoder, so a string that
+// starts with U+FEFF would lose it: text columns are selected as bytes and decoded here.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true });
+const asUtf8 = (value: DuckDBValue): Value => (value instanceof DuckDBBlobValue ? utf8.decode(value.bytes) : String(value));
+const utf8Bytes = (q: string): string => `encode(CAST(${q} AS VARCHAR))`;
 // DuckDB prints DECIMAL(4,2) -0.10 as "-.10".
 const asDecimal = (value: DuckDBValue): Value => canonicalDecimal(String(value));
 
@@ -58,8 +63,8 @@ const SIMPLE: Readonly<Record<string, Mapping>> = {
   VARINT: { type: { kind: 'decimal' }, select: cast('VARCHAR'), convert: asText },
   FLOAT: { type: { kind: 'float32' }, select: plain, convert: shortestFloat32 },
   DOUBLE: { type: { kind: 'float64' }, select: plain, convert: asIs },
-  VARCHAR: { type: { kind: 'string' }, select: plain, convert: asIs },
-  JSON: { type: { kind: 'json' }, select: cast('VARCHAR'), convert: asText },
+  VARCHAR: { type: { kind: 'string' }, select: utf8Bytes, convert: asUtf8 },
+  JSON: { type: { kind: 'json' }, select: utf8Bytes, convert: asUtf8 },
   UUID: { type: { kind: 'uuid' }, select: cast('VARCHAR'), convert: asText },
   BLOB: { type: { kind: 'bytes' }, select: plain, convert: (v) => bytesOf(v) },
   DATE: { type: { kind: 'date' }, select: cast('VARCHAR'), convert: asText },
@@ -101,10 +106,10 @@ function mappingOf(duckType: string): Mapping {
     return { type: { kind: 'decimal', precision: Number(decimal[1]), scale: Number(decimal[2]) }, select: cast('VARCHAR'), convert: asDecimal };
   }
   if (duckType.endsWith(']') || /^(STRUCT|MAP|UNION)\(/.test(duckType)) {
-    return { type: { kind: 'json' }, select: (q) => `CAST(to_json(${q}) AS VARCHAR)`, convert: asText };
+    return { type: { kind: 'json' }, select: (q) => utf8Bytes(`to_json(${q})`), convert: asUtf8 };
   }
   // ENUM, BIT, GEOMETRY and anything newer: their text form.
-  return { type: { kind: 'string' }, select: cast('VARCHAR'), convert: asText };
+  return { type: { kind: 'string' }, select: utf8Bytes, convert: asUtf8 };
 }
 
 /** A column as Ferry wrote it (kept in the file's key-value metadata). */
@@ -131,7 +136,7 @@ export function parquetColumnPlan(name: string, duckType: string, stored: Stored
   const column = (type: LogicalType): Column => ({ name, type, nullable: true, sourceType: duckType, sourceEngine: 'files' });
   if (stored && duckType === 'VARCHAR' && stored.kind !== 'string') {
     const type: LogicalType = { kind: stored.kind, ...(stored.precision !== undefined ? { precision: stored.precision, scale: stored.scale ?? 0 } : {}) };
-    return { column: column(type), expression: quoted, convert: asText };
+    return { column: column(type), expression: utf8Bytes(quoted), convert: asUtf8 };
   }
   if (stored && (stored.kind === 'int16' || stored.kind === 'int32') && mapping.type.kind !== stored.kind) {
     return { column: column({ kind: stored.kind }), expression: mapping.select(quoted), convert: mapping.convert };
