@@ -101,6 +101,13 @@ describe('ferry CLI', () => {
     const reEvents = reread.stderr.trim().split('\n').map((l) => JSON.parse(l) as { type: string; rowsRead?: number });
     expect(reEvents.find((e) => e.type === 'stream_end')?.rowsRead).toBe(4);
 
+    const set = await ferry('state', 'set', 'app', 'users', '--cursor', 'updated_at', '--kind', 'timestamp', '--value', '2025-01-02T00:00:00');
+    expect(set.code, set.stderr).toBe(0);
+    const fromSet = await ferry('run', 'app', '--stream', 'users', '--log-format', 'json');
+    const setEvents = fromSet.stderr.trim().split('\n').map((l) => JSON.parse(l) as { type: string; rowsRead?: number });
+    // rows 2, 3 and 4 have updated_at >= 2025-01-02 (inclusive); row 1 does not.
+    expect(setEvents.find((e) => e.type === 'stream_end')?.rowsRead).toBe(3);
+
     const status = await ferry('status');
     expect(status.stdout).toMatch(/app +\S+ +success/);
   });

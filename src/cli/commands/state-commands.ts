@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { Checkpoint, CheckpointState } from '../../core/checkpoint.js';
 import { ConfigError } from '../../core/errors.js';
+import { LOGICAL_TYPE_KINDS } from '../../core/schema.js';
+import { encodeValue, parseUserValue } from '../../core/values.js';
 import type { StateStore } from '../../state/state-store.js';
 import { formatTable } from '../format-table.js';
 import { withProject, type GlobalOptions } from '../project-session.js';
@@ -41,9 +43,17 @@ export function registerStateCommands(program: Command, exit: (code: number) => 
     .action(async (sync: string, stream: string, flags: { cursor: string; value: string; kind: string }) => {
       await withProject(program.opts<GlobalOptions>(), async (project, store) => {
         requireSync(project.syncs, sync);
-        const stateValue = { cursor: { column: flags.cursor, kind: flags.kind as never, value: flags.value, boundaryKeys: [] } };
+        const kind = LOGICAL_TYPE_KINDS.find((k) => k === flags.kind);
+        if (!kind) throw new ConfigError(`--kind "${flags.kind}" is not a logical type`, { hint: `one of ${LOGICAL_TYPE_KINDS.join(', ')}` });
+        let value: string | null;
+        try {
+          value = encodeValue(parseUserValue({ kind }, flags.value));
+        } catch (error) {
+          throw new ConfigError(`--value "${flags.value}" is not a valid ${kind}`, { cause: error });
+        }
+        const stateValue = { cursor: { column: flags.cursor, kind, value, boundaryKeys: [] } };
         await writeManual(store, sync, stream, stateValue);
-        print(`${sync} ${stream}: cursor ${flags.cursor} set to ${flags.value}`);
+        print(`${sync} ${stream}: cursor ${flags.cursor} set to ${flags.value} (next run reads >= it)`);
       });
       exit(0);
     });
