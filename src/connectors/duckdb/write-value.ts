@@ -75,6 +75,11 @@ function dateOf(text: string): DuckDBDateValue {
 }
 
 function uuidOf(text: string): DuckDBUUIDValue {
+  // Hot path: the hyphenated form needs no rebuild; BigInt rejects any non-hex digit.
+  if (text.length === 36 && text[8] === '-' && text[13] === '-' && text[18] === '-' && text[23] === '-') {
+    const hex = `${text.slice(0, 8)}${text.slice(9, 13)}${text.slice(14, 18)}${text.slice(19, 23)}${text.slice(24)}`;
+    if (!hex.includes('-') && !/[^0-9a-fA-F]/.test(hex)) return DuckDBUUIDValue.fromUint128(BigInt(`0x${hex}`));
+  }
   return DuckDBUUIDValue.fromUint128(BigInt(`0x${canonicalUuid(text).replaceAll('-', '')}`));
 }
 
