@@ -112,6 +112,18 @@ describe('ferry CLI', () => {
     expect(status.stdout).toMatch(/app +\S+ +success/);
   });
 
+  it('discover lists tables, columns, types and keys', async () => {
+    const json = await ferry('discover', 'app', '--json');
+    expect(json.code, json.stderr).toBe(0);
+    const streams = JSON.parse(json.stdout) as { name: string; primaryKey: string[]; columns: { name: string; type: { kind: string; precision?: number; scale?: number } }[] }[];
+    const users = streams.find((s) => s.name === 'users');
+    expect(users?.primaryKey).toEqual(['id']);
+    expect(users?.columns.map((c) => [c.name, c.type.kind])).toEqual([['id', 'int64'], ['email', 'string'], ['score', 'decimal'], ['updated_at', 'timestamp']]);
+    expect(users?.columns[2]?.type).toMatchObject({ precision: 10, scale: 2 });
+    const text = await ferry('discover', 'app');
+    expect(text.stdout).toMatch(/score +decimal\(10,2\) +DECIMAL_TEXT\(10,2\) +yes/);
+  });
+
   it('exit codes: 2 for config errors with file:line:col, 3 for connection errors', async () => {
     await writeFile(join(dir, 'syncs', 'broken.yml'), 'source: app\ndestination: wh\nstreams:\n  users:\n    curser: updated_at\n');
     const bad = await ferry('validate');
