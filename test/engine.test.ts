@@ -207,8 +207,12 @@ describe('engine', () => {
     seed(Array.from({ length: 30 }, (_, i): Row => [BigInt(i), `r${i}`, ts(i)]));
     world.faults = { writeDelayMs: 20 };
     const running = run(project(worldName, [{}]), { heartbeatMs: 10 });
-    await new Promise((r) => setTimeout(r, 30));
-    const holder = await state.getLock('s');
+    let holder = await state.getLock('s');
+    for (let i = 0; !holder && i < 1000; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      holder = await state.getLock('s');
+    }
+    expect(world.writes).toBeLessThan(10);
     expect(await state.takeOverLock('s', holder?.runId ?? '', 'usurper', 'elsewhere:1')).toBe(true);
     const result = await running;
     expect(result.status).toBe('failed');
