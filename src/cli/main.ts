@@ -14,6 +14,13 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
  * 0 ok, 1 a run failed, 2 configuration error, 3 connection error, 130 cancelled.
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  // `ferry logs last | head`: the reader went away; stop quietly instead of crashing.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(EXIT_CODES.ok);
+      throw error;
+    });
+  }
   let code: number = EXIT_CODES.ok;
   const exit = (c: number): void => {
     code = c;

@@ -161,7 +161,8 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
   const status = lostLock ? 'failed' : finalStatus(dryRun, signal.aborted, error, streams);
   if (!error && status === 'failed') error = streams.filter((s) => s.status === 'failed').map((s) => `${s.stream}: ${s.error}`).join('\n');
   const total = (key: 'rowsRead' | 'rowsWritten' | 'bytesRead'): number => streams.reduce((n, s) => n + s[key], 0);
-  log.write(status === 'success' || status === 'dry_run' ? 'info' : 'error', null, `run ${status}`);
+  // The failure itself was logged where it happened; this line only closes the log.
+  log.write('info', null, `run ${status}`);
   await log.flush();
   await state.finishRun(runId, { status, error, rowsRead: total('rowsRead'), rowsWritten: total('rowsWritten'), bytesRead: total('bytesRead') });
   if (!dryRun && !lostLock) await state.releaseLock(sync.name, runId);

@@ -110,10 +110,10 @@ function printResult(result: RunResult, json: boolean): void {
       const seconds = s.finishedAt ? (Date.parse(s.finishedAt) - Date.parse(s.startedAt)) / 1000 : 0;
       return [s.stream, s.mode, s.write, s.rowsRead, s.rowsWritten, Number(seconds.toFixed(2)), seconds > 0 ? formatCount(s.rowsRead / seconds) : '', s.status];
     });
-    process.stdout.write(`\nSync ${result.sync}: ${result.status} in ${result.seconds.toFixed(1)} s (run ${result.runId})\n\n`);
-    process.stdout.write(`${formatTable(['stream', 'mode', 'write', 'rows read', 'rows written', 'seconds', 'rows/s', 'status'], rows)}\n`);
+    process.stdout.write(`\nSync ${result.sync}: ${result.status} in ${result.seconds.toFixed(1)} s (run ${result.runId})\n`);
+    if (rows.length > 0) process.stdout.write(`\n${formatTable(['stream', 'mode', 'write', 'rows read', 'rows written', 'seconds', 'rows/s', 'status'], rows)}\n`);
   }
-  if (result.error) process.stderr.write(`\n${result.error}\n`);
+  // The progress view has already shown errors as they were logged.
 }
 
 function exitCodeOf(results: readonly RunResult[], aborted: boolean): number {
