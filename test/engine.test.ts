@@ -236,6 +236,19 @@ describe('engine', () => {
     expect(world.target.size).toBe(0);
   });
 
+  it('releases the lock when the run cannot be recorded', async () => {
+    seed([[1n, 'a', ts(1)]]);
+    const failing = new Proxy(state, {
+      get: (target, key) => {
+        if (key === 'createRun') return () => Promise.reject(new Error('state store is read-only'));
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    await expect(runSync({ project: project(worldName, [{}]), state: failing, sync: 's', registry })).rejects.toThrow('read-only');
+    expect(await state.getLock('s')).toBeUndefined();
+  });
+
   it('dry run counts rows and writes nothing', async () => {
     seed([[1n, 'a', ts(1)], [2n, 'b', ts(2)]]);
     const result = await run(project(worldName, [{}]), { dryRun: true });

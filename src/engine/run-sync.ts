@@ -105,7 +105,13 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
     log.write('error', null, 'lost the sync lock to another run; stopping and rolling back');
     controller.abort();
   };
-  await state.createRun({ id: runId, sync: sync.name, status: dryRun ? 'dry_run' : 'running', options: runOptionsRecord(options) });
+  try {
+    await state.createRun({ id: runId, sync: sync.name, status: dryRun ? 'dry_run' : 'running', options: runOptionsRecord(options) });
+  } catch (caught) {
+    if (heartbeat) clearInterval(heartbeat);
+    if (!dryRun) await state.releaseLock(sync.name, runId).catch(() => undefined);
+    throw caught;
+  }
 
   let source: Source | undefined;
   let destination: Destination | undefined;
