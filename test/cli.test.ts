@@ -63,6 +63,7 @@ describe('ferry CLI', () => {
 
     const dry = await ferry('run', '--dry-run', '--log-format', 'text');
     expect(dry.code, dry.stderr).toBe(0);
+    await expect(readFile(join(dir, 'warehouse.duckdb'))).rejects.toThrow('ENOENT');
     expect(dry.stdout).toMatch(/users +main\.users +incremental +merge .* 3/);
 
     const first = await ferry('run', '--select', 'tag:daily', '--log-format', 'text');

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Checkpoint } from '../../core/checkpoint.js';
@@ -78,6 +78,9 @@ export class DuckdbDestination implements Destination {
   }
 
   async readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined> {
+    // A database that does not exist yet holds no checkpoint; do not create it just to look (dry runs write nothing).
+    const path = duckdbDatabasePath(this.#config, this.#ctx);
+    if (!this.#conn && path !== ':memory:' && !existsSync(path)) return undefined;
     return loadCheckpoint(await this.#connection(), this.#config.schema, sync, stream);
   }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -171,5 +171,27 @@ describe('duckdb source', () => {
     expect((await conn.runAndReadAll('SELECT x FROM main.t')).getRows()).toEqual([[1]]);
     conn.closeSync();
     instance.closeSync();
+  });
+});
+
+describe('duckdb without a database file yet', () => {
+  it('check() and readCheckpoint() do not create the file; the first write does', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'ferry-duckdb-new-'));
+    const context: ConnectorContext = { connection: 'fresh', projectDir: folder, logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } };
+    const config = duckdbConnector.configSchema.parse({ path: 'nested/new.duckdb' });
+    try {
+      await duckdbConnector.check(config, context);
+      const destination = duckdbConnector.createDestination?.(config, context);
+      expect(await destination?.readCheckpoint('s', 'x')).toBeUndefined();
+      await expect(access(join(folder, 'nested', 'new.duckdb'))).rejects.toThrow('ENOENT');
+      const columns: Column[] = [{ name: 'id', type: { kind: 'int64' }, nullable: false }];
+      const writer = await destination?.open({ sync: 's', stream: 'x', runId: 'r', target: { name: 'x' }, columns, write: 'replace', primaryKey: [], schemaChange: 'evolve' }, never);
+      await writer?.write({ columns, rows: [[1n]] });
+      await writer?.commit(undefined);
+      await destination?.close();
+      await expect(access(join(folder, 'nested', 'new.duckdb'))).resolves.toBeUndefined();
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,8 @@
+import { constants, existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { ConnectorContext, ConnectorDefinition } from '../../core/connector.js';
+import { ConnectionError } from '../../core/errors.js';
 import { duckdbConfigSchema, duckdbDatabasePath, duckdbOptions, type DuckdbConfig } from './config.js';
 import { DuckdbDestination } from './destination.js';
 import { acquireInstance } from './instance-cache.js';
@@ -19,7 +23,15 @@ export const duckdbConnector: ConnectorDefinition<DuckdbConfig> = {
   configSchema: duckdbConfigSchema,
   secretKeys: [],
   async check(config: DuckdbConfig, ctx: ConnectorContext): Promise<void> {
-    const lease = await acquireInstance(duckdbDatabasePath(config, ctx), duckdbOptions(config), ctx.connection);
+    const path = duckdbDatabasePath(config, ctx);
+    if (path !== ':memory:' && !existsSync(path)) {
+      // Not created yet (the first write creates it): checking must not create it, only that it could be.
+      await access(nearestExistingFolder(dirname(path)), constants.W_OK).catch((error: unknown) => {
+        throw new ConnectionError(`DuckDB database ${path} does not exist and its folder is not writable`, { connection: ctx.connection, cause: error });
+      });
+      return;
+    }
+    const lease = await acquireInstance(path, duckdbOptions(config), ctx.connection);
     try {
       const conn = await lease.instance.connect();
       await conn.run('SELECT 1');
@@ -31,6 +43,12 @@ export const duckdbConnector: ConnectorDefinition<DuckdbConfig> = {
   createSource: (config, ctx) => new DuckdbSource(config, ctx),
   createDestination: (config, ctx) => new DuckdbDestination(config, ctx),
 };
+
+function nearestExistingFolder(folder: string): string {
+  let current = folder;
+  while (!existsSync(current) && dirname(current) !== current) current = dirname(current);
+  return current;
+}
 
 export { DuckdbSource } from './source.js';
 export { DuckdbDestination } from './destination.js';

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
 import { CancelledError, SchemaChangeError } from '../../core/errors.js';
@@ -58,6 +59,9 @@ export class SqliteDestination implements Destination {
   }
 
   async readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined> {
+    // A database that does not exist yet holds no checkpoint; do not create it just to look (dry runs write nothing).
+    const path = sqliteDatabasePath(this.#config, this.#ctx);
+    if (!this.#connection && path !== ':memory:' && !existsSync(path)) return undefined;
     return loadCheckpoint(this.#writeConnection().db, sync, stream);
   }
 
