@@ -59,6 +59,17 @@ describe('canonical values', () => {
     expect(microsToTimestamp(timestampMicros(far), true)).toBe(far);
   });
 
+  it('handles years before 100, BC and infinity without Date', () => {
+    // Date.UTC maps years 0-99 to 1900-1999; the civil arithmetic does not.
+    expect(canonicalTimestamptz('0044-03-15 12:00:00+05:45')).toBe('0044-03-15T06:15:00Z');
+    expect(timestampMicros('0044-03-15T00:00:00')).toBeLessThan(timestampMicros('1944-03-15T00:00:00'));
+    expect(microsToTimestamp(timestampMicros('0044-03-15T12:00:00.5Z BC'), true)).toBe('0044-03-15T12:00:00.5Z BC');
+    expect(compareValues('timestamp', '0044-03-15T00:00:00 BC', '0044-03-15T00:00:00')).toBeLessThan(0);
+    expect(compareValues('timestamptz', 'infinity', '9999-12-31T23:59:59.999999Z')).toBeGreaterThan(0);
+    expect(compareValues('timestamptz', '-infinity', '0001-01-01T00:00:00Z BC')).toBeLessThan(0);
+    expect(compareValues('timestamp', 'infinity', 'infinity')).toBe(0);
+  });
+
   it('compares like a database', () => {
     expect(compareValues('decimal', '10.5', '9.99')).toBeGreaterThan(0);
     expect(compareValues('decimal', '-10.5', '-9.99')).toBeLessThan(0);

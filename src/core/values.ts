@@ -1,15 +1,12 @@
+import { canonicalFraction, daysFromCivil, formatTimestamp, parseTimestamp } from './civil-time.js';
 import type { LogicalKind, LogicalType, Value } from './schema.js';
+
+export { canonicalFraction } from './civil-time.js';
 
 /**
  * Helpers that produce and compare canonical values (see schema.ts). Connectors
  * use them at their edges so every engine agrees on one form.
  */
-
-/** Trim a seconds fraction to canonical form: at most 6 digits, no trailing zeros. */
-export function canonicalFraction(digits: string): string {
-  const trimmed = digits.slice(0, 6).replace(/0+$/, '');
-  return trimmed === '' ? '' : `.${trimmed}`;
-}
 
 /**
  * Canonical timestamp (no zone) from text such as `2024-01-02 03:04:05.120`.
@@ -40,13 +37,9 @@ export function canonicalTimestamptz(text: string): string {
   const frac = m[7] ? canonicalFraction(m[7].slice(1)) : '';
   const offset = parseOffsetSeconds(m[8] ?? 'Z');
   if (offset === 0) return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${frac}Z`;
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-  const shifted = new Date(ms - offset * 1000);
-  const year = shifted.getUTCFullYear();
-  const iso = shifted.toISOString();
-  // toISOString uses +YYYYYY for years > 9999; keep plain digits for 4-digit years.
-  const datePart = year >= 0 && year <= 9999 ? iso.slice(0, 19) : `${year}${iso.slice(iso.indexOf('-', 1), iso.indexOf('.'))}`;
-  return `${datePart}${frac}Z`;
+  const days = daysFromCivil(Number(m[1]), Number(m[2]), Number(m[3]));
+  const seconds = days * 86_400 + Number(m[4]) * 3600 + Number(m[5]) * 60 + Number(m[6]) - offset;
+  return formatTimestamp(BigInt(seconds) * 1_000_000n + BigInt((m[7]?.slice(1) ?? '').slice(0, 6).padEnd(6, '0')), true);
 }
 
 /** Seconds east of UTC for `Z`, `+05`, `+05:45`, `-0330`, `+05:45:10`. */
@@ -112,29 +105,24 @@ export function canonicalUuid(text: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Microseconds since the epoch as bigint from a canonical timestamp/timestamptz string. */
+/**
+ * Microseconds since the epoch of a canonical timestamp (`...Z` for timestamptz),
+ * BC dates and years past 9999 included. Throws on `infinity`, which has no count.
+ */
 export function timestampMicros(canonical: string): bigint {
-  const m = /^(\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z?$/.exec(canonical);
-  if (!m) throw new TypeError(`not a canonical timestamp: ${canonical}`);
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-  return BigInt(ms) * 1000n + BigInt((m[7] ?? '').padEnd(6, '0'));
+  return parseTimestamp(canonical, /Z( BC)?$/.test(canonical));
 }
 
-/** Canonical timestamp text (UTC when `zone`) from microseconds since the epoch. */
+/** Canonical timestamp text (UTC with `Z` when `zone`) from microseconds since the epoch. */
 export function microsToTimestamp(micros: bigint, zone: boolean): string {
-  let ms = micros / 1000n;
-  let rest = micros % 1000n;
-  if (rest < 0n) {
-    rest += 1000n;
-    ms -= 1n;
-  }
-  const d = new Date(Number(ms));
-  const year = d.getUTCFullYear();
-  const iso = d.toISOString();
-  const base = year >= 0 && year <= 9999 ? iso.slice(0, 19) : `${year}${iso.slice(iso.indexOf('-', 1), iso.indexOf('.'))}`;
-  // Milliseconds from the Date, not from a fixed offset: years past 9999 print as +YYYYYY.
-  const digits = `${String(d.getUTCMilliseconds()).padStart(3, '0')}${rest.toString().padStart(3, '0')}`;
-  return `${base}${canonicalFraction(digits)}${zone ? 'Z' : ''}`;
+  return formatTimestamp(micros, zone);
+}
+
+/** Order of a canonical timestamp: ±infinity sort outside every real instant. */
+function timestampOrder(text: string): bigint {
+  if (text === 'infinity') return 1n << 80n;
+  if (text === '-infinity') return -(1n << 80n);
+  return timestampMicros(text);
 }
 
 function compareDecimal(a: string, b: string): number {
@@ -170,7 +158,9 @@ export function compareValues(kind: LogicalKind, a: Value, b: Value): number {
   if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
   if (kind === 'decimal') return compareDecimal(String(a), String(b));
   if (kind === 'timestamptz' || kind === 'timestamp') {
-    return Number(Math.sign(Number(timestampMicros(String(a)) - timestampMicros(String(b)))));
+    const x = timestampOrder(String(a));
+    const y = timestampOrder(String(b));
+    return x < y ? -1 : x > y ? 1 : 0;
   }
   if (a instanceof Uint8Array && b instanceof Uint8Array) return compareBytes(a, b);
   if (typeof a === 'bigint' || typeof b === 'bigint') {

@@ -1,4 +1,4 @@
-import { canonicalFraction } from '../../core/values.js';
+import { canonicalFraction } from '../../core/civil-time.js';
 
 /** An interval as DuckDB (and Postgres) store it: months, days and microseconds, each signed. */
 export interface IntervalParts {

@@ -11,7 +11,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { LogicalType, Value } from '../../core/schema.js';
-import { formatDate, formatTime, formatTimestamp, formatTimetz } from './civil-time.js';
+import { formatDate, formatTime, formatTimestamp, formatTimetz } from '../../core/civil-time.js';
 import { formatInterval } from './iso-interval.js';
 
 /** DuckDB value (as the node API returns it) -> canonical value of a logical type. */

@@ -14,7 +14,7 @@ import {
 } from '@duckdb/node-api';
 import type { Value } from '../../core/schema.js';
 import { canonicalUuid } from '../../core/values.js';
-import { parseDate, parseTime, parseTimestamp, parseTimetz } from './civil-time.js';
+import { parseDate, parseTime, parseTimestamp, parseTimetz } from '../../core/civil-time.js';
 import { parseInterval } from './iso-interval.js';
 
 /**

@@ -1,15 +1,20 @@
-import { canonicalFraction } from '../../core/values.js';
 
 /**
- * Calendar arithmetic between canonical text and DuckDB's day/microsecond
- * counts, without `Date` (whose range, ±275,760 years, is narrower than
- * DuckDB's, and which knows no BC suffix). Proleptic Gregorian, as both
+ * Calendar arithmetic between canonical text and day/microsecond counts,
+ * without `Date` (whose range, ±275,760 years, is narrower than DuckDB's,
+ * which knows no BC suffix, and whose Date.UTC maps years 0-99 to 1900-1999). Proleptic Gregorian, as both
  * DuckDB and Postgres use. Years <= 0 are written Postgres-style: year 0 is
  * `0001 BC`. Canonical forms: `YYYY-MM-DD[ BC]`,
  * `YYYY-MM-DDTHH:MM:SS[.ffffff][ BC]`, and for instants `...Z[ BC]`.
  */
 
 export const MICROS_PER_DAY = 86_400_000_000n;
+
+/** Trim a seconds fraction to canonical form: at most 6 digits, no trailing zeros. */
+export function canonicalFraction(digits: string): string {
+  const trimmed = digits.slice(0, 6).replace(/0+$/, '');
+  return trimmed === '' ? '' : `.${trimmed}`;
+}
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (astronomical year). */
 export function daysFromCivil(year: number, month: number, day: number): number {
