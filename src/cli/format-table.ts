@@ -12,3 +12,9 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
+
+/** Seconds a stream took and its rows/s text, from its run record's timestamps. */
+export function streamTiming(record: { readonly startedAt: string; readonly finishedAt: string | null; readonly rowsRead: number }): { seconds: number; rate: string } {
+  const seconds = record.finishedAt ? (Date.parse(record.finishedAt) - Date.parse(record.startedAt)) / 1000 : 0;
+  return { seconds: Number(seconds.toFixed(2)), rate: seconds > 0 ? formatCount(record.rowsRead / seconds) : '-' };
+}

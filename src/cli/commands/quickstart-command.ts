@@ -12,7 +12,7 @@ import { runSync, type RunResult } from '../../engine/run-sync.js';
 import { generateShopDatabase } from '../../quickstart/generate-shop.js';
 import { mutateShopDatabase } from '../../quickstart/mutate-shop.js';
 import { openStateStore } from '../../state/index.js';
-import { formatCount, formatTable } from '../format-table.js';
+import { formatCount, formatTable, streamTiming } from '../format-table.js';
 import { ProgressView } from '../progress-view.js';
 import { connectorSchemas } from '../project-session.js';
 import { silentLogger } from '../silent-logger.js';
@@ -116,8 +116,8 @@ async function runWithProgress(run: () => Promise<RunResult>): Promise<RunResult
   const result = await run();
   view.finish();
   const rows = result.streams.map((s) => {
-    const seconds = s.finishedAt ? (Date.parse(s.finishedAt) - Date.parse(s.startedAt)) / 1000 : 0;
-    return [s.stream, `${s.mode}/${s.write}`, s.rowsRead, s.rowsWritten, Number(seconds.toFixed(2)), seconds > 0 ? formatCount(s.rowsRead / seconds) : '-'];
+    const { seconds, rate } = streamTiming(s);
+    return [s.stream, `${s.mode}/${s.write}`, s.rowsRead, s.rowsWritten, seconds, rate];
   });
   say(formatTable(['stream', 'mode', 'rows read', 'rows written', 'seconds', 'rows/s'], rows));
   say(`   run ${result.runId}: ${result.status} in ${result.seconds.toFixed(1)} s`);

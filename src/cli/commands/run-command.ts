@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, EXIT_CODES } from '../../core/errors.js';
 import type { Project } from '../../config/project.js';
 import { runSync, type RunResult } from '../../engine/run-sync.js';
-import { formatCount, formatTable } from '../format-table.js';
+import { formatTable, streamTiming } from '../format-table.js';
 import { LOG_FORMATS, ProgressView, type LogFormat } from '../progress-view.js';
 import { withProject, type GlobalOptions } from '../project-session.js';
 
@@ -107,8 +107,8 @@ function printResult(result: RunResult, json: boolean): void {
     for (const p of result.plan) process.stdout.write(`\n-- ${p.stream}\n${p.sql}\n`);
   } else {
     const rows = result.streams.map((s) => {
-      const seconds = s.finishedAt ? (Date.parse(s.finishedAt) - Date.parse(s.startedAt)) / 1000 : 0;
-      return [s.stream, s.mode, s.write, s.rowsRead, s.rowsWritten, Number(seconds.toFixed(2)), seconds > 0 ? formatCount(s.rowsRead / seconds) : '', s.status];
+      const { seconds, rate } = streamTiming(s);
+      return [s.stream, s.mode, s.write, s.rowsRead, s.rowsWritten, seconds, rate, s.status];
     });
     process.stdout.write(`\nSync ${result.sync}: ${result.status} in ${result.seconds.toFixed(1)} s (run ${result.runId})\n`);
     if (rows.length > 0) process.stdout.write(`\n${formatTable(['stream', 'mode', 'write', 'rows read', 'rows written', 'seconds', 'rows/s', 'status'], rows)}\n`);
