@@ -1,6 +1,7 @@
 import type { ZodType } from 'zod';
 import type { Checkpoint } from './checkpoint.js';
 import type { Batch, Column, LogicalType, StreamDescriptor, TableRef, Value } from './schema.js';
+import type { TypeFidelity } from './type-fidelity.js';
 
 /** How rows are read. */
 export const READ_MODES = ['full_refresh', 'incremental'] as const;
@@ -135,6 +136,11 @@ export interface Destination {
   /** Where a stream lands unless the sync names a target. */
   defaultTarget(stream: StreamDescriptor, schema?: string): TableRef;
   open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter>;
+  /**
+   * Whether a column lands at `target` exactly, by a documented mapping, or not
+   * at all (see core/type-fidelity.ts). Pure: decided from the type map, no I/O.
+   */
+  typeFidelity(column: Column, target: TableRef): TypeFidelity;
   /** The checkpoint committed with the data (transactional destinations), if any. */
   readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined>;
   close(): Promise<void>;

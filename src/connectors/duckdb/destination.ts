@@ -4,13 +4,15 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
 import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
-import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { TypeFidelity } from '../../core/type-fidelity.js';
 import { createCheckpointTableSql, loadCheckpoint } from './checkpoint-table.js';
 import { duckdbDatabasePath, duckdbOptions, type DuckdbConfig } from './config.js';
 import { acquireInstance, type InstanceLease } from './instance-cache.js';
 import { createTableSql } from './publish-statements.js';
 import { quoteIdentifier, stagingTableName, tableSql } from './sql-identifier.js';
 import { DuckdbStreamWriter } from './stream-writer.js';
+import { duckdbTypeFidelity } from './type-fidelity.js';
 
 const CAPABILITIES: DestinationCapabilities = {
   writes: ['replace', 'append', 'truncate', 'merge'],
@@ -32,6 +34,10 @@ export class DuckdbDestination implements Destination {
   constructor(config: DuckdbConfig, ctx: ConnectorContext) {
     this.#config = config;
     this.#ctx = ctx;
+  }
+
+  typeFidelity(column: Column): TypeFidelity {
+    return duckdbTypeFidelity(column);
   }
 
   defaultTarget(stream: StreamDescriptor, schema?: string): TableRef {

@@ -2,12 +2,14 @@ import type pg from 'pg';
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
 import { CancelledError } from '../../core/errors.js';
-import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { TypeFidelity } from '../../core/type-fidelity.js';
 import { readCheckpointRow } from './checkpoint-table.js';
 import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
 import type { PostgresConfig } from './config.js';
 import { driverError } from './driver-error.js';
 import { PostgresStreamWriter } from './stream-writer.js';
+import { postgresTypeFidelity } from './type-fidelity.js';
 import { prepareWriter } from './writer-setup.js';
 
 const CAPABILITIES: DestinationCapabilities = Object.freeze({
@@ -33,6 +35,10 @@ export class PostgresDestination implements Destination {
     this.#config = config;
     this.#ctx = ctx;
     this.#pool = openPool(config, ctx);
+  }
+
+  typeFidelity(column: Column): TypeFidelity {
+    return postgresTypeFidelity(column);
   }
 
   defaultTarget(stream: StreamDescriptor, schema?: string): TableRef {

@@ -2,13 +2,15 @@ import { existsSync } from 'node:fs';
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
 import { CancelledError, SchemaChangeError } from '../../core/errors.js';
-import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { TypeFidelity } from '../../core/type-fidelity.js';
 import { loadCheckpoint } from './checkpoint-table.js';
 import { sqliteDatabasePath, type SqliteConfig } from './config.js';
 import { openDatabase, wrapSqliteError } from './database.js';
 import { createStagingSql, createTableSql } from './publish-statements.js';
 import { quoteIdentifier, stagingTableName } from './sql-identifier.js';
 import { SqliteStreamWriter } from './stream-writer.js';
+import { sqliteTypeFidelity } from './type-fidelity.js';
 import { WriteConnection } from './write-connection.js';
 
 const CAPABILITIES: DestinationCapabilities = {
@@ -28,6 +30,10 @@ export class SqliteDestination implements Destination {
   constructor(config: SqliteConfig, ctx: ConnectorContext) {
     this.#config = config;
     this.#ctx = ctx;
+  }
+
+  typeFidelity(column: Column): TypeFidelity {
+    return sqliteTypeFidelity(column);
   }
 
   /** SQLite has no schemas: `orders`, or `sales_orders` when the stream came from schema `sales`. */
