@@ -55,6 +55,8 @@ export interface StreamSettings {
   readonly schema_change?: SchemaChangePolicy;
   /** Rows per batch on the data path. */
   readonly batch_size?: number;
+  /** Refuse the stream when the destination would map a column to another type. */
+  readonly strict_types?: boolean;
 }
 
 export interface StreamConfig extends StreamSettings {

@@ -66,6 +66,10 @@ export const streamSettingsShape = {
     .optional()
     .describe('New source columns: evolve (default) adds them to the target; freeze fails the run naming them.'),
   batch_size: batchSize('Rows per batch on the data path. Default: defaults.batch_size of ferry.yml.').optional(),
+  strict_types: z
+    .boolean()
+    .optional()
+    .describe('true refuses the stream, before anything is written, when the destination would only map a column to another type (docs/fidelity.md); `ferry run --strict-types` sets it for every stream. Default false.'),
 } as const;
 
 export const streamSettingsSchema = z

@@ -26,6 +26,8 @@ export interface PlannedStream {
   readonly where?: string;
   readonly schemaChange: SchemaChangePolicy;
   readonly batchSize: number;
+  /** Refuse the stream before writing when a column would only be mapped (`strict_types`). */
+  readonly strictTypes: boolean;
   readonly estimatedRows?: number;
   /** Where the stream was configured, for errors. */
   readonly location: StreamConfig['location'];
@@ -214,6 +216,7 @@ function planOne(options: PlanOptions, stream: StreamConfig, read: ReadTarget, d
     ...(settings.where !== undefined ? { where: settings.where } : {}),
     schemaChange: settings.schema_change ?? 'evolve',
     batchSize: settings.batch_size ?? options.defaults.batch_size,
+    strictTypes: settings.strict_types ?? false,
     ...(descriptor.estimatedRows !== undefined ? { estimatedRows: descriptor.estimatedRows } : {}),
     location: stream.location,
   };

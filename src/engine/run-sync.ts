@@ -12,6 +12,7 @@ import { RunLog } from './run-log.js';
 import { runStream } from './stream-runner.js';
 import { runWithConcurrency } from './concurrency.js';
 import { acquireSyncLock } from './run-lock.js';
+import { refuseMappedTypes } from './strict-types.js';
 
 export interface RunSyncOptions {
   readonly project: Project;
@@ -25,6 +26,8 @@ export interface RunSyncOptions {
   readonly fullRefresh?: boolean;
   /** Start incremental streams from this cursor value (`--cursor-value`). */
   readonly cursorValue?: string;
+  /** Refuse every stream with a column the destination would only map (`--strict-types`). */
+  readonly strictTypes?: boolean;
   /** Resolve, connect, count and print the plan; write nothing (`--dry-run`). */
   readonly dryRun?: boolean;
   /** Streams copied at once (`--threads`); default from ferry.yml. */
@@ -131,6 +134,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
       ...(options.streams ? { only: options.streams } : {}),
       fullRefresh: options.fullRefresh ?? false,
     });
+    refuseMappedTypes(planned, destination, options.strictTypes ?? false);
     emit({ type: 'run_start', runId, sync: sync.name, streams: planned.map((s) => s.name) });
     log.write('info', null, `${dryRun ? 'dry run' : 'run'} ${runId}: ${planned.length} stream(s) from ${sync.source} to ${sync.destination}`);
     if (dryRun) {
@@ -213,5 +217,6 @@ function runOptionsRecord(options: RunSyncOptions): Record<string, unknown> {
     ...(options.cursorValue !== undefined ? { cursorValue: options.cursorValue } : {}),
     ...(options.dryRun ? { dryRun: true } : {}),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.strictTypes ? { strictTypes: true } : {}),
   };
 }

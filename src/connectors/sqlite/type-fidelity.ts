@@ -27,6 +27,7 @@ const TABLE: FidelityTable = {
   timestamp: ['mapped', 'TIMESTAMP_TEXT', ISO_TEXT],
   timestamptz: ['mapped', 'TIMESTAMPTZ_TEXT', `${ISO_TEXT}, in UTC with Z`],
   interval: ['mapped', 'INTERVAL_TEXT', 'ISO 8601 duration text (SQLite has no interval type)'],
+  // INTERVAL_TEXT has INTEGER affinity (the name contains INT); harmless: a duration starts with P, never converted.
 };
 
 /** How a SQLite destination holds a column (see TABLE). */
