@@ -1,0 +1,172 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FerryError } from '../../src/core/errors.js';
+import type { TypeFidelity } from '../../src/core/type-fidelity.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { renderFidelityDoc, type MatrixSource } from './fidelity-doc.js';
+import { type Endpoint, fidelityEndpoints, openEndpoint } from './fidelity-endpoints.js';
+import { matrixSection, pairProblems, representativeColumn, TYPE_CLASSES, type TypeClass } from './fidelity-matrix.js';
+import { BIG_TABLE, fileTableId, loadPgTorture, PARQUET_BAD, PARQUET_DATA, parquetFiles, readTables, tableId, upstreamRowCounts } from './fixture-sets.js';
+import { copyPair, type PairResult, readTable, type SourceData, type TableData } from './pair-copy.js';
+
+/**
+ * The fidelity suite: every fixture set is loaded into each engine once
+ * (pg-type-torture into Postgres, then Postgres -> each engine is that engine's
+ * load), each engine's copy is then copied into every engine, and every value is
+ * read back and compared with what was written. The measured matrix must match
+ * docs/fidelity.md (`npm run fidelity-matrix` rewrites it).
+ */
+const DOC = resolve('docs/fidelity.md');
+const WRITE_DOC = process.env.FERRY_WRITE_FIDELITY === '1';
+
+/** Engines whose names are case-insensitive cannot hold columns "MyColumn" and "mycolumn" in one table. */
+const CASE_INSENSITIVE = new Set(['sqlite', 'duckdb', 'parquet']);
+const CASE_TABLE = 'tbl_with_case_sensitive_columns';
+
+let db: TestDatabase;
+let work: string;
+let endpoints: Endpoint[];
+const loaded = new Map<string, SourceData>();
+const sources: MatrixSource[] = [];
+const pairs: PairResult[] = [];
+const badFiles: { file: string; error: string }[] = [];
+const skipped: string[] = [];
+const started = performance.now();
+
+function rowsOf(tables: readonly TableData[]): number {
+  return tables.reduce((n, t) => n + t.batch.rows.length, 0);
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('fidelity');
+  work = await mkdtemp(join(tmpdir(), 'ferry-fidelity-'));
+  endpoints = fidelityEndpoints({ work, postgresUrl: db.url });
+}, 60_000);
+
+afterAll(async () => {
+  await db?.drop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** Copy, check the declarations held and only known tables were refused; keep the result. */
+async function runPair(from: SourceData, to: Endpoint): Promise<PairResult> {
+  const pair = await copyPair(from, to, work);
+  pairs.push(pair);
+  expect(pairProblems(pair), `${from.name} -> ${to.name}`).toEqual([]);
+  const unexpected = pair.refused.filter((r) => !(r.table === CASE_TABLE && CASE_INSENSITIVE.has(to.name)));
+  expect(unexpected, `${from.name} -> ${to.name}: refused tables`).toEqual([]);
+  expect(pair.columns.length).toBeGreaterThan(0);
+  return pair;
+}
+
+describe('fidelity: pg-type-torture through every pair of engines', () => {
+  it('loads every fixture table into Postgres and reads it through the Postgres source', async () => {
+    loadPgTorture(db.url);
+    const end = openEndpoint(endpoints[0] as Endpoint, 'public', work);
+    try {
+      const all = await end.source.discover();
+      const empty = all.filter((t) => t.columns.length === 0).map((t) => t.table.name).sort();
+      expect(empty).toEqual(['dee', 'dum']);
+      const tables = all.filter((t) => t.table.name !== BIG_TABLE && t.columns.length > 0);
+      const data = await readTables(end.source, tables);
+      const counts = upstreamRowCounts('postgres15', 'pg-type-torture');
+      for (const t of tables) expect(data.find((d) => d.id === tableId(t))?.batch.rows.length, t.name).toBe(counts.get(t.name));
+      expect(data).toHaveLength(406);
+      expect(rowsOf(data)).toBe(131_158);
+      loaded.set('postgres', { name: 'postgres', tables: data });
+      sources.push({ name: 'postgres', origin: '`pg-type-torture` loaded into Postgres 15 (every table but the ones under "Not copied").', tables: data.length, rows: rowsOf(data) });
+      skipped.push(`\`${BIG_TABLE}\` (1,000,000 generated integers): copied once, Postgres to Postgres through binary pass-through, by \`src/connectors/postgres/type-torture.test.ts\`.`);
+      skipped.push('`dum` and `dee`, the zero-column tables (`dee` has one row): a stream needs at least one column.');
+    } finally {
+      await end.close();
+    }
+  }, 300_000);
+
+  it('copies Postgres into every engine (each engine\'s load) with every value as declared', async () => {
+    const from = loaded.get('postgres');
+    if (!from) throw new Error('postgres not loaded');
+    for (const to of endpoints) {
+      const pair = await runPair(from, to);
+      if (to.name !== 'postgres') {
+        loaded.set(to.name, pair.readBack);
+        sources.push({ name: to.name, origin: `The tables Postgres -> ${to.name} wrote, read by the ${to.name} source.`, tables: pair.readBack.tables.length, rows: rowsOf(pair.readBack.tables) });
+      }
+    }
+    const refusals = pairs.flatMap((p) => p.refused.map((r) => `${p.destination}: ${r.table}`));
+    expect(refusals).toEqual([...CASE_INSENSITIVE].map((d) => `${d}: ${CASE_TABLE}`));
+  }, 600_000);
+
+  it('copies each engine\'s copy into every engine with every value as declared', async () => {
+    for (const source of endpoints.filter((e) => e.name !== 'postgres')) {
+      const from = loaded.get(source.name);
+      if (!from) throw new Error(`${source.name} not loaded`);
+      for (const to of endpoints) await runPair(from, to);
+    }
+  }, 900_000);
+});
+
+describe('fidelity: parquet-testing files', () => {
+  it('reads every good file (map_no_value.parquet is refused cleanly) and copies them into every engine', async () => {
+    const reader = openEndpoint({ name: 'parquet files', connector: 'files', settings: () => ({ path: PARQUET_DATA }), target: (_p, t) => ({ name: t }) }, 'data', work);
+    const tables: TableData[] = [];
+    const unreadable: string[] = [];
+    try {
+      for (const file of parquetFiles(PARQUET_DATA)) {
+        try {
+          tables.push({ id: fileTableId(file), batch: await readTable(reader.source, { name: file }, file) });
+        } catch (error) {
+          expect(error, file).toBeInstanceOf(FerryError);
+          expect((error as Error).message, file).toContain(file);
+          unreadable.push(file);
+        }
+      }
+    } finally {
+      await reader.close();
+    }
+    expect(unreadable).toEqual(['map_no_value.parquet']);
+    const from = { name: 'parquet files', tables };
+    sources.push({ name: 'parquet files', origin: 'The files of `parquet/data/` (apache/parquet-testing), read by the files source; `map_no_value.parquet` is refused by DuckDB 1.5.6 with a clean error.', tables: tables.length, rows: rowsOf(tables) });
+    for (const to of endpoints) await runPair(from, to);
+  }, 600_000);
+
+  for (const file of parquetFiles(PARQUET_BAD)) {
+    it(`bad_data/${file} fails with a FerryError naming the file`, async () => {
+      const reader = openEndpoint({ name: 'bad parquet', connector: 'files', settings: () => ({ path: PARQUET_BAD }), target: (_p, t) => ({ name: t }) }, 'bad', work);
+      try {
+        const error = await readTable(reader.source, { name: file }, file).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error, 'a malformed file must not read').toBeInstanceOf(FerryError);
+        expect((error as Error).message).toContain(file);
+        badFiles.push({ file, error: (error as Error).message.split('\n')[0]?.replace(PARQUET_BAD, 'bad_data') ?? '' });
+      } finally {
+        await reader.close();
+      }
+    }, 60_000);
+  }
+});
+
+describe('fidelity: the matrix', () => {
+  it('docs/fidelity.md is what the suite measured', async () => {
+    const declarations = new Map<string, Map<TypeClass, TypeFidelity>>();
+    for (const endpoint of endpoints) {
+      const end = openEndpoint(endpoint, 'declarations', work);
+      try {
+        declarations.set(endpoint.name, new Map(TYPE_CLASSES.map((t) => [t, end.destination.typeFidelity(representativeColumn(t), endpoint.target('declarations', 't'))])));
+      } finally {
+        await end.close();
+      }
+    }
+    const destinations = endpoints.map((e) => e.name);
+    const doc = renderFidelityDoc({ sources, destinations, pairs, declarations, badFiles: [...badFiles].sort((a, b) => a.file.localeCompare(b.file)), skipped });
+    for (const s of sources) console.log(`from ${s.name}\n${matrixSection(s.name, pairs.filter((p) => p.source === s.name), destinations)}\n`);
+    console.log(pairs.map((p) => `${p.source} -> ${p.destination}: ${p.rows} rows in ${p.seconds.toFixed(1)} s`).join('\n'));
+    console.log(`fidelity suite: ${pairs.length} pairs in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    expect(sources.map((s) => s.name)).toEqual(['postgres', ...destinations.filter((d) => d !== 'postgres'), 'parquet files']);
+    if (WRITE_DOC) await writeFile(DOC, doc);
+    expect(await readFile(DOC, 'utf8').catch(() => ''), 'docs/fidelity.md is stale: run npm run fidelity-matrix').toBe(doc);
+  }, 60_000);
+});
