@@ -88,6 +88,7 @@ streams:
   #   where: "status <> 'test'"           # SQL predicate added to the read
   #   schema_change: evolve               # new source columns: evolve (add them) | freeze (fail the run)
   #   batch_size: 5000                    # rows per batch for this stream
+  #   strict_types: true                  # refuse the stream if a column would land in another type (docs/fidelity.md)
   #
   # A query instead of a table; the key names the stream:
   # big_orders:
