@@ -21,9 +21,30 @@ import { copyPair, type PairResult, readTable, type SourceData, type TableData }
 const DOC = resolve('docs/fidelity.md');
 const WRITE_DOC = process.env.FERRY_WRITE_FIDELITY === '1';
 
-/** Engines whose names are case-insensitive cannot hold columns "MyColumn" and "mycolumn" in one table. */
-const CASE_INSENSITIVE = new Set(['sqlite', 'duckdb', 'parquet']);
+/**
+ * Tables a destination may refuse (every other refusal fails the suite):
+ * case-insensitive engines cannot hold columns "MyColumn" and "mycolumn" in one
+ * table; Spark's INT96 timestamps of int96_from_spark lie outside the range of
+ * Postgres timestamps (4713 BC to 294276 AD).
+ */
+const KNOWN_REFUSALS: readonly { readonly table: string; readonly into: readonly string[]; readonly error: string }[] = [
+  { table: 'tbl_with_case_sensitive_columns', into: ['sqlite', 'duckdb', 'parquet'], error: 'mycolumn' },
+  { table: 'int96_from_spark', into: ['postgres'], error: 'timestamp out of range' },
+];
 const CASE_TABLE = 'tbl_with_case_sensitive_columns';
+
+/**
+ * Copies out of the engines other than Postgres take every table but 345 of
+ * the 360 `dec_I_S` tables (DECIMAL(I+S,S), 364 rows each): the 15 with I and
+ * S in 0, 1, 9, 18 cover the same edges, and the whole suite stays within
+ * minutes (every dec table still goes from Postgres into every engine).
+ */
+const DEC_EDGES = [0, 1, 9, 18];
+const DEC_SAMPLE = DEC_EDGES.flatMap((i) => DEC_EDGES.map((s) => `dec_${i}_${s}`)).filter((t) => t !== 'dec_0_0');
+function inSecondHop(table: string): boolean {
+  return !/^dec_\d+_\d+$/.test(table) || DEC_SAMPLE.includes(table);
+}
+const PARTITIONS = ['part_tbl_1', 'part_tbl_2'];
 
 /** Good files DuckDB 1.5.6 cannot read: each must fail with a clean error naming it. */
 const UNREADABLE_DATA = [
@@ -92,9 +113,9 @@ afterAll(async () => {
 async function runPair(from: SourceData, to: Endpoint): Promise<PairResult> {
   const pair = await copyPair(from, to, work);
   pairs.push(pair);
-  expect(pairProblems(pair), `${from.name} -> ${to.name}`).toEqual([]);
-  const unexpected = pair.refused.filter((r) => !(r.table === CASE_TABLE && CASE_INSENSITIVE.has(to.name)));
-  expect(unexpected, `${from.name} -> ${to.name}: refused tables`).toEqual([]);
+  expect.soft(pairProblems(pair), `${from.name} -> ${to.name}`).toEqual([]);
+  const unexpected = pair.refused.filter((r) => !KNOWN_REFUSALS.some((k) => k.table === r.table && k.into.includes(to.name) && r.reason.includes(k.error)));
+  expect.soft(unexpected, `${from.name} -> ${to.name}: refused tables`).toEqual([]);
   expect(pair.columns.length).toBeGreaterThan(0);
   return pair;
 }
@@ -110,13 +131,15 @@ describe('fidelity: pg-type-torture through every pair of engines', () => {
       const tables = all.filter((t) => t.table.name !== BIG_TABLE && t.columns.length > 0);
       const data = await readTables(end.source, tables);
       const counts = upstreamRowCounts('postgres15', 'pg-type-torture');
-      const copied = [...counts.keys()].filter((name) => ![BIG_TABLE, 'dum', 'dee'].map((t) => `public.${t}`).includes(name)).sort();
+      const copied = [...counts.keys()].filter((name) => ![BIG_TABLE, 'dum', 'dee', ...PARTITIONS].map((t) => `public.${t}`).includes(name)).sort();
       expect(tables.map((t) => t.name).sort()).toEqual(copied);
       for (const t of tables) expect(data.find((d) => d.id === tableId(t))?.batch.rows.length, t.name).toBe(counts.get(t.name));
       expect(rowsOf(data)).toBe(131_158);
       loaded.set('postgres', { name: 'postgres', tables: data });
       sources.push({ name: 'postgres', origin: '`pg-type-torture` loaded into Postgres 15 (every table but the ones under "Not copied").', tables: data.length, rows: rowsOf(data) });
       skipped.push(`\`${BIG_TABLE}\` (1,000,000 generated integers): copied once, Postgres to Postgres through binary pass-through, by \`src/connectors/postgres/type-torture.test.ts\`.`);
+      skipped.push(`${PARTITIONS.map((p) => `\`${p}\``).join(' and ')}, partitions of \`part_tbl\`: their rows are copied as part of \`part_tbl\` (the Postgres source lists partitioned tables, not their partitions).`);
+      skipped.push(`From the engines other than Postgres, 345 of the 360 \`dec_I_S\` tables (DECIMAL(I+S,S)): only those with I and S in ${DEC_EDGES.join(', ')} are copied on, to keep the suite within minutes; every \`dec_I_S\` table goes from Postgres into every engine.`);
       skipped.push('`dum` and `dee`, the zero-column tables (`dee` has one row): a stream needs at least one column.');
     } finally {
       await end.close();
@@ -130,18 +153,21 @@ describe('fidelity: pg-type-torture through every pair of engines', () => {
       const pair = await runPair(from, to);
       if (to.name !== 'postgres') {
         loaded.set(to.name, pair.readBack);
-        sources.push({ name: to.name, origin: `The tables Postgres -> ${to.name} wrote, read by the ${to.name} source.`, tables: pair.readBack.tables.length, rows: rowsOf(pair.readBack.tables) });
+        const second = pair.readBack.tables.filter((t) => inSecondHop(t.id));
+        sources.push({ name: to.name, origin: `The tables Postgres -> ${to.name} wrote, read by the ${to.name} source (the \`dec_I_S\` tables only for I, S in ${DEC_EDGES.join(', ')}; see "Not copied").`, tables: second.length, rows: rowsOf(second) });
       }
     }
     const refusals = pairs.flatMap((p) => p.refused.map((r) => `${p.destination}: ${r.table}`));
-    expect(refusals).toEqual([...CASE_INSENSITIVE].map((d) => `${d}: ${CASE_TABLE}`));
+    expect(refusals).toEqual(['sqlite', 'duckdb', 'parquet'].map((d) => `${d}: ${CASE_TABLE}`));
   }, 600_000);
 
   it('copies each engine\'s copy into every engine with every value as declared', async () => {
     for (const source of endpoints.filter((e) => e.name !== 'postgres')) {
       const from = loaded.get(source.name);
       if (!from) throw new Error(`${source.name} not loaded`);
-      for (const to of endpoints) await runPair(from, to);
+      const sample = { name: from.name, tables: from.tables.filter((t) => inSecondHop(t.id)) };
+      expect(sample.tables.length).toBe(from.tables.length - 360 + DEC_SAMPLE.length);
+      for (const to of endpoints) await runPair(sample, to);
     }
   }, 900_000);
 });
