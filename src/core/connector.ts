@@ -87,6 +87,11 @@ export interface DestinationCapabilities {
   readonly rawFormats: readonly RawFormat[];
   /** Table names may carry a schema. */
   readonly schemas: boolean;
+  /**
+   * Table names compare ignoring case (SQLite, DuckDB): targets `Orders` and
+   * `orders` are one table, so the planner refuses two streams writing them.
+   */
+  readonly caseInsensitiveNames?: boolean;
 }
 
 export interface OpenRequest {

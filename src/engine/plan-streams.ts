@@ -1,5 +1,6 @@
 import type {
   Destination,
+  DestinationCapabilities,
   ReadMode,
   ReadTarget,
   SchemaChangePolicy,
@@ -10,6 +11,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Column, StreamDescriptor, TableRef } from '../core/schema.js';
 import type { NullCursorPolicy, ProjectDefaults, StreamConfig, SyncConfig } from '../config/project.js';
 import { expandColumns, matchesPattern } from '../config/stream-pattern.js';
+import { collisionError, targetCollision } from './target-collisions.js';
 
 /** One stream of a sync, fully resolved: what to read, how, and where it lands. */
 export interface PlannedStream {
@@ -77,7 +79,7 @@ export async function planStreams(options: PlanOptions): Promise<PlannedStream[]
     const descriptor = named ? { ...described, name, table: { name } } : described;
     planned.push(planOne(options, entry.config, read, descriptor));
   }
-  refuseUnsafeTargets(options.sync, planned);
+  refuseUnsafeTargets(options.sync, planned, options.destination.capabilities);
   if (planned.length === 0 && !(options.only && options.only.length > 0)) {
     throw new ConfigError(`sync "${sync.name}" selects no stream: its patterns matched none of the source's tables`, {
       file: sync.file,
@@ -98,19 +100,11 @@ export async function planStreams(options: PlanOptions): Promise<PlannedStream[]
  * whose target is its own source table (same connection on both sides) would
  * replace the data it reads: both are refused before anything runs.
  */
-function refuseUnsafeTargets(sync: SyncConfig, planned: readonly PlannedStream[]): void {
-  const seen = new Map<string, PlannedStream>();
+function refuseUnsafeTargets(sync: SyncConfig, planned: readonly PlannedStream[], capabilities: DestinationCapabilities): void {
+  const collision = targetCollision(planned, capabilities);
+  if (collision) throw collisionError(collision.first, collision.second, capabilities, collision.second.location);
   for (const stream of planned) {
     const key = tableKey(stream.target);
-    const other = seen.get(key);
-    if (other) {
-      throw new ConfigError(`streams "${other.name}" and "${stream.name}" both write to ${key}`, {
-        ...stream.location,
-        stream: stream.name,
-        hint: 'give one of them a target (or target_schema)',
-      });
-    }
-    seen.set(key, stream);
     if (sync.source === sync.destination && stream.read.kind === 'table' && tableKey(stream.read.table) === key) {
       throw new ConfigError(`stream "${stream.name}" would write into the table it reads (${key})`, {
         ...stream.location,

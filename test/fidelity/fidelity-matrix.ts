@@ -39,6 +39,7 @@ function worse(a: CellText, b: CellText): CellText {
  */
 export function pairProblems(pair: PairResult): string[] {
   return pair.columns.flatMap((c) => {
+    if (c.comparison.outcome === 'empty') return [];
     const where = `${pair.source} -> ${pair.destination} ${c.table}.${c.comparison.expected.name} (${c.comparison.expected.sourceType ?? c.comparison.expected.type.kind})`;
     const { outcome, example = '' } = c.comparison;
     if (outcome === 'differs') return [`${where}: declared ${c.declared.level}, a value changed: ${example}`];
@@ -52,6 +53,7 @@ export function pairProblems(pair: PairResult): string[] {
 export function pairCells(columns: readonly ColumnResult[]): Map<TypeClass, CellText> {
   const cells = new Map<TypeClass, CellText>();
   for (const c of columns) {
+    if (c.comparison.outcome === 'empty') continue;
     const key = typeClassOf(c.comparison.expected.type);
     const level: CellText = c.comparison.outcome === 'differs' ? 'CHANGED' : c.declared.level;
     cells.set(key, worse(cells.get(key) ?? 'exact', level));

@@ -22,6 +22,12 @@ const DOC = resolve('docs/fidelity.md');
 const WRITE_DOC = process.env.FERRY_WRITE_FIDELITY === '1';
 
 /**
+ * Empty tables: written to JSONL they are empty files, which name no columns,
+ * so a copy out of JSONL has no columns to write (no value is lost).
+ */
+const EMPTY_JSONL = ['pg_complex_types_mix', 'pg_numeric_array_empty', 'pg_numeric_empty', 'tbl_with_constraints', 'tbl_with_more_constraints', 'tbl_with_unique_constraints', 'column_chunk_key_value_metadata'];
+
+/**
  * Tables a destination may refuse (every other refusal fails the suite):
  * case-insensitive engines cannot hold columns "MyColumn" and "mycolumn" in one
  * table; Spark's INT96 timestamps of int96_from_spark lie outside the range of
@@ -30,8 +36,10 @@ const WRITE_DOC = process.env.FERRY_WRITE_FIDELITY === '1';
 const KNOWN_REFUSALS: readonly { readonly table: string; readonly into: readonly string[]; readonly error: string }[] = [
   { table: 'tbl_with_case_sensitive_columns', into: ['sqlite', 'duckdb', 'parquet'], error: 'mycolumn' },
   { table: 'int96_from_spark', into: ['postgres'], error: 'timestamp out of range' },
+  { table: 'int96_from_spark', into: ['parquet'], error: 'has a timestamp that is not UTC' },
+  { table: 'samecasename', into: ['sqlite', 'duckdb'], error: 'one table: the destination ignores case in names' },
+  ...EMPTY_JSONL.map((table) => ({ table, into: ['postgres', 'sqlite', 'duckdb', 'parquet', 'csv', 'jsonl'], error: 'no columns to write' })),
 ];
-const CASE_TABLE = 'tbl_with_case_sensitive_columns';
 
 /**
  * Copies out of the engines other than Postgres take every table but 345 of
@@ -140,6 +148,7 @@ describe('fidelity: pg-type-torture through every pair of engines', () => {
       skipped.push(`\`${BIG_TABLE}\` (1,000,000 generated integers): copied once, Postgres to Postgres through binary pass-through, by \`src/connectors/postgres/type-torture.test.ts\`.`);
       skipped.push(`${PARTITIONS.map((p) => `\`${p}\``).join(' and ')}, partitions of \`part_tbl\`: their rows are copied as part of \`part_tbl\` (the Postgres source lists partitioned tables, not their partitions).`);
       skipped.push(`From the engines other than Postgres, 345 of the 360 \`dec_I_S\` tables (DECIMAL(I+S,S)): only those with I and S in ${DEC_EDGES.join(', ')} are copied on, to keep the suite within minutes; every \`dec_I_S\` table goes from Postgres into every engine.`);
+      skipped.push('Tables that are empty in JSONL have no columns there (an empty file names no keys), so copies out of JSONL skip them; see "Tables a destination refused".');
       skipped.push('`dum` and `dee`, the zero-column tables (`dee` has one row): a stream needs at least one column.');
     } finally {
       await end.close();
@@ -158,7 +167,7 @@ describe('fidelity: pg-type-torture through every pair of engines', () => {
       }
     }
     const refusals = pairs.flatMap((p) => p.refused.map((r) => `${p.destination}: ${r.table}`));
-    expect(refusals).toEqual(['sqlite', 'duckdb', 'parquet'].map((d) => `${d}: ${CASE_TABLE}`));
+    expect(refusals).toEqual(['sqlite: samecasename', 'sqlite: tbl_with_case_sensitive_columns', 'duckdb: samecasename', 'duckdb: tbl_with_case_sensitive_columns', 'parquet: tbl_with_case_sensitive_columns']);
   }, 600_000);
 
   it('copies each engine\'s copy into every engine with every value as declared', async () => {

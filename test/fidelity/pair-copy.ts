@@ -1,6 +1,7 @@
 import type { Source } from '../../src/core/connector.js';
 import type { Batch, Row, TableRef } from '../../src/core/schema.js';
 import type { TypeFidelity } from '../../src/core/type-fidelity.js';
+import { collisionError, targetKey } from '../../src/engine/target-collisions.js';
 import { type Endpoint, openEndpoint } from './fidelity-endpoints.js';
 import { type ColumnComparison, compareBatches } from './value-comparison.js';
 
@@ -62,8 +63,21 @@ export async function copyPair(from: SourceData, to: Endpoint, work: string): Pr
   const written: TableData[] = [];
   const declared = new Map<string, TypeFidelity[]>();
   try {
+    const keys = new Map<string, TableData>();
     for (const t of from.tables) {
       const target = to.target(place, t.id);
+      // What the planner does before a run: two tables that are one table in the destination are refused.
+      const earlier = keys.get(targetKey(target, end.destination.capabilities));
+      if (earlier) {
+        const error = collisionError({ name: earlier.id, target: to.target(place, earlier.id) }, { name: t.id, target }, end.destination.capabilities);
+        refused.push({ table: t.id, reason: error.message });
+        continue;
+      }
+      keys.set(targetKey(target, end.destination.capabilities), t);
+      if (t.batch.columns.length === 0) {
+        refused.push({ table: t.id, reason: 'no columns to write' });
+        continue;
+      }
       declared.set(t.id, t.batch.columns.map((c) => end.destination.typeFidelity(c, target)));
       const request = { sync: 'fidelity', stream: t.id, runId: 'r1', target, columns: t.batch.columns, write: 'replace', primaryKey: [], schemaChange: 'evolve' } as const;
       let writer;

@@ -6,9 +6,11 @@ import { jsonSpelling } from './json-spelling.js';
  * - `exact`: the same logical kind and identical values (-0 is not 0, NaN is NaN);
  * - `equivalent`: the same values once both sides are spelled as canonical text,
  *   JSON as one spelling per value and -0 as 0 (what a documented mapping allows);
- * - `differs`: a value changed: never allowed.
+ * - `differs`: a value changed: never allowed;
+ * - `empty`: no rows either way and the column did not come back (an empty
+ *   JSONL file has no keys to name columns by): nothing to compare.
  */
-export type ColumnOutcome = 'exact' | 'equivalent' | 'differs';
+export type ColumnOutcome = 'exact' | 'equivalent' | 'differs' | 'empty';
 
 export interface ColumnComparison {
   readonly expected: Column;
@@ -62,6 +64,7 @@ export function compareBatches(expected: Batch, got: Batch): ColumnComparison[] 
   return expected.columns.map((column, i) => {
     const back = got.columns[index[i] ?? -1];
     const kind = kinds[i] ?? 'string';
+    if (back === undefined && want.length === 0 && have.length === 0) return { expected: column, got: back, outcome: 'empty' };
     if (back === undefined || want.length !== have.length) {
       return { expected: column, got: back, outcome: 'differs', example: `${want.length} rows written, ${have.length} read back${back ? '' : ', column missing'}` };
     }

@@ -19,6 +19,7 @@ const CAPABILITIES: DestinationCapabilities = {
   transactional: true,
   rawFormats: [],
   schemas: true,
+  caseInsensitiveNames: true,
 };
 
 /** Writes streams into a DuckDB database: appender into staging, one transaction to publish. */

@@ -18,6 +18,7 @@ const CAPABILITIES: DestinationCapabilities = {
   transactional: true,
   rawFormats: [],
   schemas: false,
+  caseInsensitiveNames: true,
 };
 
 /** Writes streams into tables of one SQLite file (created on first write, WAL mode). */
