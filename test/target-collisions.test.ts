@@ -59,4 +59,3 @@ describe('targets that differ only by case', () => {
     expect(existsSync(join(dir, 'out.db'))).toBe(false);
   });
 });
-});
