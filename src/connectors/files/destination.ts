@@ -137,7 +137,7 @@ export class FilesDestination implements Destination {
 
   async open(stream: OpenRequest, _signal: AbortSignal): Promise<StreamWriter> {
     if (!CAPABILITIES.writes.includes(stream.write)) {
-      throw new ConfigError(`stream ${stream.stream}: the files destination cannot ${request.write}`, {
+      throw new ConfigError(`stream ${stream.stream}: the files destination cannot ${stream.write}`, {
         stream: stream.stream,
         hint: `use write: replace, append or truncate (files have no keys to ${stream.write} on)`,
       });
