@@ -99,8 +99,12 @@ async function ensureMergeKey(setup: WriterSetup, run: Statements): Promise<void
 }
 
 async function publishMerge(setup: WriterSetup, run: Statements): Promise<number> {
-  const { request, target, staging } = setup;
   await ensureMergeKey(setup, run);
+  return mergeRows(setup, run);
+}
+
+function mergeRows(setup: WriterSetup, run: Statements): Promise<number> {
+  const { request, target, staging } = setup;
   const names = request.columns.map((c) => c.name);
   return run.run(mergeSql(target, staging, { names, primaryKey: request.primaryKey, ...(request.cursorColumn !== undefined ? { cursorColumn: request.cursorColumn } : {}) }));
 }
@@ -122,7 +126,7 @@ async function publishMirror(setup: WriterSetup, run: Statements, staged: number
     const row = counted.rows[0];
     checkMirrorGuard({ stream: request.stream, target: label(setup), options, staged, counts: { live: Number(row?.live ?? 0), missing: Number(row?.missing ?? 0) } });
   }
-  const rows = await publishMerge(setup, run);
+  const rows = await mergeRows(setup, run);
   if (!existed) return { rows, deleted: 0 };
   const deleted = await run.run(mirrorDeleteSql(shape), options.delete === 'soft' ? [request.syncedAt ?? nowTimestamptz()] : undefined);
   return { rows, deleted };
