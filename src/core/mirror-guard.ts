@@ -1,5 +1,5 @@
 import type { MirrorOptions } from './connector.js';
-import { DataError } from './errors.js';
+import { ConfigError, DataError } from './errors.js';
 
 /** Live target rows in the mirror's scope, and how many of them the load lacks. */
 export interface MirrorCounts {
@@ -50,4 +50,18 @@ export function checkMirrorGuard(input: MirrorGuardInput): void {
       { stream: input.stream, hint: 'check the source read; if the deletes are real, raise mirror_max_delete_percent for one run' },
     );
   }
+}
+
+/**
+ * A mirror statement the database could not compile (unknown column, syntax
+ * error) fails because of `mirror_scope`, the only user SQL in it: say so.
+ */
+export function mirrorScopeError(error: unknown, input: { readonly stream: string; readonly target: string; readonly options: MirrorOptions }): ConfigError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ConfigError(`mirror_scope (${input.options.scope ?? ''}) cannot be applied to ${input.target}: ${reason}`, {
+    stream: input.stream,
+    key: 'mirror_scope',
+    hint: "mirror_scope is a SQL predicate on the target table's columns, e.g. \"tenant_id = 7\"",
+    cause: error,
+  });
 }

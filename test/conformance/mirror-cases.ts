@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { Checkpoint } from '../../src/core/checkpoint.js';
 import type { MirrorOptions, OpenRequest } from '../../src/core/connector.js';
-import { DataError } from '../../src/core/errors.js';
+import { ConfigError, DataError } from '../../src/core/errors.js';
 import type { Row, TableRef } from '../../src/core/schema.js';
 import { type DestinationUnderTest, type RegisterCase, landed } from './destination-harness.js';
 import { landedOrders, ORDER_COLUMNS, ORDER_KEY, orderBatch } from './order-table.js';
@@ -84,6 +84,19 @@ export function describeMirrorCases(test: RegisterCase, under: () => Destination
     const result = await mirror(under(), mirrorRequest(target, { scope: "region = 'eu'" }, RUN_2), [['eu', 2, '2.50', null]]);
     expect(result.deleted).toBe(1);
     expect(await landedOrders(under(), target)).toEqual([['eu', 2, '2.50', null], ['us', 1, '3.00', null], ['us', 2, '4.00', null]]);
+  });
+
+  test('a mirror_scope naming no column of the target fails as a ConfigError about mirror_scope and changes nothing', async () => {
+    const target = under().target('mirrored_bad_scope');
+    await mirror(under(), mirrorRequest(target, {}, RUN_1), SEED);
+    for (const guard of [{}, { maxDeletePercent: 90 }]) {
+      const refused = await mirror(under(), mirrorRequest(target, { scope: 'no_such_column = 7', ...guard }, RUN_2), [['eu', 1, '5.00', null]]).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ConfigError);
+      expect((refused as ConfigError).context.key).toBe('mirror_scope');
+      expect((refused as ConfigError).message).toContain('no_such_column');
+    }
+    expect(await landedOrders(under(), target)).toEqual(SEED);
+    expect(await under().leftovers()).toEqual([]);
   });
 
   test('an empty source read is refused and changes nothing, unless allowEmpty', async () => {

@@ -1,10 +1,10 @@
 import { DuckDBDataChunk, type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { CommitResult, OpenRequest, StreamWriter, WriteResult } from '../../core/connector.js';
+import type { CommitResult, MirrorOptions, OpenRequest, StreamWriter, WriteResult } from '../../core/connector.js';
 import { DataError, FerryError, RetryableError } from '../../core/errors.js';
 import type { Batch, Column, TableRef } from '../../core/schema.js';
 import { mirrorOf, nowTimestamptz, SOFT_DELETE_COLUMN } from '../../core/ferry-columns.js';
-import { checkMirrorGuard, mirrorGuardNeeded } from '../../core/mirror-guard.js';
+import { checkMirrorGuard, mirrorGuardNeeded, mirrorScopeError } from '../../core/mirror-guard.js';
 import { saveCheckpoint } from './checkpoint-table.js';
 import { mirrorCountSql, mirrorDeleteSql, type MirrorShape } from './mirror-statements.js';
 import { addColumnSql, createTableSql, insertSelectSql, mergeSql } from './publish-statements.js';
@@ -80,7 +80,8 @@ export class DuckdbStreamWriter implements StreamWriter {
         const mirror = await this.#mirrorGuard();
         const published = await this.#publish(run);
         if (mirror && this.#o.targetExists) {
-          deleted = await run(mirrorDeleteSql(mirror), mirror.options.delete === 'soft' ? [this.#o.request.syncedAt ?? nowTimestamptz()] : undefined);
+          const stamp = mirror.options.delete === 'soft' ? [this.#o.request.syncedAt ?? nowTimestamptz()] : undefined;
+          deleted = await this.#scoped(mirror.options, run(mirrorDeleteSql(mirror), stamp));
         }
         if (this.#o.request.write !== 'replace') await run(`DROP TABLE ${tableSql(this.#o.staging, 'main')}`);
         if (checkpoint) sql.push(await saveCheckpoint(this.#o.conn, this.#o.checkpointSchema, checkpoint));
@@ -136,11 +137,22 @@ export class DuckdbStreamWriter implements StreamWriter {
     if (!this.#o.targetExists || !mirrorGuardNeeded(options, this.#staged)) return shape;
     // A target that has no `_ferry_deleted_at` yet has every row live.
     const unmarked = this.#o.missing.some((c) => c.name === SOFT_DELETE_COLUMN);
-    const reader = await this.#o.conn.runAndReadAll(mirrorCountSql(unmarked ? { ...shape, options: { ...options, delete: 'hard' } } : shape));
+    const reader = await this.#scoped(options, this.#o.conn.runAndReadAll(mirrorCountSql(unmarked ? { ...shape, options: { ...options, delete: 'hard' } } : shape)));
     const [live, missing] = reader.getRows()[0] ?? [0, 0];
     const label = `${target.schema}.${target.name}`;
     checkMirrorGuard({ stream: request.stream, target: label, options, staged: this.#staged, counts: { live: Number(live), missing: Number(missing) } });
     return shape;
+  }
+
+  /** A binder or parser error in a mirror statement comes from mirror_scope, its only user SQL. */
+  async #scoped<T>(options: MirrorOptions, work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      if (options.scope === undefined || !/^(Binder|Parser) Error/.test((error as Error).message)) throw error;
+      const target = `${this.#o.target.schema}.${this.#o.target.name}`;
+      throw mirrorScopeError(error, { stream: this.#o.request.stream, target, options });
+    }
   }
 
   async #verifyCount(): Promise<void> {

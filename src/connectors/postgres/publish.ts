@@ -17,7 +17,7 @@ import {
   uniqueIndexSql,
 } from './publish-sql.js';
 import { DEFAULT_MIRROR, mirrorOf, nowTimestamptz } from '../../core/ferry-columns.js';
-import { checkMirrorGuard, mirrorGuardNeeded } from '../../core/mirror-guard.js';
+import { checkMirrorGuard, mirrorGuardNeeded, mirrorScopeError } from '../../core/mirror-guard.js';
 import { mirrorCountSql, mirrorDeleteSql } from './mirror-sql.js';
 import { hasUniqueKey } from './target-catalog.js';
 import type { WriterSetup } from './writer-setup.js';
@@ -120,15 +120,21 @@ async function publishMirror(setup: WriterSetup, run: Statements, staged: number
   const existed = setup.existing !== undefined;
   await ensureMergeKey(setup, run);
   const shape = { target, staging, primaryKey: request.primaryKey, options };
+  const context = { stream: request.stream, target: label(setup), options };
+  // Class 42 (syntax error, undefined column): the statement cannot compile, and mirror_scope is its only user SQL.
+  const scoped = <T>(work: Promise<T>): Promise<T> =>
+    work.catch((error: unknown) => {
+      throw options.scope !== undefined && errorCode(error)?.startsWith('42') ? mirrorScopeError(error, context) : error;
+    });
   if (existed && mirrorGuardNeeded(options, staged)) {
-    const counted = await setup.client.query<{ live: string; missing: string }>(mirrorCountSql(shape));
     run.sql.push(mirrorCountSql(shape));
+    const counted = await scoped(setup.client.query<{ live: string; missing: string }>(mirrorCountSql(shape)));
     const row = counted.rows[0];
-    checkMirrorGuard({ stream: request.stream, target: label(setup), options, staged, counts: { live: Number(row?.live ?? 0), missing: Number(row?.missing ?? 0) } });
+    checkMirrorGuard({ ...context, staged, counts: { live: Number(row?.live ?? 0), missing: Number(row?.missing ?? 0) } });
   }
   const rows = await mergeRows(setup, run);
   if (!existed) return { rows, deleted: 0 };
-  const deleted = await run.run(mirrorDeleteSql(shape), options.delete === 'soft' ? [request.syncedAt ?? nowTimestamptz()] : undefined);
+  const deleted = await scoped(run.run(mirrorDeleteSql(shape), options.delete === 'soft' ? [request.syncedAt ?? nowTimestamptz()] : undefined));
   return { rows, deleted };
 }
 

@@ -1,9 +1,9 @@
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { CommitResult, OpenRequest, StreamWriter, WriteResult } from '../../core/connector.js';
+import type { CommitResult, MirrorOptions, OpenRequest, StreamWriter, WriteResult } from '../../core/connector.js';
 import { DataError, FerryError } from '../../core/errors.js';
 import type { Batch, Column } from '../../core/schema.js';
 import { mirrorOf, nowTimestamptz, SOFT_DELETE_COLUMN } from '../../core/ferry-columns.js';
-import { checkMirrorGuard, mirrorGuardNeeded } from '../../core/mirror-guard.js';
+import { checkMirrorGuard, mirrorGuardNeeded, mirrorScopeError } from '../../core/mirror-guard.js';
 import { valueBinderFor, type BindValue, type SqliteParameter } from './bind-value.js';
 import { mirrorCountSql, mirrorDeleteSql, type MirrorShape } from './mirror-statements.js';
 import { saveCheckpoint } from './checkpoint-table.js';
@@ -74,7 +74,10 @@ export class SqliteStreamWriter implements StreamWriter {
         const existed = this.#o.targetExists;
         const guard = this.#mirrorGuard(existed);
         const published = this.#publish(run);
-        if (guard && existed) deleted = run(mirrorDeleteSql(guard), ...(guard.options.delete === 'soft' ? [this.#o.request.syncedAt ?? nowTimestamptz()] : []));
+        if (guard && existed) {
+          const stamp = guard.options.delete === 'soft' ? [this.#o.request.syncedAt ?? nowTimestamptz()] : [];
+          deleted = this.#scoped(guard.options, () => run(mirrorDeleteSql(guard), ...stamp));
+        }
         if (this.#o.request.write !== 'replace') run(`DROP TABLE ${quoteIdentifier(this.#o.staging)}`);
         if (checkpoint) saveCheckpoint(db, checkpoint);
         return published;
@@ -107,9 +110,20 @@ export class SqliteStreamWriter implements StreamWriter {
     if (!existed || !mirrorGuardNeeded(options, this.#staged)) return shape;
     // A target that has no `_ferry_deleted_at` yet has every row live.
     const unmarked = this.#o.missing.some((c) => c.name === SOFT_DELETE_COLUMN);
-    const counts = this.#o.connection.db.prepare(mirrorCountSql(unmarked ? { ...shape, options: { ...options, delete: 'hard' } } : shape)).get() as { live: number | bigint; missing: number | bigint };
+    const countSql = mirrorCountSql(unmarked ? { ...shape, options: { ...options, delete: 'hard' } } : shape);
+    const counts = this.#scoped(options, () => this.#o.connection.db.prepare(countSql).get() as { live: number | bigint; missing: number | bigint });
     checkMirrorGuard({ stream: request.stream, target: request.target.name, options, staged: this.#staged, counts: { live: Number(counts.live), missing: Number(counts.missing) } });
     return shape;
+  }
+
+  /** SQLITE_ERROR from a mirror statement (no such column, syntax): mirror_scope is its only user SQL. */
+  #scoped<T>(options: MirrorOptions, work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (options.scope === undefined || (error as { code?: unknown }).code !== 'SQLITE_ERROR') throw error;
+      throw mirrorScopeError(error, { stream: this.#o.request.stream, target: this.#o.request.target.name, options });
+    }
   }
 
   #publish(run: (statement: string) => number): number {
