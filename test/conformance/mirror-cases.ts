@@ -126,6 +126,18 @@ export function describeMirrorCases(test: RegisterCase, under: () => Destination
     expect(await landedOrders(under(), target)).toEqual([['eu', 1, '7.00', null], ['us', 2, '4.00', null]]);
   });
 
+  test('a commit that fails after its deletes (storing the checkpoint throws) rolls them back with the merge', async () => {
+    const target = under().target('mirrored_failed_commit');
+    await mirror(under(), mirrorRequest(target, {}, RUN_1), SEED);
+    // The checkpoint is stored last in the publish transaction; a state that cannot be serialized fails it there.
+    const state = Object.defineProperty({}, 'cursor', { enumerable: true, get: () => { throw new Error('injected checkpoint failure'); } });
+    const failing: Checkpoint = { sync: 's', stream: target.name, runId: 'r2', seq: 9, state };
+    const failed = await mirror(under(), mirrorRequest(target, {}, RUN_2), [['eu', 1, '5.00', null]], failing).catch((e: unknown) => e);
+    expect(String(failed)).toContain('injected checkpoint failure');
+    expect(await landedOrders(under(), target)).toEqual(SEED);
+    expect(await under().leftovers()).toEqual([]);
+  });
+
   test('an aborted mirror deletes nothing', async () => {
     const target = under().target('mirrored_aborted');
     await mirror(under(), mirrorRequest(target, { delete: 'soft' }, RUN_1), SEED);
