@@ -30,7 +30,8 @@ function notStaged(shape: MirrorShape): string {
 
 /** Live rows in scope and how many of them the load lacks: one row `(live, missing)`. */
 export function mirrorCountSql(shape: MirrorShape): string {
-  return `SELECT count(*) AS live, count(*) FILTER (WHERE ${notStaged(shape)}) AS missing FROM ${tableSql(shape.target, 'main')} AS "_ferry_t" WHERE ${inScope(shape)}`;
+  const from = `FROM ${tableSql(shape.target, 'main')} AS "_ferry_t" WHERE ${inScope(shape)}`;
+  return `SELECT (SELECT count(*) ${from}) AS live, (SELECT count(*) ${from} AND ${notStaged(shape)}) AS missing`;
 }
 
 /** Hard: delete them. Soft: set `_ferry_deleted_at` to `$1` (the run's timestamp). */

@@ -30,9 +30,14 @@ function notStaged(shape: MirrorShape): string {
   return `NOT EXISTS (SELECT 1 FROM ${quoteTable(shape.staging)} s WHERE ${on})`;
 }
 
-/** Live rows in scope, and how many of them the load lacks (columns `live`, `missing`). */
+/**
+ * Live rows in scope, and how many of them the load lacks (columns `live`,
+ * `missing`). NOT EXISTS stays in a WHERE, where it plans as a hash anti join;
+ * inside `count(*) FILTER` it would run once per target row.
+ */
 export function mirrorCountSql(shape: MirrorShape): string {
-  return `SELECT count(*) AS live, count(*) FILTER (WHERE ${notStaged(shape)}) AS missing FROM ${quoteTable(shape.target)} t WHERE ${inScope(shape)}`;
+  const from = `FROM ${quoteTable(shape.target)} t WHERE ${inScope(shape)}`;
+  return `SELECT (SELECT count(*) ${from}) AS live, (SELECT count(*) ${from} AND ${notStaged(shape)}) AS missing`;
 }
 
 /** Hard: delete them. Soft: stamp `_ferry_deleted_at` with `$1` (the run's timestamp). */

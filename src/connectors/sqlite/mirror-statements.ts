@@ -30,7 +30,13 @@ function notStaged(shape: MirrorShape): string {
 
 /** Live rows in scope and how many the load lacks: one row `(live, missing)`. */
 export function mirrorCountSql(shape: MirrorShape): string {
-  return `SELECT count(*) AS live, coalesce(sum(${notStaged(shape)}), 0) AS missing FROM ${quoteIdentifier(shape.target)} WHERE ${inScope(shape)}`;
+  const from = `FROM ${quoteIdentifier(shape.target)} WHERE ${inScope(shape)}`;
+  return `SELECT (SELECT count(*) ${from}) AS live, (SELECT count(*) ${from} AND ${notStaged(shape)}) AS missing`;
+}
+
+/** The key lookups of NOT EXISTS need an index on the staging table (it has none: it only takes the load). */
+export function stagingKeyIndexSql(shape: MirrorShape): string {
+  return `CREATE INDEX ${quoteIdentifier(`${shape.staging}_key`)} ON ${quoteIdentifier(shape.staging)} (${shape.primaryKey.map(quoteIdentifier).join(', ')})`;
 }
 
 /** Hard: delete them. Soft: set `_ferry_deleted_at` to the one parameter (the run's timestamp). */

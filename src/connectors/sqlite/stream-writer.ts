@@ -5,7 +5,7 @@ import type { Batch, Column } from '../../core/schema.js';
 import { mirrorOf, nowTimestamptz, SOFT_DELETE_COLUMN } from '../../core/ferry-columns.js';
 import { checkMirrorGuard, mirrorGuardNeeded, mirrorScopeError } from '../../core/mirror-guard.js';
 import { valueBinderFor, type BindValue, type SqliteParameter } from './bind-value.js';
-import { mirrorCountSql, mirrorDeleteSql, type MirrorShape } from './mirror-statements.js';
+import { mirrorCountSql, mirrorDeleteSql, stagingKeyIndexSql, type MirrorShape } from './mirror-statements.js';
 import { saveCheckpoint } from './checkpoint-table.js';
 import { wrapSqliteError } from './database.js';
 import { addColumnSql, createTableSql, insertSelectSql, mergeSql } from './publish-statements.js';
@@ -72,7 +72,7 @@ export class SqliteStreamWriter implements StreamWriter {
       const rows = this.#o.connection.publish(() => {
         this.#verifyCount();
         const existed = this.#o.targetExists;
-        const guard = this.#mirrorGuard(existed);
+        const guard = this.#mirrorGuard(existed, run);
         const published = this.#publish(run);
         if (guard && existed) {
           const stamp = guard.options.delete === 'soft' ? [this.#o.request.syncedAt ?? nowTimestamptz()] : [];
@@ -102,12 +102,14 @@ export class SqliteStreamWriter implements StreamWriter {
    * For `mirror`: what its delete step needs; when a guard could refuse, the
    * rows in scope are counted first (before the merge, in the transaction).
    */
-  #mirrorGuard(existed: boolean): MirrorShape | undefined {
+  #mirrorGuard(existed: boolean, run: (statement: string) => number): MirrorShape | undefined {
     const { request, staging } = this.#o;
     const options = mirrorOf(request);
     if (!options) return undefined;
     const shape: MirrorShape = { target: request.target.name, staging, primaryKey: request.primaryKey, options };
-    if (!existed || !mirrorGuardNeeded(options, this.#staged)) return shape;
+    if (!existed) return shape;
+    run(stagingKeyIndexSql(shape));
+    if (!mirrorGuardNeeded(options, this.#staged)) return shape;
     // A target that has no `_ferry_deleted_at` yet has every row live.
     const unmarked = this.#o.missing.some((c) => c.name === SOFT_DELETE_COLUMN);
     const countSql = mirrorCountSql(unmarked ? { ...shape, options: { ...options, delete: 'hard' } } : shape);
