@@ -104,11 +104,14 @@ export async function readCatalog(connection: MysqlConnection, options: TypingOp
       const key = tableKey(t.db, t.name);
       const cols = (columnsOf.get(key) ?? []).map((c) => columnOf(columnInfo(c, json.has(`${key}\0${c.name}`)), options));
       const estimate = t.rows_estimate === null ? undefined : Number(t.rows_estimate);
+      const primaryKey = (keysOf.get(key) ?? []).map((k) => k.name);
+      // `zero_dates: null` can turn key values into NULL: such a key no longer identifies rows.
+      const keyHolds = primaryKey.every((name) => cols.find((c) => c.name === name)?.nullable === false);
       return {
         name: `${t.db}.${t.name}`,
         table: { schema: t.db, name: t.name },
         columns: cols,
-        primaryKey: (keysOf.get(key) ?? []).map((k) => k.name),
+        primaryKey: keyHolds ? primaryKey : [],
         ...(estimate !== undefined && Number.isFinite(estimate) ? { estimatedRows: estimate } : {}),
       };
     });

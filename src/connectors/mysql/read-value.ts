@@ -1,6 +1,6 @@
 import { DataError } from '../../core/errors.js';
 import type { Column, Value } from '../../core/schema.js';
-import { canonicalFraction, canonicalTime, canonicalTimestamp, canonicalUuid } from '../../core/values.js';
+import { canonicalDecimal, canonicalFraction, canonicalTime, canonicalTimestamp, canonicalUuid } from '../../core/values.js';
 import type { ZeroDatePolicy } from './config.js';
 
 /**
@@ -118,7 +118,8 @@ export function decoderFor(column: Column): Decoder {
     case 'float64':
       return (raw) => Number(raw.toString('latin1'));
     case 'decimal':
-      return latin1;
+      // ZEROFILL columns print leading zeros; the value has none.
+      return (raw) => canonicalDecimal(raw.toString('latin1'));
     case 'bytes':
       return (raw) => Uint8Array.prototype.slice.call(raw);
     case 'uuid':

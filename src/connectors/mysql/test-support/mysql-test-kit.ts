@@ -1,4 +1,4 @@
-import type { ConnectorContext, ReadRequest, Source } from '../../../core/connector.js';
+import type { ConnectorContext, Destination, OpenRequest, ReadRequest, Source } from '../../../core/connector.js';
 import type { Column, Row } from '../../../core/schema.js';
 import { MysqlDestination } from '../destination.js';
 import { mysqlConnector } from '../index.js';
@@ -31,4 +31,16 @@ export async function readAll(source: Source, request: ReadRequest): Promise<{ c
     for (const row of batch.rows) rows.push(row.map((v) => (v instanceof Uint8Array ? new Uint8Array(v) : v)));
   }
   return { columns, rows };
+}
+
+/** Stage one batch into `destination` and commit it. */
+export async function loadRows(destination: Destination, request: Omit<OpenRequest, 'sync' | 'runId' | 'stream' | 'schemaChange' | 'primaryKey'> & Partial<OpenRequest>, rows: readonly Row[]): Promise<number> {
+  const writer = await destination.open({ sync: 'test', runId: 'run-1', stream: request.target.name, schemaChange: 'evolve', primaryKey: [], ...request }, new AbortController().signal);
+  try {
+    await writer.write({ columns: request.columns, rows });
+    return (await writer.commit(undefined)).rows;
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
 }
