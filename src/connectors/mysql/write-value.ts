@@ -55,6 +55,8 @@ function intervalAsTime(value: Exclude<Value, null>): string {
 export function valueTextFor(column: Column, nativeType: string): ValueText {
   switch (column.type.kind) {
     case 'boolean':
+      // A BIT(1) column takes the bit as a byte; the text '1' would be the byte 0x31.
+      if (/^bit\b/i.test(nativeType)) return (v) => new Uint8Array([v === true ? 1 : 0]);
       return (v) => (v === true ? '1' : '0');
     case 'float32':
     case 'float64': {
