@@ -36,7 +36,7 @@ export class LoadDataStager implements Stager {
 
   constructor(connection: MysqlConnection, sql: string) {
     this.#connection = connection;
-    this.#result = connection.query<ResultSetHeader>({ sql, infileStreamFactory: () => this.#file } as unknown as string).then(([result]) => result);
+    this.#result = connection.query<ResultSetHeader>({ sql, infileStreamFactory: () => this.#file }).then(([result]) => result);
     this.#result.catch((error: unknown) => {
       this.#failure = error ?? new Error('LOAD DATA failed');
     });

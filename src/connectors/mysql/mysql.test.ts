@@ -108,12 +108,12 @@ describe('mysql source', () => {
 });
 
 describe('mysql destination', () => {
-  it('loads values LOAD DATA must escape: tabs, newlines, backslashes, the text \\N, NUL, CR and raw bytes', async () => {
+  it('loads values LOAD DATA must escape (tabs, newlines, backslashes, the text \\N, NUL, CR, raw bytes) into odd table and column names', async () => {
     const destination = mysqlDestination(target.url);
     const columns: Column[] = [
       { name: 'id', type: { kind: 'int32' }, nullable: false },
-      { name: 's', type: { kind: 'string' }, nullable: true },
-      { name: 'b', type: { kind: 'bytes' }, nullable: true },
+      { name: 's.`x`', type: { kind: 'string' }, nullable: true },
+      { name: 'b "ü"', type: { kind: 'bytes' }, nullable: true },
     ];
     const rows = [
       [1, '\\N', new Uint8Array([0x5c, 0x4e])],
@@ -123,10 +123,12 @@ describe('mysql destination', () => {
       [5, 'NULL', new Uint8Array([0x4e, 0x55, 0x4c, 0x4c])],
     ];
     try {
-      expect(await loadRows(destination, { target: { schema: target.name, name: 'escapes' }, columns, write: 'replace' }, rows)).toBe(5);
-      const back = await readAll(source, tableRead(target.name, 'escapes'));
+      const name = 'esc `odd`.name "q" ü';
+      expect(await loadRows(destination, { target: { schema: target.name, name }, columns, write: 'replace' }, rows)).toBe(5);
+      const back = await readAll(source, tableRead(target.name, name));
+      expect(back.columns.map((c) => c.name)).toEqual(columns.map((c) => c.name));
       expect(back.rows).toEqual(rows);
-      const raw = await target.query<{ h: string }>('SELECT HEX(s) AS h FROM escapes WHERE id = 1');
+      const raw = await target.query<{ h: string }>('SELECT HEX(`s.``x```) AS h FROM `esc ``odd``.name "q" ü` WHERE id = 1');
       expect(raw[0]?.h).toBe('5C4E');
     } finally {
       await destination.close();
