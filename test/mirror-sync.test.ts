@@ -135,7 +135,7 @@ streams:
     ]);
   });
 
-  it('refuses mirror with an incremental read, mirror settings without mirror, and mirror into files', async () => {
+  it('refuses mirror with an incremental read, without a key, into files, mirror settings without mirror, and a source column named like a Ferry column', async () => {
     const incremental = await project('source: app\ndestination: wh\nstreams:\n  public.orders:\n    mode: incremental\n    cursor: id\n    write: mirror\n');
     const error = (await rejection(loadProject(incremental, { connectorSchemas: connectorSchemas() }))) as ConfigError;
     expect(error).toBeInstanceOf(ConfigError);
@@ -144,6 +144,16 @@ streams:
     const stray = await project('source: app\ndestination: wh\nstreams:\n  public.orders:\n    mirror_scope: tenant = 7\n');
     const strayError = (await rejection(loadProject(stray, { connectorSchemas: connectorSchemas() }))) as ConfigError;
     expect(strayError.message).toMatch(/syncs\/s\.yml:5:5 .*mirror_scope applies only to write: mirror/);
+
+    const keyless = await project('source: app\ndestination: wh\nstreams:\n  q:\n    sql: select id, amount from public.orders\n    write: mirror\n');
+    const keylessRun = await run(keyless);
+    expect(keylessRun.result.status).toBe('failed');
+    expect(keylessRun.result.error).toContain('write: mirror needs a primary key');
+
+    const clash = await project('source: app\ndestination: wh\nstreams:\n  q:\n    sql: select id, 1 as _ferry_run_id from public.orders\n    metadata_columns: [run_id]\n');
+    const clashRun = await run(clash);
+    expect(clashRun.result.status).toBe('failed');
+    expect(clashRun.result.error).toContain('the stream has a column "_ferry_run_id", which Ferry adds itself here');
 
     const files = await project('source: app\ndestination: out\nstreams:\n  public.orders:\n    write: mirror\n');
     const { result } = await run(files);
