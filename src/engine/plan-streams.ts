@@ -10,6 +10,8 @@ import { ConfigError } from '../core/errors.js';
 import type { Column, StreamDescriptor, TableRef } from '../core/schema.js';
 import type { NullCursorPolicy, ProjectDefaults, StreamConfig, SyncConfig } from '../config/project.js';
 import { expandColumns, matchesPattern } from '../config/stream-pattern.js';
+import type { SchemaContract } from '../core/schema-contract.js';
+import { streamContract } from './stream-contract.js';
 
 /** One stream of a sync, fully resolved: what to read, how, and where it lands. */
 export interface PlannedStream {
@@ -25,6 +27,8 @@ export interface PlannedStream {
   readonly target: TableRef;
   readonly where?: string;
   readonly schemaChange: SchemaChangePolicy;
+  /** Tables, columns and data types: what the stream may change in its target. */
+  readonly contract: SchemaContract;
   readonly batchSize: number;
   readonly estimatedRows?: number;
   /** Where the stream was configured, for errors. */
@@ -213,6 +217,7 @@ function planOne(options: PlanOptions, stream: StreamConfig, read: ReadTarget, d
     target: resolveTarget(options, settings.target, settings.target_schema, descriptor),
     ...(settings.where !== undefined ? { where: settings.where } : {}),
     schemaChange: settings.schema_change ?? 'evolve',
+    contract: streamContract(definedOnly(stream), options.sync.defaults, where),
     batchSize: settings.batch_size ?? options.defaults.batch_size,
     ...(descriptor.estimatedRows !== undefined ? { estimatedRows: descriptor.estimatedRows } : {}),
     location: stream.location,
