@@ -6,11 +6,14 @@ import { ContractBatches } from './contract-batches.js';
 import { planContract } from './contract-plan.js';
 import type { RunLog } from './run-log.js';
 
+/** Where contract decisions are logged: the run's log (a test may collect lines instead). */
+export type ContractLog = Pick<RunLog, 'write'>;
+
 export interface ContractedOpen {
   readonly destination: Destination;
   readonly request: OpenRequest;
   readonly contract: SchemaContract;
-  readonly log: RunLog;
+  readonly log: ContractLog;
   readonly signal: AbortSignal;
 }
 

@@ -6,6 +6,7 @@ import { valueBinderFor, type BindValue, type SqliteParameter } from './bind-val
 import { saveCheckpoint } from './checkpoint-table.js';
 import { wrapSqliteError } from './database.js';
 import { addColumnSql, createTableSql, insertSelectSql, mergeSql } from './publish-statements.js';
+import { widenStatements } from './target-table.js';
 import { quoteIdentifier, quoteList } from './sql-identifier.js';
 import type { Statement } from 'better-sqlite3';
 import type { WriteConnection } from './write-connection.js';
@@ -98,6 +99,9 @@ export class SqliteStreamWriter implements StreamWriter {
     const key = request.write === 'merge' ? request.primaryKey : [];
     run(createTableSql(target, request.columns, key, true));
     if (this.#o.targetExists) for (const column of this.#o.missing) run(addColumnSql(target, column));
+    // Safe widenings decided by the schema contract: the table is rebuilt inside this transaction.
+    const widened = request.columns.filter((c) => request.widen?.includes(c.name));
+    if (this.#o.targetExists) for (const statement of widenStatements(this.#o.connection.db, target, widened)) run(statement);
     if (request.write === 'truncate') run(`DELETE FROM ${quoteIdentifier(target)}`);
     if (request.write === 'merge') this.#ensureUniqueKey(run);
     const rows = run(request.write === 'merge' ? mergeSql(target, staging, request) : insertSelectSql(target, staging, request.columns));
