@@ -164,7 +164,7 @@ export function ddlTypeOfLogical(type: LogicalType): string {
     return `numeric(${type.precision},${type.scale ?? 0})`;
   }
   if (TIME_KINDS.has(type.kind) && type.precision !== undefined && type.precision < 6) {
-    return DDL_BY_KIND[type.kind].replace(/^(time|timestamp)/, `$1(${type.precision})`);
+    return DDL_BY_KIND[type.kind].replace(/^(timestamp|time)/, `$1(${type.precision})`);
   }
   return DDL_BY_KIND[type.kind];
 }
