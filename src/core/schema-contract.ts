@@ -76,3 +76,15 @@ export interface ContractReport {
   /** Set when the target did not exist and `tables` discarded the stream's rows. */
   readonly tableDiscarded: boolean;
 }
+
+/** One line for `ferry logs`: what was discarded, widened and split; empty when nothing. */
+export function contractSummary(report: ContractReport): string {
+  const parts = [
+    ...(report.tableDiscarded ? ['target missing: every row discarded (schema_contract.tables)'] : []),
+    ...(report.rowsDiscarded + report.valuesDiscarded > 0 ? [`discarded ${report.rowsDiscarded} rows and ${report.valuesDiscarded} values`] : []),
+    ...Object.entries(report.columns).map(([column, n]) => `${column}: ${n.rows} rows, ${n.values} values`),
+    ...report.widened.map((w) => `widened ${w}`),
+    ...report.variants.map((v) => `variant column ${v}`),
+  ];
+  return parts.join('; ');
+}
