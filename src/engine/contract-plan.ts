@@ -161,7 +161,9 @@ class PlanBuilder {
   }
 
   #widenTo(column: Column, existing: Column, to: LogicalType, from: number): void {
-    this.#add(asTyped(column, existing, to), this.#fit(column, to, from, 'fail'));
+    // Widened to the source's own type: values pass as they are (raw pass-through stays possible).
+    const source: ColumnSource = sameType(to, column.type) ? { kind: 'copy', from } : this.#fit(column, to, from, 'fail');
+    this.#add(asTyped(column, existing, to), source);
     if (this.#input.write !== 'replace') this.#widen.push(existing.name);
     this.#widened.push(`${existing.name}: ${logicalTypeText(existing.type)} -> ${logicalTypeText(to)}`);
   }

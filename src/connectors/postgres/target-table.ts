@@ -37,8 +37,12 @@ const MAX_NUMERIC_PRECISION = 1000;
 export async function describeTargetTable(client: pg.ClientBase, target: TableRef & { schema: string }): Promise<TargetTable | undefined> {
   const rows = (await client.query<ColumnRow>(COLUMNS_SQL, [target.schema, target.name])).rows;
   if (rows.length === 0) {
-    const exists = await client.query('SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2', [target.schema, target.name]);
+    const exists = await client.query("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')", [
+      target.schema,
+      target.name,
+    ]);
     // A zero-column table exists too: it has no column to compare but must not count as new.
+    // A view of that name is not a table: the writer refuses it with its own message.
     if (exists.rows.length === 0) return undefined;
   }
   const columns: Column[] = rows.map((r) => columnOf(r.name, { oid: Number(r.oid), typmod: r.typmod, typname: r.typname }, r.type, !r.notnull));
