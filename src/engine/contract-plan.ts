@@ -30,7 +30,7 @@ export interface ContractPlan {
   readonly dropRowsWith: readonly { readonly name: string; readonly from: number }[];
   /** New source columns (`columns: discard_value`): left out, non-NULL values counted. */
   readonly dropValuesOf: readonly { readonly name: string; readonly from: number }[];
-  /** Target columns to widen (names as the target spells them). */
+  /** Columns to widen in the target (names as the request spells them). */
   readonly widen: readonly string[];
   /** `name: from -> to` for each widened column, for logs and the run record. */
   readonly widened: readonly string[];
@@ -153,7 +153,7 @@ class PlanBuilder {
 
   #holds(column: Column, existing: Column, from: number): void {
     if (sameType(column.type, existing.type)) {
-      this.#add({ ...column, name: existing.name }, { kind: 'copy', from });
+      this.#add(column, { kind: 'copy', from });
       return;
     }
     // The target's (wider) type is kept, also by replace: a table never narrows by itself.
@@ -164,7 +164,7 @@ class PlanBuilder {
     // Widened to the source's own type: values pass as they are (raw pass-through stays possible).
     const source: ColumnSource = sameType(to, column.type) ? { kind: 'copy', from } : this.#fit(column, to, from, 'fail');
     this.#add(asTyped(column, existing, to), source);
-    if (this.#input.write !== 'replace') this.#widen.push(existing.name);
+    if (this.#input.write !== 'replace') this.#widen.push(column.name);
     this.#widened.push(`${existing.name}: ${logicalTypeText(existing.type)} -> ${logicalTypeText(to)}`);
   }
 
@@ -214,13 +214,16 @@ class PlanBuilder {
   }
 }
 
-/** The source column written with type `type`, named as the target spells it; keeps a native type only where it still describes `type`. */
+/**
+ * The source column written with type `type`; keeps a native type only where
+ * it still describes `type`. The source's name is kept (keys and cursors name
+ * it; destinations that ignore case match it to the target's spelling).
+ */
 function asTyped(column: Column, existing: Column, type: LogicalType): Column {
   const native = sameType(type, column.type) ? column : sameType(type, existing.type) ? existing : undefined;
   const { sourceType: _dropType, sourceEngine: _dropEngine, ...plain } = column;
   return {
     ...plain,
-    name: existing.name,
     type,
     ...(native?.sourceType !== undefined ? { sourceType: native.sourceType } : {}),
     ...(native?.sourceEngine !== undefined ? { sourceEngine: native.sourceEngine } : {}),
