@@ -61,6 +61,7 @@ describe('fitValue', () => {
     expect(fitValue(1.5e-7, t('float64'), dec())).toBe('0.00000015');
     expect(fitValue(0.1, t('float64'), t('float32'))).toBe(NO_FIT);
     expect(fitValue(0.5, t('float64'), t('float32'))).toBe(0.5);
+    expect(fitValue(0.1, t('float32'), t('float64'))).toBe(0.10000000149011612);
     expect(fitValue(9007199254740993n, t('int64'), t('float64'))).toBe(NO_FIT);
     expect(fitValue(true, t('boolean'), t('int32'))).toBe(NO_FIT);
   });

@@ -115,6 +115,8 @@ function fitFloat(value: Exclude<Value, null>, from: LogicalType, to: LogicalTyp
   else return NO_FIT;
   if (typeof value !== 'number' && fitDecimal(plainNumberText(n), { kind: 'decimal' }, { kind: 'decimal' }) !== fitDecimal(value, from, { kind: 'decimal' })) return NO_FIT;
   if (to.kind === 'float32' && !Number.isNaN(n) && Math.fround(n) !== n) return NO_FIT;
+  // A float32 is written as its shortest decimal (0.1); as a float64 it is the same binary value (0.10000000149011612).
+  if (from.kind === 'float32' && to.kind === 'float64') return Math.fround(n);
   return n;
 }
 

@@ -156,6 +156,12 @@ class PlanBuilder {
       this.#add(column, { kind: 'copy', from });
       return;
     }
+    // Values already in the target's form: stage them as the source has them and let the
+    // database widen them on insert (binary pass-through stays possible).
+    if (this.#input.write !== 'replace' && sameForm(column.type, existing.type)) {
+      this.#add(column, { kind: 'copy', from });
+      return;
+    }
     // The target's (wider) type is kept, also by replace: a table never narrows by itself.
     this.#add(asTyped(column, existing, existing.type), this.#fit(column, existing.type, from, 'fail'));
   }
@@ -212,6 +218,18 @@ class PlanBuilder {
     ].join('; ');
     throw new SchemaChangeError(problems.join('\n  '), { stream, key: this.#typeProblems.length > 0 ? 'schema_contract.data_type' : 'schema_contract.columns', hint });
   }
+}
+
+/**
+ * Values of both types have the same canonical form and the database casts
+ * one into the other exactly (int16 into int32, varchar(5) into text,
+ * decimal(8,2) into decimal(12,4), timestamp(3) into timestamp). Not float32
+ * into float64: a float32 travels as its shortest decimal, so it is converted
+ * by `fitValue`, and never across kinds.
+ */
+function sameForm(source: LogicalType, target: LogicalType): boolean {
+  const small = new Set(['int16', 'int32']);
+  return source.kind === target.kind || (small.has(source.kind) && small.has(target.kind));
 }
 
 /**
