@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import type { WriteMode } from '../../src/core/connector.js';
 import { SchemaChangeError } from '../../src/core/errors.js';
 import type { Column, Row } from '../../src/core/schema.js';
 import { holds } from '../../src/core/type-widening.js';
@@ -26,6 +27,11 @@ const WIDE: readonly Column[] = [
   col('at', { kind: 'timestamp' }),
 ];
 
+const NARROW_ROW: Row = [1, 7, '123456.78', 'abc', 0.5, '2024-01-01T00:00:00.123'];
+/** The narrow row as the widened table returns it. */
+const NARROW_ROW_WIDENED: Row = [1, 7n, '123456.78', 'abc', 0.5, '2024-01-01T00:00:00.123'];
+const WIDE_ROW: Row = [2, 5_000_000_000n, '12345678.1234', 'a label longer than five', 0.1, '2024-01-02T03:04:05.123456'];
+
 /** An int32 column that the source now sends as text. */
 const INT_TARGET: readonly Column[] = [col('id', { kind: 'int32' }, false), col('qty', { kind: 'int32' })];
 const TEXT_SOURCE: readonly Column[] = [col('id', { kind: 'int32' }, false), col('qty', { kind: 'string' })];
@@ -43,21 +49,30 @@ async function landedRows(under: DestinationUnderTest, name: string): Promise<{ 
 }
 
 /** Safe widening and the data_type contract; every case asserts the rows that landed and the counts of the report. */
-export function describeContractCases(test: RegisterCase, under: () => DestinationUnderTest): void {
+export function describeContractCases(test: RegisterCase, under: () => DestinationUnderTest, writes: readonly WriteMode[]): void {
   test('widens int16 -> int64, decimal(8,2) -> (12,4), varchar(5) -> (40), float32 -> float64, timestamp(3) -> (6) in place, keeping every row', async () => {
     const target = under().target('widened');
-    await loadBatches(under().destination, openRequest(target, 'append', NARROW), [{ columns: NARROW, rows: [[1, 7, '123456.78', 'abc', 0.5, '2024-01-01T00:00:00.123']] }]);
-    const load = await loadWithContract(under(), target, { columns: WIDE, rows: [[2, 5_000_000_000n, '12345678.1234', 'a label longer than five', 0.1, '2024-01-02T03:04:05.123456']], contract: 'freeze' });
+    await loadBatches(under().destination, openRequest(target, 'append', NARROW), [{ columns: NARROW, rows: [NARROW_ROW] }]);
+    const load = await loadWithContract(under(), target, { columns: WIDE, rows: [WIDE_ROW], contract: 'freeze' });
     expect(load.rows).toBe(1);
     const back = await landed(under(), target);
     for (const [i, column] of WIDE.entries()) expect(holds(back.columns[i]?.type ?? { kind: 'boolean' }, column.type), column.name).toBe(true);
-    expect(sortRows(back).map((r) => r.map(plainDecimal))).toEqual([
-      [1, 7n, '123456.78', 'abc', 0.5, '2024-01-01T00:00:00.123'],
-      [2, 5_000_000_000n, '12345678.1234', 'a label longer than five', 0.1, '2024-01-02T03:04:05.123456'],
-    ]);
+    expect(sortRows(back).map((r) => r.map(plainDecimal))).toEqual([NARROW_ROW_WIDENED, WIDE_ROW]);
     expect(load.report).toMatchObject({ rowsDiscarded: 0, valuesDiscarded: 0, tableDiscarded: false });
     expect(load.report?.widened.some((w) => w.startsWith('n: int16 -> int64'))).toBe(true);
   });
+
+  for (const write of writes.filter((w) => w !== 'append')) {
+    test(`widening under ${write}: the ${write === 'replace' ? 'new table gets' : 'target is altered to'} the wider types and every value lands exactly`, async () => {
+      const target = under().target(`widened_${write}`);
+      await loadBatches(under().destination, openRequest(target, 'append', NARROW), [{ columns: NARROW, rows: [NARROW_ROW] }]);
+      const load = await loadWithContract(under(), target, { columns: WIDE, rows: [WIDE_ROW], contract: 'freeze', write, primaryKey: ['id'] });
+      expect(load.rows).toBe(1);
+      const back = await landed(under(), target);
+      for (const [i, column] of WIDE.entries()) expect(holds(back.columns[i]?.type ?? { kind: 'boolean' }, column.type), column.name).toBe(true);
+      expect(sortRows(back).map((r) => r.map(plainDecimal))).toEqual(write === 'merge' ? [NARROW_ROW_WIDENED, WIDE_ROW] : [WIDE_ROW]);
+    });
+  }
 
   test('a narrower source lands in the wider target unchanged, and the target keeps its types', async () => {
     const target = under().target('kept_wide');

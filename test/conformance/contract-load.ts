@@ -19,12 +19,12 @@ export interface ContractLoad {
 export async function loadWithContract(
   under: DestinationUnderTest,
   target: TableRef,
-  options: { readonly columns: readonly Column[]; readonly rows: readonly Row[]; readonly contract?: SchemaContractSetting; readonly write?: WriteMode },
+  options: { readonly columns: readonly Column[]; readonly rows: readonly Row[]; readonly contract?: SchemaContractSetting; readonly write?: WriteMode; readonly primaryKey?: readonly string[] },
 ): Promise<ContractLoad> {
   const log: string[] = [];
   const { writer, report } = await openWithContract({
     destination: under.destination,
-    request: openRequest(target, options.write ?? 'append', options.columns),
+    request: openRequest(target, options.write ?? 'append', options.columns, { primaryKey: options.primaryKey ?? [] }),
     contract: resolveContract([expandContract(options.contract)]),
     log: { write: (level, _stream, message) => log.push(`${level}: ${message}`) },
     signal: NEVER,

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import type { WriteMode } from '../../src/core/connector.js';
 import { SchemaChangeError } from '../../src/core/errors.js';
 import type { Column } from '../../src/core/schema.js';
 import { type DestinationUnderTest, type RegisterCase, landed } from './destination-harness.js';
@@ -19,7 +20,7 @@ const WIDER_ROWS = [['eu', 2, '2.00', null, '{"a": 1}'], ['eu', 3, '3.00', null,
  * through the engine's contract path; then widening and `data_type`.
  * Appends, as incremental streams do.
  */
-export function describeSchemaChangeCases(test: RegisterCase, under: () => DestinationUnderTest): void {
+export function describeSchemaChangeCases(test: RegisterCase, under: () => DestinationUnderTest, writes: readonly WriteMode[]): void {
   test('freeze refuses a new column with a SchemaChangeError naming it, and leaves the table as it was', async () => {
     const target = under().target('frozen');
     await loadBatches(under().destination, openRequest(target, 'append', ORDER_COLUMNS), [orderBatch([['eu', 1, '1.00', null]])]);
@@ -41,7 +42,7 @@ export function describeSchemaChangeCases(test: RegisterCase, under: () => Desti
 
   describeColumnContractCases(test, under);
   describeTableContractCases(test, under);
-  describeContractCases(test, under);
+  describeContractCases(test, under, writes);
 }
 
 async function seedOrders(under: DestinationUnderTest, name: string) {
