@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duckdbConnector } from '../src/connectors/duckdb/index.js';
+import { mysqlConnector } from '../src/connectors/mysql/index.js';
 import { acquireInstance } from '../src/connectors/duckdb/instance-cache.js';
 import { sqliteConnector } from '../src/connectors/sqlite/index.js';
 import type { ConnectorContext, Destination, Source } from '../src/core/connector.js';
@@ -12,6 +13,7 @@ import { expandContract, resolveContract, type SchemaContractSetting } from '../
 import type { Column, Row, TableRef } from '../src/core/schema.js';
 import { openWithContract } from '../src/engine/contract-writer.js';
 import { NEVER, openRequest, readRows, sortRows } from './conformance/table-io.js';
+import { createMysqlTestDatabase, type MysqlTestDatabase } from './support/mysql.js';
 
 /**
  * Widenings a destination cannot carry out become a `data_type` question
@@ -121,5 +123,39 @@ describe('SQLite: widening rebuilds a hand-made table with its constraints and i
     const refused = await load(destination, { name: 'odd' }, columns, [[1n, '1']]).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(SchemaChangeError);
     expect((refused as SchemaChangeError).message).toContain('narrowing: the CREATE TABLE statement of odd does not declare column "amount" in a form Ferry can rewrite');
+  });
+});
+
+describe('MySQL: widening with MODIFY COLUMN keeps NOT NULL and sees datetime(0) as whole seconds', () => {
+  let db: MysqlTestDatabase;
+  let destination: Destination;
+  let source: Source;
+  beforeAll(async () => {
+    db = await createMysqlTestDatabase('widen');
+    await db.query('CREATE TABLE orders (id int PRIMARY KEY, qty smallint NOT NULL, at datetime NULL)');
+    await db.query("INSERT INTO orders VALUES (1, 5, '2024-01-01 10:00:00')");
+    const ctx: ConnectorContext = { connection: 'my', projectDir: dir, logger: quiet };
+    const config = mysqlConnector.configSchema.parse({ url: db.url });
+    destination = mysqlConnector.createDestination?.(config, ctx) as Destination;
+    source = mysqlConnector.createSource?.(config, ctx) as Source;
+  });
+  afterAll(async () => {
+    await source?.close();
+    await destination?.close();
+    await db?.drop();
+  });
+
+  it('widens qty to bigint NOT NULL and at to datetime(6); the microseconds land', async () => {
+    const columns = [col('id', { kind: 'int32' }, false), col('qty', { kind: 'int64' }), col('at', { kind: 'timestamp' })];
+    const report = await load(destination, { schema: db.name, name: 'orders' }, columns, [[2, 5_000_000_000n, '2024-01-02T03:04:05.123456']]);
+    expect(report?.widened).toEqual(['qty: int16 -> int64', 'at: timestamp(0) -> timestamp']);
+    const types = await db.query<{ name: string; type: string; nullable: string }>(
+      "SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE AS nullable FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'orders' ORDER BY ORDINAL_POSITION",
+    );
+    expect(types.map((t) => [t.name, t.type, t.nullable])).toEqual([['id', 'int(11)', 'NO'], ['qty', 'bigint(20)', 'NO'], ['at', 'datetime(6)', 'YES']]);
+    expect(sortRows(await readRows(source, [{ kind: 'table', table: { schema: db.name, name: 'orders' } }]))).toEqual([
+      [1, 5n, '2024-01-01T10:00:00'],
+      [2, 5_000_000_000n, '2024-01-02T03:04:05.123456'],
+    ]);
   });
 });
