@@ -73,6 +73,7 @@ export class ContractBatches {
       const name = plan.columns[i]?.name ?? '';
       if (source.onMiss === 'discard_row') return this.#dropRow(name);
       if (source.onMiss === 'fail') throw this.#cannotConvert(name, value, source);
+      if (source.notNull) throw this.#notNullable(name, value, source);
       if (source.onMiss === 'discard_value') this.#count(name, 'values');
       missed.add(i);
       out[i] = null;
@@ -92,6 +93,13 @@ export class ContractBatches {
     this.#perColumn.set(column, entry);
     if (what === 'rows') this.#rowsDiscarded += 1;
     else this.#valuesDiscarded += 1;
+  }
+
+  #notNullable(column: string, value: Value, source: Extract<ContractPlan['sources'][number], { kind: 'fit' }>): DataError {
+    return new DataError(
+      `column "${column}" is NOT NULL in the target, so the ${logicalTypeText(source.fromType)} value ${String(value)} that ${logicalTypeText(source.toType)} cannot hold cannot be replaced by NULL (schema_contract.data_type: ${source.onMiss === 'variant' ? 'evolve' : source.onMiss})`,
+      { stream: this.#stream, key: 'schema_contract.data_type', hint: 'use schema_contract.data_type: discard_row, or make the target column nullable' },
+    );
   }
 
   /** A widening that cannot hold a value means the source broke its own declared type: never guess. */

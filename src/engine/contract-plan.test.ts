@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetTable } from '../core/connector.js';
 import { SchemaChangeError } from '../core/errors.js';
-import { DEFAULT_SCHEMA_CONTRACT, resolveContract, type SchemaContract } from '../core/schema-contract.js';
+import { DEFAULT_SCHEMA_CONTRACT, contractSummary, resolveContract, type SchemaContract } from '../core/schema-contract.js';
 import type { Column, LogicalType } from '../core/schema.js';
 import { ContractBatches } from './contract-batches.js';
 import { planContract, type ContractInput } from './contract-plan.js';
@@ -68,5 +68,14 @@ describe('planContract', () => {
   it('a missing target under the default contract is created with every column, unchanged', () => {
     const plan = planContract(input([col('a', { kind: 'string' })], undefined, DEFAULT_SCHEMA_CONTRACT));
     expect(plan).toMatchObject({ discardTable: false, transforms: false, widen: [] });
+  });
+
+  it('refuses to NULL a value in a NOT NULL target column, and summarizes reports in one line', () => {
+    const plan = planContract(input([col('a', { kind: 'string' })], target([{ name: 'a', type: { kind: 'int32' }, nullable: false }]), { data_type: 'discard_value' }));
+    const batches = new ContractBatches(plan, 'orders');
+    expect(batches.apply({ columns: plan.columns, rows: [['1']] }).rows).toEqual([[1]]);
+    expect(() => batches.apply({ columns: plan.columns, rows: [['x']] })).toThrow('column "a" is NOT NULL in the target, so the string value x that int32 cannot hold cannot be replaced by NULL');
+    const report = { rowsDiscarded: 2, valuesDiscarded: 1, columns: { a: { rows: 2, values: 1 } }, widened: ['b: int16 -> int32'], variants: [], tableDiscarded: false };
+    expect(contractSummary(report)).toBe('discarded 2 rows and 1 values; a: 2 rows, 1 values; widened b: int16 -> int32');
   });
 });

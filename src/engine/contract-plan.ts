@@ -16,7 +16,15 @@ export type ColumnSource =
   /** The source value as it is. */
   | { readonly kind: 'copy'; readonly from: number }
   /** The source value converted to the written column's type; `onMiss` when it does not fit. */
-  | { readonly kind: 'fit'; readonly from: number; readonly fromType: LogicalType; readonly toType: LogicalType; readonly onMiss: 'fail' | 'discard_row' | 'discard_value' | 'variant' }
+  | {
+      readonly kind: 'fit';
+      readonly from: number;
+      readonly fromType: LogicalType;
+      readonly toType: LogicalType;
+      readonly onMiss: 'fail' | 'discard_row' | 'discard_value' | 'variant';
+      /** The target column is NOT NULL: a value that does not fit cannot become NULL. */
+      readonly notNull: boolean;
+    }
   /** A variant column: the source value where the main column `of` could not hold it, else NULL. */
   | { readonly kind: 'variant'; readonly from: number; readonly of: number };
 
@@ -183,7 +191,7 @@ class PlanBuilder {
       return;
     }
     const main = this.#columns.length;
-    this.#add(asTyped(column, existing, existing.type), this.#fit(column, existing.type, from, mode === 'evolve' ? 'variant' : mode));
+    this.#add(asTyped(column, existing, existing.type), { ...this.#fit(column, existing.type, from, mode === 'evolve' ? 'variant' : mode), notNull: !existing.nullable });
     if (mode !== 'evolve') return;
     const name = variantName(existing.name, column.type);
     const variantColumn = this.#find(name);
@@ -195,8 +203,8 @@ class PlanBuilder {
     this.#variants.push(variantColumn?.name ?? name);
   }
 
-  #fit(column: Column, to: LogicalType, from: number, onMiss: 'fail' | 'discard_row' | 'discard_value' | 'variant'): ColumnSource {
-    return { kind: 'fit', from, fromType: column.type, toType: to, onMiss };
+  #fit(column: Column, to: LogicalType, from: number, onMiss: 'fail' | 'discard_row' | 'discard_value' | 'variant'): Extract<ColumnSource, { kind: 'fit' }> {
+    return { kind: 'fit', from, fromType: column.type, toType: to, onMiss, notNull: false };
   }
 
   #add(column: Column, source: ColumnSource): void {
