@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duckdbConnector } from '../src/connectors/duckdb/index.js';
 import { mysqlConnector } from '../src/connectors/mysql/index.js';
+import { destinationFor } from '../src/connectors/postgres/test-support/postgres-test-kit.js';
 import { acquireInstance } from '../src/connectors/duckdb/instance-cache.js';
 import { sqliteConnector } from '../src/connectors/sqlite/index.js';
 import type { ConnectorContext, Destination, Source } from '../src/core/connector.js';
@@ -14,6 +15,7 @@ import type { Column, Row, TableRef } from '../src/core/schema.js';
 import { openWithContract } from '../src/engine/contract-writer.js';
 import { NEVER, openRequest, readRows, sortRows } from './conformance/table-io.js';
 import { createMysqlTestDatabase, type MysqlTestDatabase } from './support/mysql.js';
+import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 
 /**
  * Widenings a destination cannot carry out become a `data_type` question
@@ -157,5 +159,37 @@ describe('MySQL: widening with MODIFY COLUMN keeps NOT NULL and sees datetime(0)
       [1, 5n, '2024-01-01T10:00:00'],
       [2, 5_000_000_000n, '2024-01-02T03:04:05.123456'],
     ]);
+  });
+});
+
+describe('Postgres: a column a view uses cannot change type', () => {
+  let db: TestDatabase;
+  let destination: Destination;
+  beforeAll(async () => {
+    db = await createTestDatabase('widen');
+    await db.query('CREATE TABLE public.orders (id int PRIMARY KEY, qty smallint, note varchar(5)); CREATE VIEW public.big AS SELECT id, qty FROM public.orders WHERE qty > 10');
+    await db.query("INSERT INTO public.orders VALUES (1, 5, 'a')");
+    destination = destinationFor(db.url);
+  });
+  afterAll(async () => {
+    await destination?.close();
+    await db?.drop();
+  });
+
+  it('refuses the viewed column as narrowing, widens the others, and discard_value keeps what fits', async () => {
+    const target = { schema: 'public', name: 'orders' };
+    const columns = [col('id', { kind: 'int32' }, false), col('qty', { kind: 'int32' }), col('note', { kind: 'string', length: 20 })];
+    const refused = await load(destination, target, columns, [[2, 70_000, 'long note']]).catch((e: unknown) => e);
+    expect((refused as SchemaChangeError).message).toBe(
+      'column "qty" of public.orders: source int32 does not fit target int16 (narrowing: a view or rule uses column "qty", and Postgres cannot change the type of such a column)',
+    );
+    const report = await load(destination, target, columns, [[2, 70_000, 'long note'], [3, 12, 'x']], { data_type: 'discard_value' });
+    expect(report).toMatchObject({ valuesDiscarded: 1, widened: ['note: string(5) -> string(20)'] });
+    expect(await db.query('SELECT id, qty, note FROM public.orders ORDER BY id').then((r) => r.rows)).toEqual([
+      { id: 1, qty: 5, note: 'a' },
+      { id: 2, qty: null, note: 'long note' },
+      { id: 3, qty: 12, note: 'x' },
+    ]);
+    expect(await db.query('SELECT id FROM public.big').then((r) => r.rows)).toEqual([{ id: 3 }]);
   });
 });
