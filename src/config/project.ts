@@ -1,4 +1,5 @@
 import type { MetadataColumn, MirrorDelete, ReadMode, SchemaChangePolicy, WriteMode } from '../core/connector.js';
+import type { SchemaContractSetting } from '../core/schema-contract.js';
 
 /**
  * The validated, interpolated project: what `loadProject()` returns. The zod
@@ -52,7 +53,10 @@ export interface StreamSettings {
   readonly target_schema?: string;
   /** SQL predicate ANDed to the source read. */
   readonly where?: string;
+  /** Shorthand for `schema_contract.columns`. */
   readonly schema_change?: SchemaChangePolicy;
+  /** What the stream may change in its target: one mode, or per tables/columns/data_type. */
+  readonly schema_contract?: SchemaContractSetting;
   /** Rows per batch on the data path. */
   readonly batch_size?: number;
   /** `mirror`: delete rows missing from the source (`hard`) or mark them in `_ferry_deleted_at` (`soft`). */

@@ -89,7 +89,10 @@ streams:
   #   exclude_columns: [secret_*]         # drop these; globs allowed
   #   target: "analytics.{stream_table}"  # placeholders {stream_schema} {stream_table} {stream} {target_schema}
   #   where: "status <> 'test'"           # SQL predicate added to the read
-  #   schema_change: evolve               # new source columns: evolve (add them) | freeze (fail the run)
+  #   schema_change: evolve               # shorthand for schema_contract.columns: evolve (add new columns) | freeze (fail the run)
+  #   schema_contract:                    # what the stream may change in its target (like dlt); or one mode for all: freeze
+  #     tables: evolve                    # target missing: evolve (create) | freeze (fail) | discard_row/discard_value (skip its rows)
+  #     data_type: freeze                 # a type the target cannot hold: freeze (fail) | discard_row | discard_value (NULL) | evolve (variant column)
   #   batch_size: 5000                    # rows per batch for this stream
   #
   # A query instead of a table; the key names the stream:

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { METADATA_COLUMNS, MIRROR_DELETES, READ_MODES, SCHEMA_CHANGE_POLICIES, WRITE_MODES } from '../core/connector.js';
 import { NULL_CURSOR_POLICIES } from './project.js';
+import { schemaContractSettingSchema } from './schema-contract-setting.js';
 
 /**
  * Zod schemas of `ferry.yml` and `syncs/*.yml`, exactly as written by users.
@@ -87,7 +88,8 @@ export const streamSettingsShape = {
   schema_change: z
     .enum(SCHEMA_CHANGE_POLICIES)
     .optional()
-    .describe('New source columns: evolve (default) adds them to the target; freeze fails the run naming them.'),
+    .describe('Shorthand for schema_contract.columns: evolve (default) adds new source columns to the target; freeze fails the run naming them.'),
+  schema_contract: schemaContractSettingSchema,
   batch_size: batchSize('Rows per batch on the data path. Default: defaults.batch_size of ferry.yml.').optional(),
 } as const;
 

@@ -32,7 +32,11 @@ export interface MirrorOptions {
   readonly maxDeletePercent?: number;
 }
 
-/** What to do when the source has columns the destination table lacks. */
+/**
+ * What to do when the source has columns the destination table lacks. The
+ * `schema_change` key is shorthand for `schema_contract.columns`; the engine
+ * applies the whole contract (see `schema-contract.ts`) before opening a writer.
+ */
 export const SCHEMA_CHANGE_POLICIES = ['evolve', 'freeze'] as const;
 export type SchemaChangePolicy = (typeof SCHEMA_CHANGE_POLICIES)[number];
 
@@ -122,6 +126,13 @@ export interface OpenRequest {
   /** For `merge`: the column whose highest value wins among duplicate keys in one load. */
   readonly cursorColumn?: string;
   readonly schemaChange: SchemaChangePolicy;
+  /**
+   * Existing target columns to change to the type of the request column of
+   * the same name before rows are published, in the publish transaction. The
+   * engine lists only safe widenings the destination accepted (`TargetTable.widenRefusal`).
+   * Ignored by `replace`, whose new table has the request's types anyway.
+   */
+  readonly widen?: readonly string[];
   /** Set when the engine will call `writeRaw` with this format instead of `write`. */
   readonly rawFormat?: RawFormat;
   /** For `mirror`: how rows missing from the load go. Default: hard deletes, no scope, empty loads refused. */
@@ -163,8 +174,27 @@ export interface StreamWriter {
   abort(): Promise<void>;
 }
 
+/** An existing target table as the destination reads it back, for schema contracts. */
+export interface TargetTable {
+  /** Columns in table order, with the logical types the destination's own source would read. */
+  readonly columns: readonly Column[];
+  /** Column names match case-insensitively (SQLite, DuckDB), so `Amount` is the column `amount`. */
+  readonly namesIgnoreCase: boolean;
+  /**
+   * Why this destination cannot change `column` to type `to` in place (a key
+   * column, a limit of the engine), or undefined when it can.
+   */
+  widenRefusal(column: string, to: LogicalType): string | undefined;
+}
+
 export interface Destination {
   readonly capabilities: DestinationCapabilities;
+  /**
+   * The target as it exists, or undefined when it does not exist yet.
+   * Destinations without table schemas (files: every load writes the stream's
+   * own columns) leave it out, and schema contracts do not apply to them.
+   */
+  describeTarget?(target: TableRef): Promise<TargetTable | undefined>;
   /** Where a stream lands unless the sync names a target. */
   defaultTarget(stream: StreamDescriptor, schema?: string): TableRef;
   open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter>;

@@ -13,6 +13,8 @@ import { METADATA_COLUMN_NAMES, SOFT_DELETE_COLUMN } from '../core/ferry-columns
 import type { Column, StreamDescriptor, TableRef } from '../core/schema.js';
 import type { NullCursorPolicy, ProjectDefaults, StreamConfig, StreamSettings, SyncConfig } from '../config/project.js';
 import { expandColumns, matchesPattern } from '../config/stream-pattern.js';
+import type { SchemaContract } from '../core/schema-contract.js';
+import { streamContract } from './stream-contract.js';
 
 /** One stream of a sync, fully resolved: what to read, how, and where it lands. */
 export interface PlannedStream {
@@ -28,6 +30,8 @@ export interface PlannedStream {
   readonly target: TableRef;
   readonly where?: string;
   readonly schemaChange: SchemaChangePolicy;
+  /** Tables, columns and data types: what the stream may change in its target. */
+  readonly contract: SchemaContract;
   readonly batchSize: number;
   /** For `write: mirror`: how rows missing from the source are removed. */
   readonly mirror?: MirrorOptions;
@@ -223,6 +227,7 @@ function planOne(options: PlanOptions, stream: StreamConfig, read: ReadTarget, d
     target: resolveTarget(options, settings.target, settings.target_schema, descriptor),
     ...(settings.where !== undefined ? { where: settings.where } : {}),
     schemaChange: settings.schema_change ?? 'evolve',
+    contract: streamContract(definedOnly(stream), options.sync.defaults, where),
     batchSize: settings.batch_size ?? options.defaults.batch_size,
     ...(mirror ? { mirror } : {}),
     metadataColumns,

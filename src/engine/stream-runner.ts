@@ -4,6 +4,8 @@ import { CancelledError, FerryError, describeError, isRetryable, redact } from '
 import { addsColumns } from '../core/ferry-columns.js';
 import { tableRefText } from '../core/schema.js';
 import type { RunStreamRecord, StateStore } from '../state/state-store.js';
+import type { ContractReport } from '../core/schema-contract.js';
+import { openWithContract } from './contract-writer.js';
 import { CursorTracker } from './cursor-tracker.js';
 import { prefetch } from './prefetch.js';
 import type { PlannedStream } from './plan-streams.js';
@@ -36,6 +38,7 @@ interface AttemptResult {
   readonly bytesRead: number;
   readonly sql: readonly string[];
   readonly checkpoint: Checkpoint | undefined;
+  readonly contract: ContractReport | undefined;
 }
 
 /**
@@ -73,6 +76,7 @@ export async function runStream(ctx: StreamRunContext, stream: PlannedStream): P
       checkpointBefore: plan.previous?.state ?? null,
       checkpointAfter: result.checkpoint?.state ?? plan.previous?.state ?? null,
       error: null,
+      ...(result.contract ? { contract: result.contract } : {}),
     };
     await ctx.state.saveRunStream(record);
     ctx.emit({ type: 'stream_end', runId: ctx.runId, stream: stream.name, status: 'success', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, seconds });
@@ -136,7 +140,13 @@ function openRequestOf(ctx: StreamRunContext, stream: PlannedStream): OpenReques
 async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan): Promise<AttemptResult> {
   const request = openRequestOf(ctx, stream);
   const rawFormat = pickRawFormat(ctx, request, stream);
-  const writer = await ctx.destination.open({ ...request, ...(rawFormat ? { rawFormat } : {}) }, ctx.signal);
+  const { writer, report } = await openWithContract({
+    destination: ctx.destination,
+    contract: stream.contract,
+    log: ctx.log,
+    signal: ctx.signal,
+    request: { ...request, ...(rawFormat ? { rawFormat } : {}) },
+  });
   try {
     const passThrough = rawFormat !== undefined && writer.writeRaw !== undefined && ctx.source.readRaw !== undefined;
     ctx.emit({ type: 'stream_start', runId: ctx.runId, stream: stream.name, target: tableRefText(stream.target), mode: stream.mode, write: stream.write, passThrough, ...(stream.estimatedRows !== undefined ? { estimatedRows: stream.estimatedRows } : {}) });
@@ -151,12 +161,15 @@ async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: R
     }
     // The destination has committed; only now may the state store move forward.
     if (checkpoint) await ctx.state.saveCheckpoint(checkpoint);
+    const contract = report();
+    logDiscards(ctx, stream.name, contract);
     return {
       rowsRead: copied.rowsRead,
       rowsWritten: commit.rows,
       bytesRead: copied.bytesRead,
       sql: [ctx.source.readSql(plan.request), ...commit.sql],
       checkpoint,
+      contract,
     };
   } catch (error) {
     await writer.abort().catch((abortError: unknown) => ctx.log.write('warn', stream.name, `abort failed: ${describeError(abortError)}`));
@@ -208,6 +221,13 @@ async function copyRaw(ctx: StreamRunContext, writer: StreamWriter, plan: ReadPl
 function pickRawFormat(ctx: StreamRunContext, request: OpenRequest, stream: PlannedStream): RawFormat | undefined {
   if (stream.mode === 'incremental' || addsColumns(request) || !ctx.source.readRaw) return undefined;
   return ctx.source.rawFormats.find((f) => ctx.destination.capabilities.rawFormats.includes(f));
+}
+
+/** Rows and values a contract dropped are logged as a warning, never silently. */
+function logDiscards(ctx: StreamRunContext, stream: string, report: ContractReport | undefined): void {
+  if (!report || report.rowsDiscarded + report.valuesDiscarded === 0) return;
+  const detail = Object.entries(report.columns).map(([column, n]) => `${column}: ${n.rows} rows, ${n.values} values`).join('; ');
+  ctx.log.write('warn', stream, `schema contract discarded ${report.rowsDiscarded} rows and ${report.valuesDiscarded} values${detail ? ` (${detail})` : ''}`, { contract: report });
 }
 
 function nextSeq(previous: Checkpoint | undefined): number {

@@ -40,7 +40,7 @@ export function describeDestination(name: string, harness: DestinationHarness): 
     describeWriteModeCases(test, under, capabilities);
     if (capabilities.writes.includes('merge')) describeMergeCases(test, under, capabilities);
     if (capabilities.writes.includes('append')) describeCheckpointCases(test, under, capabilities);
-    if (harness.tableSchemas && capabilities.writes.includes('append')) describeSchemaChangeCases(test, under);
+    if (harness.tableSchemas && capabilities.writes.includes('append')) describeSchemaChangeCases(test, under, capabilities.writes);
     if (capabilities.writes.includes('mirror')) describeMirrorCases(test, under);
     describeMetadataCases(test, under, capabilities, harness.tableSchemas);
   });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
+import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
@@ -12,6 +12,7 @@ import { acquireInstance, type InstanceLease } from './instance-cache.js';
 import { createTableSql } from './publish-statements.js';
 import { quoteIdentifier, stagingTableName, tableSql } from './sql-identifier.js';
 import { DuckdbStreamWriter } from './stream-writer.js';
+import { describeTargetTable } from './target-table.js';
 
 const CAPABILITIES: DestinationCapabilities = {
   writes: ['replace', 'append', 'truncate', 'merge', 'mirror'],
@@ -78,6 +79,10 @@ export class DuckdbDestination implements Destination {
       conn.closeSync();
       throw new FerryError(`preparing ${target.schema}.${target.name} failed: ${(error as Error).message}`, { stream: request.stream, connection: this.#ctx.connection, cause: error });
     }
+  }
+
+  async describeTarget(target: TableRef): Promise<TargetTable | undefined> {
+    return describeTargetTable(await this.#connection(), target, this.#config.schema);
   }
 
   async readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined> {

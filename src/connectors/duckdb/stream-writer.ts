@@ -9,6 +9,7 @@ import { saveCheckpoint } from './checkpoint-table.js';
 import { mirrorCountSql, mirrorDeleteSql, type MirrorShape } from './mirror-statements.js';
 import { addColumnSql, createTableSql, insertSelectSql, mergeSql } from './publish-statements.js';
 import { quoteIdentifier, tableSql } from './sql-identifier.js';
+import { alterColumnTypeSql } from './target-table.js';
 import { valueWriterFor, type WriteValue } from './write-value.js';
 
 /** DuckDB's vector size: the most rows one data chunk holds. */
@@ -118,6 +119,8 @@ export class DuckdbStreamWriter implements StreamWriter {
     const key = keyed ? request.primaryKey : [];
     if (this.#o.targetExists) {
       for (const column of this.#o.missing) for (const statement of addColumnSql(target, column)) await run(statement);
+      // Safe widenings decided by the schema contract, in the publish transaction.
+      for (const column of request.columns.filter((c) => request.widen?.includes(c.name))) for (const statement of alterColumnTypeSql(target, column)) await run(statement);
     } else {
       for (const statement of createTableSql(target, request.columns, { key, notNull: true, ifNotExists: false })) await run(statement);
     }

@@ -1,5 +1,5 @@
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
+import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError } from '../../core/errors.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
@@ -8,6 +8,7 @@ import { closeConnection, openConnection, type MysqlConnection } from './client.
 import { defaultDatabase, type MysqlConfig } from './config.js';
 import { driverError } from './driver-error.js';
 import { MysqlStreamWriter } from './stream-writer.js';
+import { describeTargetTable } from './target-table.js';
 import { checkpointDatabaseOf, prepareWriter } from './writer-setup.js';
 
 const CAPABILITIES: DestinationCapabilities = Object.freeze({
@@ -53,6 +54,21 @@ export class MysqlDestination implements Destination {
     } catch (error) {
       connection.destroy();
       throw driverError(error, `prepare ${request.target.schema ?? defaultDatabase(this.#config) ?? ''}.${request.target.name}`, { stream: request.stream });
+    }
+  }
+
+  async describeTarget(target: TableRef): Promise<TargetTable | undefined> {
+    const database = target.schema ?? defaultDatabase(this.#config);
+    if (database === undefined) return undefined;
+    const typing = { timeType: this.#config.time_type, datesAsText: this.#config.zero_dates === 'keep_text', nullableDates: this.#config.zero_dates === 'null' };
+    let connection: MysqlConnection | undefined;
+    try {
+      connection = await openConnection(this.#config, this.#ctx);
+      return await describeTargetTable(connection, typing, { schema: database, name: target.name });
+    } catch (error) {
+      throw driverError(error, `describe ${database}.${target.name}`);
+    } finally {
+      if (connection) await closeConnection(connection);
     }
   }
 

@@ -23,6 +23,7 @@ import { checkMirrorGuard, mirrorGuardNeeded, mirrorScopeError } from '../../cor
 import { mirrorCountSql, mirrorDeleteSql, stagingKeyIndexSql } from './mirror-sql.js';
 import { oldName } from './staging.js';
 import { hasUniqueKey } from './target-catalog.js';
+import { modifyColumnSql } from './target-table.js';
 import type { WriterSetup } from './writer-setup.js';
 
 /** MySQL's duplicate-entry error. */
@@ -72,6 +73,23 @@ async function shapeTarget(setup: WriterSetup, run: Statements, withKey: boolean
   for (const column of setup.missing) {
     const ddl = setup.ddls[request.columns.indexOf(column)];
     if (ddl) await run.run(addColumnSql(target, column, ddl));
+  }
+  await widenColumns(setup, run);
+}
+
+/** Safe widenings decided by the schema contract (DDL: each commits on its own and only widens). */
+async function widenColumns(setup: WriterSetup, run: Statements): Promise<void> {
+  const { request, target } = setup;
+  for (const name of request.widen ?? []) {
+    const index = request.columns.findIndex((c) => c.name === name);
+    const column = request.columns[index];
+    const ddl = setup.ddls[index];
+    if (!column || !ddl) continue;
+    const [rows] = await setup.connection.query<RowDataPacket[]>(
+      'SELECT IS_NULLABLE AS nullable FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?',
+      [target.schema, target.name, name],
+    );
+    await run.run(modifyColumnSql(target, column, ddl, rows[0]?.['nullable'] === 'NO'));
   }
 }
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
+import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError } from '../../core/errors.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
@@ -9,6 +9,7 @@ import { destroyClient, openClient, openPool, withPooledClient } from './client.
 import type { PostgresConfig } from './config.js';
 import { driverError } from './driver-error.js';
 import { PostgresStreamWriter } from './stream-writer.js';
+import { describeTargetTable } from './target-table.js';
 import { prepareWriter } from './writer-setup.js';
 
 const CAPABILITIES: DestinationCapabilities = Object.freeze({
@@ -53,6 +54,17 @@ export class PostgresDestination implements Destination {
       destroyClient(client);
       throw driverError(error, `prepare ${request.target.schema ?? this.#config.schema}.${request.target.name}`, { stream: request.stream });
     }
+  }
+
+  describeTarget(target: TableRef): Promise<TargetTable | undefined> {
+    const table = { schema: target.schema ?? this.#config.schema, name: target.name };
+    return withPooledClient(this.#pool, this.#config, this.#ctx, async (client) => {
+      try {
+        return await describeTargetTable(client, table);
+      } catch (error) {
+        throw driverError(error, `describe ${table.schema}.${table.name}`);
+      }
+    });
   }
 
   readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined> {

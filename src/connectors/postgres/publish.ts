@@ -20,6 +20,7 @@ import { DEFAULT_MIRROR, mirrorOf, nowTimestamptz } from '../../core/ferry-colum
 import { checkMirrorGuard, mirrorGuardNeeded, mirrorScopeError } from '../../core/mirror-guard.js';
 import { mirrorCountSql, mirrorDeleteSql } from './mirror-sql.js';
 import { hasUniqueKey } from './target-catalog.js';
+import { alterColumnTypeSql } from './target-table.js';
 import type { WriterSetup } from './writer-setup.js';
 
 /** Runs statements on the writer's client and records them for the run record. */
@@ -65,6 +66,11 @@ async function shapeTarget(setup: WriterSetup, run: Statements, withKey: boolean
   }
   for (const column of setup.missing) {
     await run.run(addColumnSql(target, column, setup.types[request.columns.indexOf(column)] ?? 'text'));
+  }
+  // Safe widenings decided by the schema contract, in the publish transaction: a rollback undoes them.
+  for (const name of request.widen ?? []) {
+    const index = request.columns.findIndex((c) => c.name === name);
+    if (index >= 0) await run.run(alterColumnTypeSql(target, name, setup.types[index] ?? 'text'));
   }
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
+import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError, SchemaChangeError } from '../../core/errors.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
@@ -10,6 +10,7 @@ import { openDatabase, wrapSqliteError } from './database.js';
 import { createStagingSql, createTableSql } from './publish-statements.js';
 import { quoteIdentifier, stagingTableName } from './sql-identifier.js';
 import { SqliteStreamWriter } from './stream-writer.js';
+import { describeTargetTable } from './target-table.js';
 import { WriteConnection } from './write-connection.js';
 
 const CAPABILITIES: DestinationCapabilities = {
@@ -59,6 +60,13 @@ export class SqliteDestination implements Destination {
     } catch (error) {
       throw wrapSqliteError(error, `preparing ${request.target.name} failed`, { stream: request.stream, connection: this.#ctx.connection });
     }
+  }
+
+  async describeTarget(target: TableRef): Promise<TargetTable | undefined> {
+    const path = sqliteDatabasePath(this.#config, this.#ctx);
+    // A database that does not exist yet has no tables; do not create it just to look.
+    if (!this.#connection && path !== ':memory:' && !existsSync(path)) return undefined;
+    return describeTargetTable(this.#writeConnection().db, target.name);
   }
 
   async readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined> {

@@ -9,6 +9,7 @@ import { mirrorCountSql, mirrorDeleteSql, stagingKeyIndexSql, type MirrorShape }
 import { saveCheckpoint } from './checkpoint-table.js';
 import { wrapSqliteError } from './database.js';
 import { addColumnSql, createTableSql, insertSelectSql, mergeSql } from './publish-statements.js';
+import { widenStatements } from './target-table.js';
 import { quoteIdentifier, quoteList } from './sql-identifier.js';
 import type { Statement } from 'better-sqlite3';
 import type { WriteConnection } from './write-connection.js';
@@ -139,6 +140,9 @@ export class SqliteStreamWriter implements StreamWriter {
     const keyed = request.write === 'merge' || request.write === 'mirror';
     run(createTableSql(target, request.columns, keyed ? request.primaryKey : [], true));
     if (this.#o.targetExists) for (const column of this.#o.missing) run(addColumnSql(target, column));
+    // Safe widenings decided by the schema contract: the table is rebuilt inside this transaction.
+    const widened = request.columns.filter((c) => request.widen?.includes(c.name));
+    if (this.#o.targetExists) for (const statement of widenStatements(this.#o.connection.db, target, widened)) run(statement);
     if (request.write === 'truncate') run(`DELETE FROM ${quoteIdentifier(target)}`);
     if (keyed) this.#ensureUniqueKey(run);
     return run(keyed ? mergeSql(target, staging, request) : insertSelectSql(target, staging, request.columns));
