@@ -24,6 +24,9 @@ export interface EndpointEnvironment {
   readonly work: string;
   /** URL of the test's Postgres database. */
   readonly postgresUrl: string;
+  /** URL of the test's MariaDB database; each place is a database named after it with this prefix. */
+  readonly mysqlUrl: string;
+  readonly mysqlDatabase: string;
 }
 
 function fileEndpoint(format: 'parquet' | 'csv' | 'jsonl', work: string): Endpoint {
@@ -35,10 +38,11 @@ function fileEndpoint(format: 'parquet' | 'csv' | 'jsonl', work: string): Endpoi
   };
 }
 
-/** Postgres, SQLite, DuckDB, Parquet, CSV and JSONL, in matrix order. */
+/** Postgres, MySQL/MariaDB, SQLite, DuckDB, Parquet, CSV and JSONL, in matrix order. */
 export function fidelityEndpoints(env: EndpointEnvironment): Endpoint[] {
   return [
     { name: 'postgres', connector: 'postgres', settings: (place) => ({ url: env.postgresUrl, schema: place }), target: (place, table) => ({ schema: place, name: table }) },
+    { name: 'mysql', connector: 'mysql', settings: () => ({ url: env.mysqlUrl }), target: (place, table) => ({ schema: `${env.mysqlDatabase}_${place}`, name: table }) },
     { name: 'sqlite', connector: 'sqlite', settings: (place) => ({ path: join(env.work, `${place}.db`) }), target: (_place, table) => ({ name: table }) },
     { name: 'duckdb', connector: 'duckdb', settings: (place) => ({ path: join(env.work, `${place}.duckdb`) }), target: (_place, table) => ({ schema: 'main', name: table }) },
     fileEndpoint('parquet', env.work),

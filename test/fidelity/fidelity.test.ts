@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -5,10 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/core/errors.js';
 import type { TypeFidelity } from '../../src/core/type-fidelity.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { createMysqlTestDatabase, type MysqlTestDatabase } from '../support/mysql.js';
 import { renderFidelityDoc, type MatrixSource } from './fidelity-doc.js';
 import { type Endpoint, fidelityEndpoints, openEndpoint } from './fidelity-endpoints.js';
 import { matrixSection, pairProblems, representativeColumn, TYPE_CLASSES, type TypeClass } from './fidelity-matrix.js';
-import { BIG_TABLE, fileTableId, loadPgTorture, PARQUET_BAD, PARQUET_DATA, parquetFiles, readTables, tableId, upstreamRowCounts } from './fixture-sets.js';
+import { loadFixture } from '../support/mysql-fixtures.js';
+import { BIG_TABLE, fileTableId, loadPgTorture, PARQUET_BAD, PARQUET_DATA, parquetFiles, readTables, tableId, upstreamRowCounts, upstreamRowTotal } from './fixture-sets.js';
 import { copyPair, type PairResult, readTable, type SourceData, type TableData } from './pair-copy.js';
 
 /**
@@ -19,6 +22,10 @@ import { copyPair, type PairResult, readTable, type SourceData, type TableData }
  * docs/fidelity.md (`npm run fidelity-matrix` rewrites it).
  */
 const DOC = resolve('docs/fidelity.md');
+const MYSQL_TORTURE = resolve('../shared/fixtures/mysql-type-torture');
+const MYSQL_FILES = readdirSync(MYSQL_TORTURE).filter((f) => f.endsWith('.sql')).sort();
+/** Read settings under which every MySQL fixture value has a canonical form (zero dates as NULL, TIME as a duration). */
+const MYSQL_LENIENT = { zero_dates: 'null', time_type: 'interval' } as const;
 const WRITE_DOC = process.env.FERRY_WRITE_FIDELITY === '1';
 
 /**
@@ -92,6 +99,7 @@ function cleanError(error: Error): string {
 }
 
 let db: TestDatabase;
+let my: MysqlTestDatabase;
 let work: string;
 let endpoints: Endpoint[];
 const loaded = new Map<string, SourceData>();
@@ -108,11 +116,16 @@ function rowsOf(tables: readonly TableData[]): number {
 
 beforeAll(async () => {
   db = await createTestDatabase('fidelity');
+  my = await createMysqlTestDatabase('fidelity');
   work = await mkdtemp(join(tmpdir(), 'ferry-fidelity-'));
-  endpoints = fidelityEndpoints({ work, postgresUrl: db.url });
+  endpoints = fidelityEndpoints({ work, postgresUrl: db.url, mysqlUrl: my.url, mysqlDatabase: my.name });
 }, 60_000);
 
 afterAll(async () => {
+  // The MySQL endpoint writes each pair into a database of its own (`<test database>_<place>`).
+  const places = await my?.query<{ name: string }>('SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE ?', [`${my.name}\\_%`]);
+  for (const p of places ?? []) await my.query(`DROP DATABASE IF EXISTS \`${p.name}\``);
+  await my?.drop();
   await db?.drop();
   if (work) await rm(work, { recursive: true, force: true });
 });
@@ -179,6 +192,36 @@ describe('fidelity: pg-type-torture through every pair of engines', () => {
       for (const to of endpoints) await runPair(sample, to);
     }
   }, 900_000);
+});
+
+describe('fidelity: mysql-type-torture', () => {
+  it('loads every fixture file into MariaDB, reads every table and copies them into every engine', async () => {
+    const tables: TableData[] = [];
+    for (const [i, file] of MYSQL_FILES.entries()) {
+      const stem = file.replace(/\.sql$/, '');
+      const fixture = await createMysqlTestDatabase(`fidtt${i}`);
+      // Databases the scripts create by name get names of their own, so parallel runs never share them.
+      const rename = new Map([['connector_test', `${fixture.name}_ct`], ['emptydb', `${fixture.name}_e`]]);
+      try {
+        await loadFixture(join(MYSQL_TORTURE, file), fixture.name, rename);
+        const reader = openEndpoint({ name: 'mysql torture', connector: 'mysql', settings: () => ({ url: fixture.url, ...MYSQL_LENIENT }), target: (_p, t) => ({ name: t }) }, stem, work);
+        try {
+          for (const t of (await reader.source.discover()).filter((d) => d.table.schema === fixture.name)) {
+            tables.push({ id: `${stem}_${t.table.name}`.slice(0, 60), batch: await readTable(reader.source, t.table, t.name) });
+          }
+        } finally {
+          await reader.close();
+        }
+      } finally {
+        for (const extra of rename.values()) await fixture.query(`DROP DATABASE IF EXISTS \`${extra}\``);
+        await fixture.drop();
+      }
+    }
+    expect(rowsOf(tables)).toBe(upstreamRowTotal('mariadb10.11', 'mysql-type-torture', 'tt_'));
+    const from = { name: 'mysql torture', tables };
+    sources.push({ name: 'mysql torture', origin: '`mysql-type-torture` loaded into MariaDB (each file in its own database, as `mariadb --force`), read with `zero_dates: null` and `time_type: interval`.', tables: tables.length, rows: rowsOf(tables) });
+    for (const to of endpoints) await runPair(from, to);
+  }, 600_000);
 });
 
 describe('fidelity: parquet-testing files', () => {
@@ -248,7 +291,7 @@ describe('fidelity: the matrix', () => {
     for (const s of sources) console.log(`from ${s.name}\n${matrixSection(s.name, pairs.filter((p) => p.source === s.name), destinations)}\n`);
     console.log(pairs.map((p) => `${p.source} -> ${p.destination}: ${p.rows} rows in ${p.seconds.toFixed(1)} s`).join('\n'));
     console.log(`fidelity suite: ${pairs.length} pairs in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-    expect(sources.map((s) => s.name)).toEqual(['postgres', ...destinations.filter((d) => d !== 'postgres'), 'parquet files']);
+    expect(sources.map((s) => s.name)).toEqual(['postgres', ...destinations.filter((d) => d !== 'postgres'), 'mysql torture', 'parquet files']);
     if (WRITE_DOC) await writeFile(DOC, doc);
     expect(await readFile(DOC, 'utf8').catch(() => ''), 'docs/fidelity.md is stale: run npm run fidelity-matrix').toBe(doc);
   }, 60_000);

@@ -36,6 +36,16 @@ export function upstreamRowCounts(engine: string, dataset: string): Map<string, 
   return counts;
 }
 
+/** Total rows measured upstream in the databases whose name starts with `prefix`. */
+export function upstreamRowTotal(engine: string, dataset: string, prefix: string): number {
+  let total = 0;
+  for (const line of readFileSync(resolve('../shared/fixtures/ROWCOUNTS.tsv'), 'utf8').split('\n')) {
+    const [e, d, database, table, rows] = line.split('\t');
+    if (e === engine && d === dataset && database?.startsWith(prefix) && table && rows) total += Number(rows);
+  }
+  return total;
+}
+
 /** Every table of `tables` read through `source`, with its id. */
 export async function readTables(source: Source, tables: readonly StreamDescriptor[]): Promise<TableData[]> {
   const out: TableData[] = [];
