@@ -37,15 +37,18 @@ const EMPTY_JSONL = ['pg_complex_types_mix', 'pg_numeric_array_empty', 'pg_numer
 /**
  * Tables a destination may refuse (every other refusal fails the suite):
  * case-insensitive engines cannot hold columns "MyColumn" and "mycolumn" in one
- * table; Spark's INT96 timestamps of int96_from_spark lie outside the range of
- * Postgres timestamps (4713 BC to 294276 AD).
+ * table (MySQL: in any table); Spark's INT96 timestamps of int96_from_spark
+ * lie outside the range of Postgres, MySQL and Parquet-through-DuckDB
+ * timestamps; MySQL FLOAT/DOUBLE hold no NaN.
  */
 const KNOWN_REFUSALS: readonly { readonly table: string; readonly into: readonly string[]; readonly error: string }[] = [
-  { table: 'tbl_with_case_sensitive_columns', into: ['sqlite', 'duckdb', 'parquet'], error: 'mycolumn' },
+  { table: 'tbl_with_case_sensitive_columns', into: ['sqlite', 'duckdb', 'parquet', 'mysql'], error: 'mycolumn' },
   { table: 'int96_from_spark', into: ['postgres'], error: 'timestamp out of range' },
   { table: 'int96_from_spark', into: ['parquet'], error: 'has a timestamp that is not UTC' },
+  { table: 'int96_from_spark', into: ['mysql'], error: 'MySQL DATETIME spans years 0000-9999' },
+  ...['nan_in_stats', 'float16_zeros_and_nans', 'float16_nonzeros_and_nans', 'floating_orders_nan_count'].map((table) => ({ table, into: ['mysql'], error: 'cannot hold NaN' })),
   { table: 'samecasename', into: ['sqlite', 'duckdb'], error: 'one table: the destination ignores case in names' },
-  ...EMPTY_JSONL.map((table) => ({ table, into: ['postgres', 'sqlite', 'duckdb', 'parquet', 'csv', 'jsonl'], error: 'no columns to write' })),
+  ...EMPTY_JSONL.map((table) => ({ table, into: ['postgres', 'mysql', 'sqlite', 'duckdb', 'parquet', 'csv', 'jsonl'], error: 'no columns to write' })),
 ];
 
 /**
@@ -180,7 +183,7 @@ describe('fidelity: pg-type-torture through every pair of engines', () => {
       }
     }
     const refusals = pairs.flatMap((p) => p.refused.map((r) => `${p.destination}: ${r.table}`));
-    expect(refusals).toEqual(['sqlite: samecasename', 'sqlite: tbl_with_case_sensitive_columns', 'duckdb: samecasename', 'duckdb: tbl_with_case_sensitive_columns', 'parquet: tbl_with_case_sensitive_columns']);
+    expect(refusals).toEqual(['mysql: tbl_with_case_sensitive_columns', 'sqlite: samecasename', 'sqlite: tbl_with_case_sensitive_columns', 'duckdb: samecasename', 'duckdb: tbl_with_case_sensitive_columns', 'parquet: tbl_with_case_sensitive_columns']);
   }, 600_000);
 
   it('copies each engine\'s copy into every engine with every value as declared', async () => {

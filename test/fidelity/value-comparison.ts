@@ -37,7 +37,8 @@ function looseText(kind: LogicalKind, v: Value): string | null {
   if (v === null) return null;
   if (v instanceof Uint8Array) return bytesText(v);
   if (typeof v === 'number') return Object.is(v, -0) ? '0' : String(v);
-  if (kind === 'json' && typeof v === 'string') return jsonSpelling(v);
+  // A JSON null embedded in JSONL reads back as SQL NULL (documented mapping): both are null here.
+  if (kind === 'json' && typeof v === 'string') return v.trim() === 'null' ? null : jsonSpelling(v);
   return String(v);
 }
 

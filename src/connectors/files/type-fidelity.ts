@@ -39,7 +39,7 @@ const JSONL: FidelityTable = {
   decimal: ['mapped', 'JSON string', 'exact decimal text; read back as string'],
   string: ['mapped', 'JSON string', `a string that looks like a date or timestamp is ${INFERRED}`],
   bytes: ['mapped', 'JSON string', 'base64'],
-  json: ['mapped', 'embedded JSON', 'embedded as a JSON value (line breaks in the text become spaces); read back as json when every value is an object or array'],
+  json: ['mapped', 'embedded JSON', 'embedded as a JSON value (line breaks in the text become spaces); the JSON value null reads back as SQL NULL (JSONL cannot tell them apart); read back as json when every value is an object or array'],
   uuid: ['mapped', 'JSON string', JSON_STRING],
   date: ['mapped', 'JSON string', JSON_STRING],
   time: ['mapped', 'JSON string', JSON_STRING],
