@@ -3,3 +3,5 @@ export * from './values.js';
 export * from './errors.js';
 export * from './connector.js';
 export * from './checkpoint.js';
+export * from './row-filter.js';
+export * from './sql-result.js';

@@ -2,6 +2,7 @@ import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import type { ReadRequest } from '../../core/connector.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Column } from '../../core/schema.js';
+import { filterPredicate } from '../../core/row-filter.js';
 import { quoteIdentifier } from './sql-identifier.js';
 import type { ReadColumnType, } from './type-map.js';
 import type { ReadShape } from './table-shape.js';
@@ -50,10 +51,21 @@ export function readStatement(request: ReadRequest, shape: ReadShape): ReadState
       const type = shape.types[index] as DuckDBType;
       values.push(valueWriterFor(type)(cursor.from));
       types.push(type);
-      conditions.push(cursor.includeNulls ? `(${column} >= $1 OR ${column} IS NULL)` : `${column} >= $1`);
+      const at = `$${values.length}`;
+      conditions.push(cursor.includeNulls ? `(${column} >= ${at} OR ${column} IS NULL)` : `${column} >= ${at}`);
     } else if (!cursor.includeNulls) {
       conditions.push(`${column} IS NOT NULL`);
     }
+  }
+  for (const filter of request.filters ?? []) {
+    // Each value is a parameter typed like its column, so int64, decimals and timestamps compare exactly.
+    const type = shape.types[pick({ ...request, columns: [filter.column] }, shape)[0] ?? -1] as DuckDBType;
+    const write = valueWriterFor(type);
+    conditions.push(filterPredicate(filter, quoteIdentifier(filter.column), (value) => {
+      values.push(write(value));
+      types.push(type);
+      return `$${values.length}`;
+    }));
   }
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
   return { sql: `SELECT ${list.join(', ')} FROM ${shape.from}${where}`, values, types, columns };
