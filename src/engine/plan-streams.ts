@@ -7,9 +7,11 @@ import type {
   WriteMode,
 } from '../core/connector.js';
 import { ConfigError } from '../core/errors.js';
+import type { RowFilter } from '../core/row-filter.js';
 import type { Column, StreamDescriptor, TableRef } from '../core/schema.js';
-import type { NullCursorPolicy, ProjectDefaults, StreamConfig, SyncConfig } from '../config/project.js';
+import type { HookConfig, NullCursorPolicy, ProjectDefaults, StreamConfig, SyncConfig } from '../config/project.js';
 import { expandColumns, matchesPattern } from '../config/stream-pattern.js';
+import { resolveFilters } from './stream-filters.js';
 
 /** One stream of a sync, fully resolved: what to read, how, and where it lands. */
 export interface PlannedStream {
@@ -24,6 +26,10 @@ export interface PlannedStream {
   readonly nullCursor: NullCursorPolicy;
   readonly target: TableRef;
   readonly where?: string;
+  /** Typed row filters applied at the source. */
+  readonly filters: readonly RowFilter[];
+  /** Statements run on the destination after the stream. */
+  readonly hooks: readonly HookConfig[];
   readonly schemaChange: SchemaChangePolicy;
   readonly batchSize: number;
   readonly estimatedRows?: number;
@@ -212,6 +218,8 @@ function planOne(options: PlanOptions, stream: StreamConfig, read: ReadTarget, d
     nullCursor: settings.null_cursor ?? 'exclude',
     target: resolveTarget(options, settings.target, settings.target_schema, descriptor),
     ...(settings.where !== undefined ? { where: settings.where } : {}),
+    filters: resolveFilters(stream.filters, descriptor.columns, stream.name),
+    hooks: stream.hooks ?? [],
     schemaChange: settings.schema_change ?? 'evolve',
     batchSize: settings.batch_size ?? options.defaults.batch_size,
     ...(descriptor.estimatedRows !== undefined ? { estimatedRows: descriptor.estimatedRows } : {}),
