@@ -419,8 +419,8 @@ streams:
     expect(streams[0]?.status).toBe('failed');
     expect(streams[0]?.error).toContain("(the stream's data was committed)");
     expect((await pg.query('SELECT count(*)::int AS n FROM raw.h_orders')).rows).toEqual([{ n: 4 }]);
-    const tables = await pg.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' AND table_name IN ('after_fail', 'sync_failed', 'sync_always', 'sync_success') ORDER BY 1`);
-    expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual(['sync_always', 'sync_failed']);
+    const tables = await pg.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' AND table_name IN ('after_fail', 'sync_failed', 'sync_always', 'sync_success') ORDER BY 1`);
+    expect(tables.rows.map((r) => r.table_name)).toEqual(['sync_always', 'sync_failed']);
     expect(hooks.map((h) => [h.seq, h.stream, h.status])).toEqual([
       [1, 'orders', 'failed'],
       [2, 'orders', 'skipped'],
