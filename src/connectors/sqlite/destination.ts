@@ -68,7 +68,7 @@ export class SqliteDestination implements Destination {
   }
 
   /**
-   * One statement in a transaction of its own, after rows staged by other
+   * One statement (or script) in autocommit, after rows staged by other
    * streams are flushed (writers share this connection). A database file
    * that does not exist yet is not created just to run it.
    */
@@ -79,7 +79,9 @@ export class SqliteDestination implements Destination {
     }
     const connection = this.#writeConnection();
     try {
-      return connection.publish(() => executeSql(connection.db, sql, options));
+      // Rows other streams staged are committed first; the hook then runs in autocommit, so VACUUM works.
+      connection.flush();
+      return executeSql(connection.db, sql, options);
     } catch (error) {
       throw wrapSqliteError(error, 'the statement failed', { connection: this.#ctx.connection });
     }
