@@ -5,3 +5,5 @@ export * from './connector.js';
 export * from './checkpoint.js';
 export * from './row-filter.js';
 export * from './sql-result.js';
+export * from './ferry-columns.js';
+export * from './mirror-guard.js';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
+import { contractSummary } from '../../core/schema-contract.js';
 import type { RunRecord, StateStore } from '../../state/state-store.js';
 import { formatTable } from '../format-table.js';
 import { hookOutputs, hookTable, watermarkSummary, watermarkTable } from '../run-extras-view.js';
@@ -86,6 +87,8 @@ async function printLogs(state: StateStore, runArg: string, flags: JsonFlag & { 
   if (hooks.length > 0) print(`\n${hookTable(hooks)}`);
   for (const output of hookOutputs(hooks)) print(`\n${output}`);
   for (const s of streams) {
+    const contract = s.contract ? contractSummary(s.contract) : '';
+    if (contract) print(`\n-- ${s.stream} schema contract: ${contract}`);
     if (s.sql.length > 0) print(`\n-- ${s.stream}\n${s.sql.join(';\n')}`);
   }
 }
