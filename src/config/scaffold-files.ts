@@ -65,7 +65,10 @@ defaults:
   mode: full_refresh
   # replace: load, then swap the table in atomically. append: add the rows.
   # truncate: empty the table and insert, keeping the table. merge: upsert on primary_key.
+  # mirror: merge, then delete rows the source no longer has (full_refresh only).
   write: replace
+  # Columns Ferry adds to every row: _ferry_synced_at (the run's start) and _ferry_run_id.
+  # metadata_columns: [synced_at, run_id]
   # Destination schema for targets (default: the destination connection's schema).
   # target_schema: raw
 
@@ -99,6 +102,14 @@ streams:
   # For a files source, a path or glob in its folder:
   # exported_orders:
   #   path: exports/*.csv
+  #
+  # Keep a copy in step with the source, deletes included:
+  # customers:
+  #   write: mirror
+  #   mirror_delete: soft                 # hard (default): delete | soft: set _ferry_deleted_at instead
+  #   mirror_scope: "tenant_id = 7"       # only target rows matching this may be deleted
+  #   mirror_max_delete_percent: 10       # refuse runs that would delete more (default: no limit)
+  #   mirror_allow_empty: false           # an empty source read is refused unless true
   #
   # Leave out a table the wildcard matched:
   # legacy_table:

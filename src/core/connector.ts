@@ -7,8 +7,30 @@ export const READ_MODES = ['full_refresh', 'incremental'] as const;
 export type ReadMode = (typeof READ_MODES)[number];
 
 /** How rows land in the destination. */
-export const WRITE_MODES = ['replace', 'append', 'truncate', 'merge'] as const;
+export const WRITE_MODES = ['replace', 'append', 'truncate', 'merge', 'mirror'] as const;
 export type WriteMode = (typeof WRITE_MODES)[number];
+
+/** How `mirror` removes target rows whose key the source no longer has. */
+export const MIRROR_DELETES = ['hard', 'soft'] as const;
+export type MirrorDelete = (typeof MIRROR_DELETES)[number];
+
+/** Optional columns Ferry fills on every row it writes: `_ferry_synced_at`, `_ferry_run_id`. */
+export const METADATA_COLUMNS = ['synced_at', 'run_id'] as const;
+export type MetadataColumn = (typeof METADATA_COLUMNS)[number];
+
+/**
+ * What `mirror` does after merging: delete (`hard`) or stamp `_ferry_deleted_at`
+ * (`soft`) on target rows in `scope` whose key the load lacks, unless a guard refuses.
+ */
+export interface MirrorOptions {
+  readonly delete: MirrorDelete;
+  /** A SQL predicate on the target (trusted: from the project files): only rows matching it may be deleted. */
+  readonly scope?: string;
+  /** Allow a load of zero rows to delete every row in scope (refused by default). */
+  readonly allowEmpty: boolean;
+  /** Refuse when more than this percentage (0-100) of the live rows in scope would be deleted. */
+  readonly maxDeletePercent?: number;
+}
 
 /**
  * What to do when the source has columns the destination table lacks. The
@@ -113,6 +135,15 @@ export interface OpenRequest {
   readonly widen?: readonly string[];
   /** Set when the engine will call `writeRaw` with this format instead of `write`. */
   readonly rawFormat?: RawFormat;
+  /** For `mirror`: how rows missing from the load go. Default: hard deletes, no scope, empty loads refused. */
+  readonly mirror?: MirrorOptions;
+  /** Metadata columns to append to every row (see `ferry-columns.ts`). */
+  readonly metadataColumns?: readonly MetadataColumn[];
+  /**
+   * Canonical timestamptz of the run's start: the value of `_ferry_synced_at`
+   * and of `_ferry_deleted_at` on rows a soft mirror marks. Default: when the writer opened.
+   */
+  readonly syncedAt?: string;
 }
 
 export interface WriteResult {
@@ -125,6 +156,8 @@ export interface CommitResult {
   readonly rows: number;
   /** Statements run to publish, for run records. */
   readonly sql: readonly string[];
+  /** `mirror`: target rows deleted (or, soft, newly marked deleted). */
+  readonly deleted?: number;
 }
 
 export interface StreamWriter {

@@ -1,6 +1,7 @@
 import type { Checkpoint } from '../core/checkpoint.js';
-import type { Destination, RawFormat, Source, StreamWriter } from '../core/connector.js';
+import type { Destination, OpenRequest, RawFormat, Source, StreamWriter } from '../core/connector.js';
 import { CancelledError, FerryError, describeError, isRetryable, redact } from '../core/errors.js';
+import { addsColumns } from '../core/ferry-columns.js';
 import { tableRefText } from '../core/schema.js';
 import type { RunStreamRecord, StateStore } from '../state/state-store.js';
 import type { ContractReport } from '../core/schema-contract.js';
@@ -15,6 +16,8 @@ import type { RunLog } from './run-log.js';
 export interface StreamRunContext {
   readonly sync: string;
   readonly runId: string;
+  /** The run's start, canonical timestamptz: `_ferry_synced_at` of every row it writes. */
+  readonly runStartedAt: string;
   readonly source: Source;
   readonly destination: Destination;
   readonly state: StateStore;
@@ -117,25 +120,32 @@ function wrap(error: unknown, stream: string): unknown {
   return new FerryError(error instanceof Error ? error.message : String(error), { stream, cause: error });
 }
 
+function openRequestOf(ctx: StreamRunContext, stream: PlannedStream): OpenRequest {
+  return {
+    sync: ctx.sync,
+    stream: stream.name,
+    runId: ctx.runId,
+    target: stream.target,
+    columns: stream.columns,
+    write: stream.write,
+    primaryKey: stream.primaryKey,
+    ...(stream.cursor !== undefined ? { cursorColumn: stream.cursor } : {}),
+    schemaChange: stream.schemaChange,
+    ...(stream.mirror ? { mirror: stream.mirror } : {}),
+    ...(stream.metadataColumns.length > 0 ? { metadataColumns: stream.metadataColumns } : {}),
+    syncedAt: ctx.runStartedAt,
+  };
+}
+
 async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan): Promise<AttemptResult> {
-  const rawFormat = pickRawFormat(ctx, stream);
+  const request = openRequestOf(ctx, stream);
+  const rawFormat = pickRawFormat(ctx, request, stream);
   const { writer, report } = await openWithContract({
     destination: ctx.destination,
     contract: stream.contract,
     log: ctx.log,
     signal: ctx.signal,
-    request: {
-      sync: ctx.sync,
-      stream: stream.name,
-      runId: ctx.runId,
-      target: stream.target,
-      columns: stream.columns,
-      write: stream.write,
-      primaryKey: stream.primaryKey,
-      ...(stream.cursor !== undefined ? { cursorColumn: stream.cursor } : {}),
-      schemaChange: stream.schemaChange,
-      ...(rawFormat ? { rawFormat } : {}),
-    },
+    request: { ...request, ...(rawFormat ? { rawFormat } : {}) },
   });
   try {
     const passThrough = rawFormat !== undefined && writer.writeRaw !== undefined && ctx.source.readRaw !== undefined;
@@ -146,6 +156,9 @@ async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: R
       ? { sync: ctx.sync, stream: stream.name, runId: ctx.runId, seq: nextSeq(plan.previous), state: { cursor: copied.cursor } }
       : undefined;
     const commit = await writer.commit(checkpoint);
+    if (commit.deleted !== undefined) {
+      ctx.log.write('info', stream.name, `mirror: ${commit.deleted} row(s) ${stream.mirror?.delete === 'soft' ? 'marked deleted' : 'deleted'} whose key the source no longer has`);
+    }
     // The destination has committed; only now may the state store move forward.
     if (checkpoint) await ctx.state.saveCheckpoint(checkpoint);
     const contract = report();
@@ -204,9 +217,9 @@ async function copyRaw(ctx: StreamRunContext, writer: StreamWriter, plan: ReadPl
   return { rowsRead: result.rows, bytesRead };
 }
 
-/** Bytes can flow straight through only when no row needs inspecting (no cursor to track). */
-function pickRawFormat(ctx: StreamRunContext, stream: PlannedStream): RawFormat | undefined {
-  if (stream.mode === 'incremental' || !ctx.source.readRaw) return undefined;
+/** Bytes can flow straight through only when no row needs inspecting (no cursor to track) or widening (Ferry's own columns). */
+function pickRawFormat(ctx: StreamRunContext, request: OpenRequest, stream: PlannedStream): RawFormat | undefined {
+  if (stream.mode === 'incremental' || addsColumns(request) || !ctx.source.readRaw) return undefined;
   return ctx.source.rawFormats.find((f) => ctx.destination.capabilities.rawFormats.includes(f));
 }
 

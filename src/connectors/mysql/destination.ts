@@ -1,6 +1,7 @@
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError } from '../../core/errors.js';
+import { FerryColumns } from '../../core/ferry-columns.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
 import { readCheckpointRow } from './checkpoint-table.js';
 import { closeConnection, openConnection, type MysqlConnection } from './client.js';
@@ -11,7 +12,7 @@ import { describeTargetTable } from './target-table.js';
 import { checkpointDatabaseOf, prepareWriter } from './writer-setup.js';
 
 const CAPABILITIES: DestinationCapabilities = Object.freeze({
-  writes: Object.freeze(['replace', 'append', 'truncate', 'merge'] as const),
+  writes: Object.freeze(['replace', 'append', 'truncate', 'merge', 'mirror'] as const),
   transactional: true,
   rawFormats: Object.freeze([] as const),
   schemas: true,
@@ -39,15 +40,17 @@ export class MysqlDestination implements Destination {
     return database === undefined ? { name: stream.table.name } : { schema: database, name: stream.table.name };
   }
 
-  async open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {
-    if (signal.aborted) throw new CancelledError('cancelled before opening the writer', { stream: request.stream });
+  async open(stream: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {
+    if (signal.aborted) throw new CancelledError('cancelled before opening the writer', { stream: stream.stream });
+    const ferry = FerryColumns.of(stream);
+    const { request } = ferry;
     checkpointDatabaseOf(this.#config, request.stream);
     const connection = await openConnection(this.#config, this.#ctx);
     try {
       const setup = await prepareWriter(connection, request, this.#config, this.#ctx);
       const writer = new MysqlStreamWriter(setup, (w) => this.#writers.delete(w));
       this.#writers.add(writer);
-      return writer;
+      return ferry.wrap(writer);
     } catch (error) {
       connection.destroy();
       throw driverError(error, `prepare ${request.target.schema ?? defaultDatabase(this.#config) ?? ''}.${request.target.name}`, { stream: request.stream });
