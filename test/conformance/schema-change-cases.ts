@@ -85,7 +85,7 @@ function describeTableContractCases(test: RegisterCase, under: () => Destination
     const refused = await loadWithContract(under(), target, { columns: WIDER, rows: WIDER_ROWS, contract: { tables: 'freeze', columns: 'freeze' } }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(SchemaChangeError);
     expect((refused as SchemaChangeError).message).toMatch(/target \S*tables_frozen does not exist and schema_contract.tables is freeze/);
-    expect((await under().source.discover()).filter((s) => s.table.name === target.name)).toEqual([]);
+    expect((await under().source.discover()).filter((s) => s.table.name === target.name && s.table.schema === target.schema)).toEqual([]);
     // A new table takes all its columns even when columns are frozen (as in dlt).
     const created = await loadWithContract(under(), target, { columns: WIDER, rows: WIDER_ROWS, contract: { columns: 'freeze' } });
     expect(created.rows).toBe(3);
@@ -99,7 +99,7 @@ function describeTableContractCases(test: RegisterCase, under: () => Destination
       expect(load).toMatchObject({ rows: 0, report: { rowsDiscarded: 3, valuesDiscarded: 0, tableDiscarded: true } });
       expect(load.log.join('\n')).toContain(`schema_contract.tables is ${mode}`);
       const streams = await under().source.discover();
-      expect(streams.filter((s) => s.table.name === target.name)).toEqual([]);
+      expect(streams.filter((s) => s.table.name === target.name && s.table.schema === target.schema)).toEqual([]);
     });
   }
 }
