@@ -81,6 +81,7 @@ function describeColumnContractCases(test: RegisterCase, under: () => Destinatio
 
 function describeTableContractCases(test: RegisterCase, under: () => DestinationUnderTest): void {
   test('tables freeze refuses to create a missing target; evolve creates it with every column', async () => {
+    await seedOrders(under(), 'tables_neighbour');
     const target = under().target('tables_frozen');
     const refused = await loadWithContract(under(), target, { columns: WIDER, rows: WIDER_ROWS, contract: { tables: 'freeze', columns: 'freeze' } }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(SchemaChangeError);
@@ -94,6 +95,8 @@ function describeTableContractCases(test: RegisterCase, under: () => Destination
 
   for (const mode of ['discard_row', 'discard_value'] as const) {
     test(`tables ${mode} discards the rows of a stream whose target does not exist, creates nothing, and counts them`, async () => {
+      // Another table makes sure the database itself exists, so discover() can look.
+      await seedOrders(under(), `tables_${mode}_neighbour`);
       const target = under().target(`tables_${mode}`);
       const load = await loadWithContract(under(), target, { columns: WIDER, rows: WIDER_ROWS, contract: { tables: mode } });
       expect(load).toMatchObject({ rows: 0, report: { rowsDiscarded: 3, valuesDiscarded: 0, tableDiscarded: true } });
