@@ -70,3 +70,38 @@ export function report(title, rows, baseline, ferry) {
   console.log(`  ratio (ferry/base)  ${(baseline.seconds / ferry.seconds).toFixed(2)}x`);
   console.log(`  ferry peak RSS      ${ferry.peakMiB} MiB (JS heap ${ferry.peakHeapMiB} MiB, buffers ${ferry.peakExternalMiB} MiB)`);
 }
+
+/** Rows to generate: the first argument, else BENCH_ROWS, else `fallback` (5M). */
+export function benchRows(fallback = 5_000_000) {
+  const text = process.argv[2] ?? process.env.BENCH_ROWS;
+  const rows = Number(text ?? fallback);
+  if (!Number.isInteger(rows) || rows < 1) throw new Error(`row count must be a positive integer, got ${JSON.stringify(text)}`);
+  return rows;
+}
+
+export function dropDatabases(...names) {
+  for (const name of names) psql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
+
+/** Shell-quote one argument. */
+export function sh(text) {
+  return `'${String(text).replace(/'/g, `'\\''`)}'`;
+}
+
+/** A psql command line (for pipelines) running `sql` on `db`, with Ferry's session zone (UTC). */
+export function psqlCommand(db, sql, extra = '') {
+  return `PGOPTIONS='-c TimeZone=UTC' psql -h 127.0.0.1 -U postgres -d ${db} -v ON_ERROR_STOP=1 -Atq ${extra} -c ${sh(sql)}`;
+}
+
+/** md5 of the text COPY of `select` (which should have an ORDER BY): equal digests mean equal tables. */
+export function dumpDigest(db, select) {
+  return execFileSync('bash', ['-o', 'pipefail', '-c', `${psqlCommand(db, `COPY (${select}) TO STDOUT`)} | md5sum`], { encoding: 'utf8' }).split(' ')[0];
+}
+
+/** Throw unless two tables hold the same rows (ordered dump digests). */
+export function assertSameTable(dbA, selectA, dbB, selectB, what) {
+  const a = dumpDigest(dbA, selectA);
+  const b = dumpDigest(dbB, selectB);
+  if (a !== b) throw new Error(`${what}: the two end states differ (md5 ${a} vs ${b})`);
+  console.log(`  verified            ${what}: identical (md5 ${a})`);
+}
