@@ -1,5 +1,5 @@
 import { DataError } from '../../core/errors.js';
-import type { Column, LogicalKind, Row } from '../../core/schema.js';
+import type { Column, LogicalKind, Row, Value } from '../../core/schema.js';
 import type { CsvOptions, InferenceOptions } from './config.js';
 import { readCsvRecords, type TextRecord } from './csv-reader.js';
 import { assertSameColumns, columnNames, type DecodedFile, fileColumns } from './decoded-file.js';
@@ -34,11 +34,13 @@ function convertRecord(file: SourceFile, record: TextRecord, names: readonly str
       hint: 'csv.columns must name every field of the file',
     });
   }
-  return record.cells.map((cell, i) => {
-    if (cell === null) return null;
-    const convert = converters[i] as TextCellConverter;
-    return convert(cell, { file: file.name, line: record.line, columnIndex: i, columnName: names[i] ?? '' });
-  });
+  const cells = record.cells;
+  const row: Row = new Array<Value>(cells.length);
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i] ?? null;
+    row[i] = cell === null ? null : (converters[i] as TextCellConverter)(cell, record.line);
+  }
+  return row;
 }
 
 async function* convertedRows(
@@ -78,7 +80,7 @@ export async function openCsvFile(file: SourceFile, options: CsvFileOptions): Pr
     assertSameColumns(file, options.expected.file, options.expected.columns, columns);
     columns = [...options.expected.columns];
   }
-  const converters = columns.map((c) => textCellConverter(c.type.kind, c.name, inference));
+  const converters = columns.map((c, index) => textCellConverter(c.type.kind, { file: file.name, index, name: c.name }, inference));
   return {
     columns,
     rows: convertedRows(file, sample, records, names, converters),
