@@ -13,12 +13,12 @@ function readFailure(file: SourceFile, error: unknown): FerryError {
 }
 
 /**
- * Stream the records of a CSV file (gunzipped by `.gz`), never holding more
- * than one chunk and the record it cuts. Quoted fields keep their text; an
- * unquoted field whose text is in `null_values` becomes null. Malformed input
- * throws a DataError with the file and line.
+ * Stream the records of a CSV file (gunzipped by `.gz`) in runs, one per chunk
+ * read, never holding more than one chunk and the record it cuts. Quoted fields
+ * keep their text; an unquoted field whose text is in `null_values` becomes
+ * null. Malformed input throws a DataError with the file and line.
  */
-export async function* readCsvRecords(file: SourceFile, options: CsvOptions, signal: AbortSignal): AsyncGenerator<TextRecord> {
+export async function* readCsvRecords(file: SourceFile, options: CsvOptions, signal: AbortSignal): AsyncGenerator<readonly TextRecord[]> {
   const parser = new CsvRecordParser(
     { delimiter: options.delimiter, quote: options.quote, escape: options.escape, nullValues: options.null_values, skipLines: options.skip_rows, bom: options.bom },
     file.name,
@@ -26,9 +26,12 @@ export async function* readCsvRecords(file: SourceFile, options: CsvOptions, sig
   const decoder = new StringDecoder(options.encoding);
   const input = openFileInput(file.path, isGzipPath(file.name), signal);
   try {
-    for await (const chunk of input as AsyncIterable<Buffer>) yield* parser.push(decoder.write(chunk));
-    yield* parser.push(decoder.end());
-    yield* parser.end();
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      const run = parser.push(decoder.write(chunk));
+      if (run.length > 0) yield run;
+    }
+    const last = [...parser.push(decoder.end()), ...parser.end()];
+    if (last.length > 0) yield last;
   } catch (error) {
     if (signal.aborted) throw error;
     throw readFailure(file, error);
