@@ -37,7 +37,10 @@ class CsvFieldEncoder {
   constructor(csv: CsvOptions) {
     this.#csv = csv;
     const chars = [csv.delimiter, csv.quote, ...(csv.escape === csv.quote ? [] : [csv.escape]), '\n', '\r'];
-    this.#special = new RegExp(chars.map(escapeRegExp).join('|'));
+    // A character class when every special is one character (the usual case): faster than an alternation.
+    this.#special = chars.every((c) => c.length === 1)
+      ? new RegExp(`[${chars.map((c) => c.replace(/[\\\]^-]/g, '\\$&')).join('')}]`)
+      : new RegExp(chars.map(escapeRegExp).join('|'));
     this.#nullTexts = new Set(['', ...csv.null_values]);
   }
 
