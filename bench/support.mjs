@@ -1,7 +1,7 @@
 // Shared helpers for the benchmark scripts: temp projects, timing, peak RSS.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectorSchemas, loadProject, openStateStore, runSync } from '../dist/index.js';
 
@@ -52,13 +52,15 @@ export async function timeFerry(dir, options = {}) {
     peakExternal = Math.max(peakExternal, m.external + m.arrayBuffers);
   }, 50);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const result = await runSync({ project, state, sync: 'bench', ...options });
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   clearInterval(sampler);
   await state.close();
   if (result.status !== 'success') throw new Error(`ferry run ${result.status}: ${result.error}`);
   const rows = result.streams.reduce((n, s) => n + s.rowsWritten, 0);
-  return { seconds, rows, peakMiB: Math.round(peak / 2 ** 20), peakHeapMiB: Math.round(peakHeap / 2 ** 20), peakExternalMiB: Math.round(peakExternal / 2 ** 20) };
+  return { seconds, rows, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakMiB: Math.round(peak / 2 ** 20), peakHeapMiB: Math.round(peakHeap / 2 ** 20), peakExternalMiB: Math.round(peakExternal / 2 ** 20) };
 }
 
 export function report(title, rows, baseline, ferry) {
@@ -69,6 +71,10 @@ export function report(title, rows, baseline, ferry) {
   console.log(`  ferry               ${ferry.seconds.toFixed(2)} s  ${fmt(rows / ferry.seconds)} rows/s`);
   console.log(`  ratio (ferry/base)  ${(baseline.seconds / ferry.seconds).toFixed(2)}x`);
   console.log(`  ferry peak RSS      ${ferry.peakMiB} MiB (JS heap ${ferry.peakHeapMiB} MiB, buffers ${ferry.peakExternalMiB} MiB)`);
+  // Ferry's own process; the database servers' CPU is not counted on either side.
+  if (ferry.cpuSeconds !== undefined) console.log(`  ferry process CPU   ${ferry.cpuSeconds.toFixed(2)} s (user + system)`);
+  const [load1] = loadavg();
+  console.log(`  load average        ${load1.toFixed(2)} on ${availableParallelism()} cores (other work on the machine slows both sides)`);
 }
 
 /** Rows to generate: the first argument, else BENCH_ROWS, else `fallback` (5M). */
