@@ -6,11 +6,15 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PG, assertSameTable, benchRows, dropDatabases, makeProject, psql, psqlCommand, recreateDatabase, report, timeFerry, timeShell } from './support.mjs';
+import { PG, assertSameTable, benchRows, cleanUpOnExit, dropDatabases, makeProject, psql, psqlCommand, recreateDatabase, report, timeFerry, timeShell } from './support.mjs';
 
 const ROWS = benchRows();
 const work = mkdtempSync(join(tmpdir(), 'ferry-bench-csv-'));
 const csvPath = join(work, 'orders.csv');
+cleanUpOnExit(() => {
+  dropDatabases('ferry_bench_csv_base', 'ferry_bench_csv_dst');
+  rmSync(work, { recursive: true, force: true });
+});
 
 // Deterministic rows: every value is a function of g. Text cells hold quotes,
 // commas, a line break (every 1000th row) and the empty string (every 101st row).
@@ -52,7 +56,4 @@ const ferry = await timeFerry(dir);
 if (ferry.rows !== ROWS) throw new Error(`expected ${ROWS} rows written, got ${ferry.rows}`);
 report('CSV -> PG (types inferred, replace)', ROWS, baseline, ferry);
 assertSameTable('ferry_bench_csv_base', 'SELECT * FROM orders ORDER BY id', 'ferry_bench_csv_dst', 'SELECT * FROM orders ORDER BY id', 'CSV -> PG');
-
-dropDatabases('ferry_bench_csv_base', 'ferry_bench_csv_dst');
-rmSync(work, { recursive: true, force: true });
 rmSync(dir, { recursive: true, force: true });

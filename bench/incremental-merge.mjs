@@ -5,7 +5,7 @@
 // one transaction. Both destinations must end identical (md5 of an ordered dump).
 // Usage: npm run bench:merge [-- ROWS]   (BENCH_ROWS=5000000 by default)
 import { rmSync } from 'node:fs';
-import { PG, assertSameTable, benchRows, dropDatabases, makeProject, psql, psqlCommand, recreateDatabase, report, timeFerry, timeShell } from './support.mjs';
+import { PG, assertSameTable, benchRows, cleanUpOnExit, dropDatabases, makeProject, psql, psqlCommand, recreateDatabase, report, timeFerry, timeShell } from './support.mjs';
 
 const ROWS = benchRows();
 const CHANGED_EVERY = 100;
@@ -16,6 +16,7 @@ const COLUMNS = ['id', 'n', 'amount', 'note', 'doc', 'flag', 'uid', 'updated_at'
 const DDL = `CREATE TABLE bench_t (id bigint PRIMARY KEY, n int, amount numeric(12,2), note text, doc jsonb, flag bool, uid uuid,
   updated_at timestamptz NOT NULL)`;
 
+cleanUpOnExit(() => dropDatabases(SRC, BASE, DST));
 for (const db of [SRC, BASE, DST]) recreateDatabase(db);
 console.log(`generating ${ROWS.toLocaleString('en-US')} rows in ${SRC}.bench_t ...`);
 psql(SRC, DDL);
@@ -64,5 +65,4 @@ const ordered = `SELECT ${COLUMNS.join(', ')} FROM bench_t ORDER BY id`;
 assertSameTable(BASE, ordered, DST, ordered, 'incremental merge');
 assertSameTable(SRC, ordered, DST, ordered, 'source and Ferry destination');
 
-dropDatabases(SRC, BASE, DST);
 rmSync(dir, { recursive: true, force: true });

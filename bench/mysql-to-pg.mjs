@@ -5,7 +5,7 @@
 // Usage: npm run bench:mysql-to-pg [-- ROWS]   (BENCH_ROWS=5000000 by default)
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { PG, benchRows, dropDatabases, dumpDigest, makeProject, psql, recreateDatabase, report, timeFerry, timeShell } from './support.mjs';
+import { PG, benchRows, cleanUpOnExit, dropDatabases, dumpDigest, makeProject, psql, recreateDatabase, report, timeFerry, timeShell } from './support.mjs';
 
 const ROWS = benchRows();
 const MY_DB = 'ferry_bench_my';
@@ -31,6 +31,10 @@ function ensurePgloader() {
 }
 
 ensurePgloader();
+cleanUpOnExit(() => {
+  mysql(`DROP DATABASE IF EXISTS ${MY_DB}`);
+  dropDatabases(BASE, DST);
+});
 console.log(`generating ${ROWS.toLocaleString('en-US')} rows in MariaDB ${MY_DB}.bench_t ...`);
 mysql(`DROP DATABASE IF EXISTS ${MY_DB}; CREATE DATABASE ${MY_DB}`);
 mysql(
@@ -70,6 +74,4 @@ const [a, b] = [dumpDigest(BASE, `${columns} ${MY_DB}.bench_t ORDER BY id`), dum
 if (a !== b) throw new Error(`pgloader and Ferry loaded different values (md5 ${a} vs ${b})`);
 console.log(`  verified            id, n, amount, note identical in both (md5 ${a})`);
 
-mysql(`DROP DATABASE IF EXISTS ${MY_DB}`);
-dropDatabases(BASE, DST);
 rmSync(dir, { recursive: true, force: true });

@@ -5,11 +5,15 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PG, benchRows, dropDatabases, makeProject, psql, psqlCommand, recreateDatabase, report, timeFerry, timeShell } from './support.mjs';
+import { PG, benchRows, cleanUpOnExit, dropDatabases, makeProject, psql, psqlCommand, recreateDatabase, report, timeFerry, timeShell } from './support.mjs';
 
 const ROWS = benchRows();
 const DB = 'ferry_bench_export';
 const work = mkdtempSync(join(tmpdir(), 'ferry-bench-export-'));
+cleanUpOnExit(() => {
+  dropDatabases(DB);
+  rmSync(work, { recursive: true, force: true });
+});
 
 recreateDatabase(DB);
 console.log(`generating ${ROWS.toLocaleString('en-US')} rows in ${DB}.bench_t ...`);
@@ -38,5 +42,3 @@ for (const [label, file] of targets) {
   rmSync(dir, { recursive: true, force: true });
 }
 
-dropDatabases(DB);
-rmSync(work, { recursive: true, force: true });

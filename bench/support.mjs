@@ -111,3 +111,14 @@ export function assertSameTable(dbA, selectA, dbB, selectB, what) {
   if (a !== b) throw new Error(`${what}: the two end states differ (md5 ${a} vs ${b})`);
   console.log(`  verified            ${what}: identical (md5 ${a})`);
 }
+
+/** Run `cleanUp` (synchronous: psql, rm) when the process exits, also after a failure, so no database or file is left behind. */
+export function cleanUpOnExit(cleanUp) {
+  process.on('exit', () => {
+    try {
+      cleanUp();
+    } catch (error) {
+      console.error(`clean-up failed: ${error.message}`);
+    }
+  });
+}
