@@ -3,3 +3,5 @@ export * from './values.js';
 export * from './errors.js';
 export * from './connector.js';
 export * from './checkpoint.js';
+export * from './ferry-columns.js';
+export * from './mirror-guard.js';
