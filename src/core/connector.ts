@@ -1,7 +1,9 @@
 import type { ZodType } from 'zod';
 import type { Checkpoint } from './checkpoint.js';
+import type { RowFilter } from './row-filter.js';
 import type { Batch, Column, LogicalType, StreamDescriptor, TableRef, Value } from './schema.js';
 import type { TypeFidelity } from './type-fidelity.js';
+import type { ExecuteOptions, SqlResult } from './sql-result.js';
 
 /** How rows are read. */
 export const READ_MODES = ['full_refresh', 'incremental'] as const;
@@ -83,6 +85,8 @@ export interface ReadRequest {
   readonly columns?: readonly string[];
   /** A SQL predicate (trusted: it comes from the project files) ANDed to the read. */
   readonly where?: string;
+  /** Typed row filters, ANDed to the read; compiled to SQL (bound or typed literals) or applied while reading. */
+  readonly filters?: readonly RowFilter[];
   readonly cursor?: CursorRead;
   /** Target rows per batch. */
   readonly batchSize: number;
@@ -103,6 +107,14 @@ export interface Source {
   readonly rawFormats: readonly RawFormat[];
   /** Stream the rows as bytes of `format` (pass-through). Only offered for formats in `rawFormats`. */
   readRaw?(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array>;
+  /** Run one SQL statement (watermark resolvers against a source connection). SQL sources only. */
+  execute?(sql: string, options?: ExecuteOptions): Promise<SqlResult>;
+  /**
+   * A canonical value as a SQL literal of this source's dialect, quoted and
+   * typed like `type` (watermarks substituted into a stream's `sql`/`where`).
+   * SQL sources only; never raw text.
+   */
+  literal?(value: Value, type: LogicalType): string;
   close(): Promise<void>;
 }
 
@@ -211,6 +223,8 @@ export interface Destination {
   typeFidelity(column: Column, target: TableRef): TypeFidelity;
   /** The checkpoint committed with the data (transactional destinations), if any. */
   readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined>;
+  /** Run one SQL statement outside any stream's transaction (hooks, watermark resolvers). SQL destinations only. */
+  execute?(sql: string, options?: ExecuteOptions): Promise<SqlResult>;
   close(): Promise<void>;
 }
 

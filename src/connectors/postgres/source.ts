@@ -2,14 +2,16 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { ConnectorContext, RawFormat, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import { CancelledError, ConfigError, FerryError } from '../../core/errors.js';
-import type { Batch, Column, StreamDescriptor } from '../../core/schema.js';
+import type { Batch, Column, LogicalType, StreamDescriptor, Value } from '../../core/schema.js';
+import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
 import { describeRelation, discoverRelations } from './catalog.js';
 import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
 import type { PostgresConfig } from './config.js';
 import { CopyTextParser } from './copy-text-parser.js';
 import { driverError } from './driver-error.js';
 import { describeQuery } from './query-columns.js';
-import { copyOutSql, countSql } from './read-sql.js';
+import { executeSql } from './execute-sql.js';
+import { copyOutSql, countSql, cursorLiteral } from './read-sql.js';
 
 /**
  * Bytes the COPY stream may buffer ahead of the decoder (about one batch of
@@ -88,6 +90,15 @@ export class PostgresSource implements Source {
   readRaw(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array> {
     if (format !== 'pg-binary') throw new FerryError(`postgres cannot produce raw format ${format}`, { stream: request.stream });
     return this.#copyOut(request, 'binary', signal);
+  }
+
+  execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {
+    return withPooledClient(this.#pool, this.#config, this.#ctx, (client) => executeSql(client, sql, options));
+  }
+
+  /** A quoted literal cast to the type (`'42'::bigint`); see cursorLiteral. */
+  literal(value: Value, type: LogicalType): string {
+    return value === null ? 'NULL' : cursorLiteral(value, type.kind);
   }
 
   async close(): Promise<void> {
