@@ -1,4 +1,5 @@
 import type { ReadMode, SchemaChangePolicy, WriteMode } from '../core/connector.js';
+import type { CdcSettings } from './cdc-schema.js';
 
 /**
  * The validated, interpolated project: what `loadProject()` returns. The zod
@@ -80,6 +81,8 @@ export interface SyncConfig {
   readonly destination: string;
   readonly defaults: StreamSettings;
   readonly streams: readonly StreamConfig[];
+  /** Settings of `mode: cdc` streams (slot, publication, deletes, metadata columns). */
+  readonly cdc?: CdcSettings;
   readonly tags: readonly string[];
   /** Cron expression; stored only for now. */
   readonly schedule?: string;

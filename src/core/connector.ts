@@ -1,9 +1,10 @@
 import type { ZodType } from 'zod';
+import type { CaptureOptions, ChangeApplier, ChangeApplyOptions, ChangeCapture, ChangeTarget } from './change-capture.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { Batch, Column, LogicalType, StreamDescriptor, TableRef, Value } from './schema.js';
 
-/** How rows are read. */
-export const READ_MODES = ['full_refresh', 'incremental'] as const;
+/** How rows are read. `cdc`: a snapshot, then the source's change log (see docs/cdc.md). */
+export const READ_MODES = ['full_refresh', 'incremental', 'cdc'] as const;
 export type ReadMode = (typeof READ_MODES)[number];
 
 /** How rows land in the destination. */
@@ -76,6 +77,8 @@ export interface Source {
   readonly rawFormats: readonly RawFormat[];
   /** Stream the rows as bytes of `format` (pass-through). Only offered for formats in `rawFormats`. */
   readRaw?(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array>;
+  /** Change data capture (`mode: cdc`), where the source has a change log. */
+  openChangeCapture?(options: CaptureOptions): ChangeCapture;
   close(): Promise<void>;
 }
 
@@ -137,6 +140,8 @@ export interface Destination {
   open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter>;
   /** The checkpoint committed with the data (transactional destinations), if any. */
   readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined>;
+  /** Apply captured changes (`mode: cdc`) with the checkpoint in the same transaction. */
+  openChangeApplier?(options: ChangeApplyOptions, targets: readonly ChangeTarget[], signal: AbortSignal): Promise<ChangeApplier>;
   close(): Promise<void>;
 }
 

@@ -12,6 +12,7 @@ import { RunLog } from './run-log.js';
 import { runStream } from './stream-runner.js';
 import { runWithConcurrency } from './concurrency.js';
 import { acquireSyncLock } from './run-lock.js';
+import { runCdcStreams } from './cdc/cdc-stream-records.js';
 
 export interface RunSyncOptions {
   readonly project: Project;
@@ -151,7 +152,10 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
         retryDelayMs: options.retryDelayMs ?? 1000,
       };
       const threads = Math.max(1, options.threads ?? project.defaults.threads);
-      streams = await runWithConcurrency(planned, threads, (stream) => runStream(ctx, stream));
+      // cdc streams share one replication slot: they run together, after the others.
+      streams = await runWithConcurrency(planned.filter((s) => s.mode !== 'cdc'), threads, (stream) => runStream(ctx, stream));
+      const cdc = planned.filter((s) => s.mode === 'cdc');
+      if (cdc.length > 0) streams.push(...(await runCdcStreams({ ...ctx, sync }, cdc)));
     }
   } catch (caught) {
     error = redact(describeError(caught));

@@ -1,8 +1,10 @@
 import type pg from 'pg';
 import type { Checkpoint } from '../../core/checkpoint.js';
+import type { ChangeApplier, ChangeApplyOptions } from '../../core/change-capture.js';
 import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
 import { CancelledError } from '../../core/errors.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import { PostgresChangeApplier } from './cdc/postgres-change-applier.js';
 import { readCheckpointRow } from './checkpoint-table.js';
 import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
 import type { PostgresConfig } from './config.js';
@@ -61,6 +63,10 @@ export class PostgresDestination implements Destination {
         throw driverError(error, `read the checkpoint of ${stream}`, { stream });
       }
     });
+  }
+
+  openChangeApplier(options: ChangeApplyOptions): Promise<ChangeApplier> {
+    return PostgresChangeApplier.open(this.#config, this.#ctx, options);
   }
 
   /** Abort writers still open (their staged rows are dropped), then close the pool. */

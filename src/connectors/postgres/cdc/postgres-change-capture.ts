@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { CaptureEvent, CaptureOptions, ChangeCapture, SlotStatus, SnapshotSession } from '../../../core/change-capture.js';
+import type { ConnectorContext } from '../../../core/connector.js';
+import { withPooledClient } from '../client.js';
+import type { PostgresConfig } from '../config.js';
+import { driverError } from '../driver-error.js';
+import { CATCH_UP_PREFIX, ChangeStream } from './change-stream.js';
+import { checkReplicaIdentity, dropPublication, ensurePublication } from './publication.js';
+import { RelationDecoder } from './relation-decoder.js';
+import { createSlotWithSnapshot, dropSlot, replicationClientConfig, slotStatus } from './replication-slots.js';
+
+/**
+ * Postgres logical replication for one sync: its publication, its permanent
+ * pgoutput slot, snapshots exported by slots, and the decoded change stream.
+ */
+export class PostgresChangeCapture implements ChangeCapture {
+  readonly #config: PostgresConfig;
+  readonly #ctx: ConnectorContext;
+  readonly #pool: pg.Pool;
+  readonly #options: CaptureOptions;
+  #stream: ChangeStream | undefined;
+
+  constructor(config: PostgresConfig, ctx: ConnectorContext, pool: pg.Pool, options: CaptureOptions) {
+    this.#config = config;
+    this.#ctx = ctx;
+    this.#pool = pool;
+    this.#options = options;
+  }
+
+  prepare(): Promise<void> {
+    return this.#withClient('prepare the publication', async (client) => {
+      await checkReplicaIdentity(client, this.#options.tables, this.#config.schema);
+      await ensurePublication(client, this.#options.publication, this.#options.sync, this.#options.tables, this.#config.schema);
+    });
+  }
+
+  status(): Promise<SlotStatus> {
+    return this.#withClient('read the replication slot', (client) => slotStatus(client, this.#options.slot));
+  }
+
+  createSlot(): Promise<SnapshotSession> {
+    return createSlotWithSnapshot(this.#config, this.#ctx, this.#options.slot, false);
+  }
+
+  snapshot(): Promise<SnapshotSession> {
+    const name = `${this.#options.slot.slice(0, 40)}_tmp_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    return createSlotWithSnapshot(this.#config, this.#ctx, name, true);
+  }
+
+  async *changes(options: { readonly catchUp: boolean }, signal: AbortSignal): AsyncIterable<CaptureEvent> {
+    const marker = options.catchUp ? randomUUID() : undefined;
+    if (marker !== undefined) {
+      // A non-transactional message is decoded in WAL order: when it arrives, every
+      // transaction committed before this call has been delivered.
+      await this.#withClient('mark the WAL end', (client) => client.query('SELECT pg_logical_emit_message(false, $1, $2)', [CATCH_UP_PREFIX, marker]));
+    }
+    const stream = new ChangeStream({
+      clientConfig: replicationClientConfig(this.#config),
+      slot: this.#options.slot,
+      publication: this.#options.publication,
+      decoder: new RelationDecoder(this.#options.tables, this.#config.schema),
+      ...(marker !== undefined ? { marker } : {}),
+    });
+    this.#stream = stream;
+    try {
+      yield* stream.events(signal);
+    } finally {
+      this.#stream = undefined;
+      await stream.close();
+    }
+  }
+
+  async confirm(lsn: bigint): Promise<void> {
+    await this.#stream?.confirm(lsn);
+  }
+
+  drop(): Promise<{ readonly slot: boolean; readonly publication: boolean }> {
+    return this.#withClient('drop the slot and publication', async (client) => ({
+      slot: await dropSlot(client, this.#options.slot),
+      publication: await dropPublication(client, this.#options.publication, this.#options.sync),
+    }));
+  }
+
+  async close(): Promise<void> {
+    await this.#stream?.close();
+  }
+
+  async #withClient<T>(what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withPooledClient(this.#pool, this.#config, this.#ctx, async (client) => {
+      try {
+        return await fn(client);
+      } catch (error) {
+        throw driverError(error, what, { sync: this.#options.sync });
+      }
+    });
+  }
+}

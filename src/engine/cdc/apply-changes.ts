@@ -1,0 +1,81 @@
+import type { ChangeApplier, ChangeCapture, ChangeTarget } from '../../core/change-capture.js';
+import type { Checkpoint } from '../../core/checkpoint.js';
+import { CancelledError } from '../../core/errors.js';
+import { formatLsn } from '../../core/lsn.js';
+import type { StateStore } from '../../state/state-store.js';
+import type { RunLog } from '../run-log.js';
+import { cdcState } from './cdc-position.js';
+import { ChangeBatcher } from './change-batcher.js';
+
+export interface ApplyContext {
+  readonly runId: string;
+  readonly sync: { readonly name: string };
+  readonly state: StateStore;
+  readonly log: RunLog;
+  readonly signal: AbortSignal;
+  readonly capture: ChangeCapture;
+  readonly applier: ChangeApplier;
+  readonly targets: readonly ChangeTarget[];
+  /** Each stream's position: the lowest commit LSN not yet in its target. */
+  readonly from: ReadonlyMap<string, bigint>;
+  readonly slot: string;
+  readonly batchRows: number;
+  /** Latest checkpoint per stream; updated as batches commit. */
+  readonly checkpoints: Map<string, Checkpoint>;
+}
+
+export interface ApplyTotals {
+  /** Changes applied, per stream. */
+  readonly changes: ReadonlyMap<string, number>;
+  readonly transactions: number;
+  readonly batches: number;
+}
+
+/**
+ * Apply the slot's changes up to the catch-up mark. Order of durability, per
+ * batch: (1) changes and every stream's new position commit in one destination
+ * transaction, (2) the state store records the positions, (3) the slot is
+ * confirmed. A crash after (1) re-sends transactions the targets already hold;
+ * their commit LSNs are below the stored positions, so they are skipped (and
+ * re-applying one would change nothing: merges and deletes by key are
+ * idempotent). The slot is never confirmed past what the targets hold.
+ */
+export async function applyChanges(ctx: ApplyContext): Promise<ApplyTotals> {
+  const batcher = new ChangeBatcher(ctx.targets, ctx.from);
+  const changes = new Map<string, number>();
+  let transactions = 0;
+  let batches = 0;
+  const flush = async (position?: bigint): Promise<void> => {
+    const skipped = batcher.skipped;
+    const batch = batcher.take(position);
+    if (batch.upTo === undefined) return;
+    const checkpoints = [...batch.from].map(([stream, from]): Checkpoint => ({
+      sync: ctx.sync.name,
+      stream,
+      runId: ctx.runId,
+      seq: Math.max(Date.now(), (ctx.checkpoints.get(stream)?.seq ?? 0) + 1),
+      state: cdcState({ slot: ctx.slot, from }),
+    }));
+    await ctx.applier.apply(batch.tables, checkpoints);
+    for (const checkpoint of checkpoints) {
+      await ctx.state.saveCheckpoint(checkpoint);
+      ctx.checkpoints.set(checkpoint.stream, checkpoint);
+    }
+    await ctx.capture.confirm(batch.upTo);
+    for (const table of batch.tables) changes.set(table.target.stream, (changes.get(table.target.stream) ?? 0) + table.changes.length);
+    batches++;
+    const count = batch.tables.reduce((n, t) => n + t.changes.length, 0);
+    ctx.log.write('debug', null, `applied ${count} change(s)${skipped > 0 ? `, skipped ${skipped} already applied` : ''}; confirmed ${formatLsn(batch.upTo)}`);
+  };
+  for await (const event of ctx.capture.changes({ catchUp: true }, ctx.signal)) {
+    if (ctx.signal.aborted) throw new CancelledError('run cancelled while applying changes');
+    if (event.type === 'caught_up') {
+      await flush(event.lsn);
+      break;
+    }
+    transactions++;
+    batcher.add(event.transaction);
+    if (batcher.count >= ctx.batchRows) await flush();
+  }
+  return { changes, transactions, batches };
+}
