@@ -35,3 +35,45 @@ describe('postgres cdc -> postgres', () => {
     expect(rows.some((r) => r['id'] === '10000')).toBe(true);
   });
 });
+
+describe('postgres cdc: values, TOAST, identity, schema', () => {
+  it('keeps an unchanged TOAST value (> 2 kB) when another column changes, with replica identity default and full', async () => {
+    await f.source.query('CREATE TABLE docs (id int PRIMARY KEY, title text, body text)');
+    await f.source.query('CREATE TABLE docs_full (id int PRIMARY KEY, title text, body text)');
+    await f.source.query('ALTER TABLE docs_full REPLICA IDENTITY FULL');
+    // md5 chains do not compress, so the value is stored out of line (TOASTed).
+    const big = "(SELECT string_agg(md5(g::text || 'x'), '') FROM generate_series(1, 200) g)";
+    await f.source.query(`INSERT INTO docs VALUES (1, 'a', ${big}), (2, 'b', 'short')`);
+    await f.source.query(`INSERT INTO docs_full VALUES (1, 'a', ${big})`);
+    const project = f.project([{ name: 'public.docs' }, { name: 'public.docs_full' }]);
+    expect((await f.run(project)).error).toBeNull();
+    await f.source.query("UPDATE docs SET title = 'a2' WHERE id = 1");
+    await f.source.query("UPDATE docs_full SET title = 'a2' WHERE id = 1");
+    await f.source.query('DELETE FROM docs_full WHERE id = 1');
+    await f.source.query(`INSERT INTO docs_full VALUES (3, 'c', ${big})`);
+    await f.source.query("UPDATE docs_full SET title = 'c2' WHERE id = 3");
+    expect((await f.run(project)).error).toBeNull();
+    const rows = await f.rows('docs', 'id, title, length(body) AS len, md5(body) AS sum');
+    const expected = (await f.source.query(`SELECT md5(${big}) AS sum`)).rows[0]?.['sum'];
+    expect(rows).toEqual([{ id: 1, title: 'a2', len: 6400, sum: expected }, { id: 2, title: 'b', len: 5, sum: expect.any(String) }]);
+    expect(await f.rows('docs_full', 'id, title, length(body) AS len')).toEqual([{ id: 3, title: 'c2', len: 6400 }]);
+  });
+
+  it('refuses a table without a primary key unless it has REPLICA IDENTITY FULL and a primary_key', async () => {
+    await f.source.query('CREATE TABLE nokey (code text NOT NULL, qty int)');
+    await f.source.query("INSERT INTO nokey VALUES ('a', 1), ('b', 2)");
+    const refused = await f.run(f.project([{ name: 'public.nokey' }]));
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toContain('has no primary key');
+    expect(refused.error).toContain('REPLICA IDENTITY FULL');
+    const wrongIdentity = await f.run(f.project([{ name: 'public.nokey', primary_key: ['code'] }]));
+    expect(wrongIdentity.error).toContain('would not carry the key code');
+    await f.source.query('ALTER TABLE nokey REPLICA IDENTITY FULL');
+    const project = f.project([{ name: 'public.nokey', primary_key: ['code'] }]);
+    expect((await f.run(project)).error).toBeNull();
+    await f.source.query("UPDATE nokey SET qty = 20 WHERE code = 'b'");
+    await f.source.query("DELETE FROM nokey WHERE code = 'a'");
+    expect((await f.run(project)).error).toBeNull();
+    expect(await f.rows('nokey')).toEqual([{ code: 'b', qty: 20 }]);
+  });
+});

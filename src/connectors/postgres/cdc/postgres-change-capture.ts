@@ -4,11 +4,15 @@ import type { CaptureEvent, CaptureOptions, ChangeCapture, SlotStatus, SnapshotS
 import type { ConnectorContext } from '../../../core/connector.js';
 import { withPooledClient } from '../client.js';
 import type { PostgresConfig } from '../config.js';
+import { FerryError } from '../../../core/errors.js';
 import { driverError } from '../driver-error.js';
 import { CATCH_UP_PREFIX, ChangeStream } from './change-stream.js';
 import { checkReplicaIdentity, dropPublication, ensurePublication } from './publication.js';
 import { RelationDecoder } from './relation-decoder.js';
 import { createSlotWithSnapshot, dropSlot, replicationClientConfig, slotStatus } from './replication-slots.js';
+
+const SLOT_POLL_MS = 200;
+const SLOT_RELEASE_MS = 15_000;
 
 /**
  * Postgres logical replication for one sync: its publication, its permanent
@@ -49,6 +53,7 @@ export class PostgresChangeCapture implements ChangeCapture {
   }
 
   async *changes(options: { readonly catchUp: boolean }, signal: AbortSignal): AsyncIterable<CaptureEvent> {
+    await this.#waitUntilFree(signal);
     const marker = options.catchUp ? randomUUID() : undefined;
     if (marker !== undefined) {
       // A non-transactional message is decoded in WAL order: when it arrives, every
@@ -84,6 +89,25 @@ export class PostgresChangeCapture implements ChangeCapture {
 
   async close(): Promise<void> {
     await this.#stream?.close();
+  }
+
+  /**
+   * A run killed a moment ago leaves its walsender holding the slot until the
+   * server notices the closed socket: wait for that (a live run holds the sync
+   * lock, so an active slot here is a dead one's).
+   */
+  async #waitUntilFree(signal: AbortSignal): Promise<void> {
+    for (let waited = 0; ; waited += SLOT_POLL_MS) {
+      const status = await this.status();
+      if (!status.active || signal.aborted) return;
+      if (waited >= SLOT_RELEASE_MS) {
+        throw new FerryError(`replication slot ${this.#options.slot} is in use by another connection`, {
+          sync: this.#options.sync,
+          hint: `another process streams from it; see: SELECT active_pid FROM pg_replication_slots WHERE slot_name = '${this.#options.slot}'`,
+        });
+      }
+      await new Promise((r) => setTimeout(r, SLOT_POLL_MS));
+    }
   }
 
   async #withClient<T>(what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
