@@ -77,3 +77,76 @@ describe('postgres cdc: values, TOAST, identity, schema', () => {
     expect(await f.rows('nokey')).toEqual([{ code: 'b', qty: 20 }]);
   });
 });
+
+describe('postgres cdc: evolution, large transactions, soft deletes, failures', () => {
+  it('adds a column the source gained mid-stream, and snapshots a table added to the sync later', async () => {
+    await f.source.query('CREATE TABLE grow (id int PRIMARY KEY, a text)');
+    await f.source.query("INSERT INTO grow VALUES (1, 'x')");
+    expect((await f.run(f.project([{ name: 'public.grow' }]))).error).toBeNull();
+    await f.source.query("INSERT INTO grow VALUES (2, 'y')");
+    await f.source.query('ALTER TABLE grow ADD COLUMN b numeric(10,2)');
+    await f.source.query("INSERT INTO grow VALUES (3, 'z', 12.50)");
+    await f.source.query('UPDATE grow SET b = 1.25 WHERE id = 1');
+    await f.source.query('CREATE TABLE later (id int PRIMARY KEY, v text)');
+    await f.source.query("INSERT INTO later VALUES (1, 'before the sync knew it')");
+    const both = f.project([{ name: 'public.grow' }, { name: 'public.later' }]);
+    expect((await f.run(both)).error).toBeNull();
+    await f.source.query("INSERT INTO later VALUES (2, 'after')");
+    expect((await f.run(both)).error).toBeNull();
+    expect(await f.rows('grow', 'id, a, b::text')).toEqual([{ id: 1, a: 'x', b: '1.25' }, { id: 2, a: 'y', b: null }, { id: 3, a: 'z', b: '12.50' }]);
+    expect(await f.rows('later')).toEqual([{ id: 1, v: 'before the sync knew it' }, { id: 2, v: 'after' }]);
+  });
+
+  it('applies a 100k-row transaction', async () => {
+    await f.source.query('CREATE TABLE bulk (id int PRIMARY KEY, v int)');
+    const project = f.project([{ name: 'public.bulk' }], { batch_rows: 5000 });
+    expect((await f.run(project)).error).toBeNull();
+    await f.source.query('INSERT INTO bulk SELECT g, g FROM generate_series(1, 100000) g');
+    await f.source.query('BEGIN; UPDATE bulk SET v = -v WHERE id % 2 = 0; DELETE FROM bulk WHERE id % 10 = 0; COMMIT');
+    const started = performance.now();
+    const result = await f.run(project);
+    console.log(`cdc: 100k-row insert + 50k update + 10k delete transactions applied in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    expect(result.error).toBeNull();
+    expect(await f.rows('bulk', 'count(*)::int AS n, sum(v)::text AS s')).toEqual((await f.source.query('SELECT count(*)::int AS n, sum(v)::text AS s FROM bulk')).rows);
+  });
+
+  it('soft deletes and metadata columns', async () => {
+    await f.source.query('CREATE TABLE soft (id int PRIMARY KEY, v text)');
+    await f.source.query("INSERT INTO soft VALUES (1, 'a'), (2, 'b')");
+    const project = f.project([{ name: 'public.soft' }], { deletes: 'soft', lsn_column: true, synced_at_column: true, slot: `${f.slot}_soft` });
+    try {
+      expect((await f.run(project)).error).toBeNull();
+      await f.source.query('DELETE FROM soft WHERE id = 1');
+      await f.source.query("UPDATE soft SET v = 'b2' WHERE id = 2");
+      await f.source.query('TRUNCATE soft');
+      await f.source.query("INSERT INTO soft VALUES (3, 'c')");
+      expect((await f.run(project)).error).toBeNull();
+      const rows = await f.rows('soft', '*');
+      expect(rows.map((r) => [r['id'], r['v'], r['_ferry_deleted_at'] !== null, r['_ferry_lsn'] !== null, r['_ferry_synced_at'] !== null])).toEqual([
+        [1, 'a', true, true, true],
+        [2, 'b2', true, true, true],
+        [3, 'c', false, true, true],
+      ]);
+    } finally {
+      await f.source.query('SELECT pg_drop_replication_slot($1)', [`${f.slot}_soft`]);
+    }
+  });
+
+  it('fails loudly when the slot is gone, and resumes after a resync', async () => {
+    await f.source.query('CREATE TABLE lost (id int PRIMARY KEY)');
+    const slot = `${f.slot}_lost`;
+    const project = f.project([{ name: 'public.lost' }], { slot });
+    expect((await f.run(project)).error).toBeNull();
+    await f.source.query('SELECT pg_drop_replication_slot($1)', [slot]);
+    await f.source.query('INSERT INTO lost VALUES (1)');
+    const failed = await f.run(project);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toContain(`replication slot ${slot} is missing`);
+    expect(failed.error).toContain('ferry cdc resync');
+    expect(await slotConfirmed(f.source, slot)).toBeNull();
+    await f.state.saveCheckpoint({ sync: 'c', stream: 'public.lost', runId: 'manual', seq: Date.now() + 1000, state: {} });
+    expect((await f.run(project)).error).toBeNull();
+    expect(await f.rows('lost')).toEqual([{ id: 1 }]);
+    await f.source.query('SELECT pg_drop_replication_slot($1)', [slot]);
+  });
+});

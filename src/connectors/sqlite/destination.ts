@@ -3,6 +3,8 @@ import type { Checkpoint } from '../../core/checkpoint.js';
 import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
 import { CancelledError, SchemaChangeError } from '../../core/errors.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { ChangeApplier, ChangeApplyOptions } from '../../core/change-capture.js';
+import { SqliteChangeApplier } from './change-applier.js';
 import { loadCheckpoint } from './checkpoint-table.js';
 import { sqliteDatabasePath, type SqliteConfig } from './config.js';
 import { openDatabase, wrapSqliteError } from './database.js';
@@ -63,6 +65,10 @@ export class SqliteDestination implements Destination {
     const path = sqliteDatabasePath(this.#config, this.#ctx);
     if (!this.#connection && path !== ':memory:' && !existsSync(path)) return undefined;
     return loadCheckpoint(this.#writeConnection().db, sync, stream);
+  }
+
+  async openChangeApplier(options: ChangeApplyOptions): Promise<ChangeApplier> {
+    return new SqliteChangeApplier(this.#writeConnection(), options, this.#ctx.connection);
   }
 
   async close(): Promise<void> {
