@@ -5,6 +5,8 @@ import type { Checkpoint } from '../../core/checkpoint.js';
 import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
 import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { ChangeApplier, ChangeApplyOptions } from '../../core/change-capture.js';
+import { DuckdbChangeApplier } from './change-applier.js';
 import { createCheckpointTableSql, loadCheckpoint } from './checkpoint-table.js';
 import { duckdbDatabasePath, duckdbOptions, type DuckdbConfig } from './config.js';
 import { acquireInstance, type InstanceLease } from './instance-cache.js';
@@ -82,6 +84,12 @@ export class DuckdbDestination implements Destination {
     const path = duckdbDatabasePath(this.#config, this.#ctx);
     if (!this.#conn && path !== ':memory:' && !existsSync(path)) return undefined;
     return loadCheckpoint(await this.#connection(), this.#config.schema, sync, stream);
+  }
+
+  async openChangeApplier(options: ChangeApplyOptions): Promise<ChangeApplier> {
+    const conn = await (await this.#instance()).instance.connect();
+    await this.#serialize(() => conn.run(createCheckpointTableSql(this.#config.schema)));
+    return new DuckdbChangeApplier(conn, this.#config.schema, options, (work) => this.#serialize(work));
   }
 
   async close(): Promise<void> {
