@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { dropSlot } from './cdc-fixture.js';
 
 /** `ferry run` (catch-up), `ferry cdc status`, `resync` and `drop` from the command line. */
 const BIN = resolve('bin/ferry.js');
@@ -30,7 +31,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'syncs', 'shop.yml'), `source: src\ndestination: dst\ndefaults:\n  mode: cdc\ncdc:\n  slot: ${slot}\n  max_retained_wal_mb: 1\nstreams:\n  public.orders:\n  public.notes:\n`);
 });
 afterAll(async () => {
-  await source.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  await dropSlot(source, slot);
   await source.drop();
   await target.drop();
   await rm(dir, { recursive: true, force: true });

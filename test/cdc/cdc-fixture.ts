@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { Project, StreamConfig, SyncConfig } from '../../src/config/project.js';
 import { cdcSettingsSchema } from '../../src/config/cdc-schema.js';
 import type { ConnectorRegistry } from '../../src/connectors/registry.js';
 import { runSync, type RunResult } from '../../src/engine/run-sync.js';
 import { openStateStore } from '../../src/state/index.js';
 import type { StateStore } from '../../src/state/state-store.js';
-import { createTestDatabase, PG_BASE, type TestDatabase } from '../support/postgres.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 const at = { file: 'syncs/c.yml', line: 1, column: 1 };
 
@@ -74,10 +73,7 @@ export async function cdcFixture(prefix: string, kind: DestinationKind = 'postgr
       return result.rows;
     },
     async close() {
-      const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
-      await admin.connect();
-      await admin.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]);
-      await admin.end();
+      await dropSlot(source, slot);
       await state.close();
       await source.drop();
       await target?.drop();
@@ -90,4 +86,19 @@ export async function cdcFixture(prefix: string, kind: DestinationKind = 'postgr
 export async function slotConfirmed(db: TestDatabase, slot: string): Promise<string | null> {
   const result = await db.query<{ lsn: string }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]);
   return result.rows[0]?.lsn ?? null;
+}
+
+/** Drop a slot, waiting (up to 10 s) for the walsender of a finished run to let go of it. */
+export async function dropSlot(db: TestDatabase, slot: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const result = await db.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    const row = result.rows[0];
+    if (!row) return;
+    if (!row.active) {
+      await db.query('SELECT pg_drop_replication_slot($1)', [slot]);
+      return;
+    }
+    if (attempt >= 50) throw new Error(`slot ${slot} stays active`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

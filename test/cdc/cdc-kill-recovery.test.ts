@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, PG_BASE, type TestDatabase } from '../support/postgres.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { dropSlot } from './cdc-fixture.js';
 
 /**
  * The numbered-rows oracle: a writer inserts, updates and deletes numbered rows
@@ -87,10 +88,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  await admin.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-  await admin.end();
+  if (source) await dropSlot(source, slot);
   await source?.drop();
   await target?.drop();
   if (dir) await rm(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cdcFixture, slotConfirmed, type CdcFixture } from './cdc-fixture.js';
+import { cdcFixture, dropSlot, slotConfirmed, type CdcFixture } from './cdc-fixture.js';
 
 let f: CdcFixture;
 
@@ -27,6 +27,8 @@ describe('postgres cdc -> postgres', () => {
     await f.source.query('BEGIN; UPDATE items SET id = 10000 WHERE id = 5; COMMIT');
     const second = await f.run(project);
     expect(second.error).toBeNull();
+    const log = await f.state.readLog(second.runId);
+    expect(log.some((l) => l.message.includes('6 change(s) applied'))).toBe(true);
     const rows = await f.rows('items', "id::text, name, amount::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS at");
     expect(rows).toHaveLength(499);
     expect(rows.find((r) => r['id'] === '2')).toEqual({ id: '2', name: 'changed', amount: '99.999', at: '2025-01-01 00:00:02.123456' });
@@ -97,9 +99,9 @@ describe('postgres cdc: evolution, large transactions, soft deletes, failures', 
     expect(await f.rows('later')).toEqual([{ id: 1, v: 'before the sync knew it' }, { id: 2, v: 'after' }]);
   });
 
-  it('applies a 100k-row transaction', async () => {
+  it('applies a 100k-row transaction, and warns when the slot retains more WAL than allowed', async () => {
     await f.source.query('CREATE TABLE bulk (id int PRIMARY KEY, v int)');
-    const project = f.project([{ name: 'public.bulk' }], { batch_rows: 5000 });
+    const project = f.project([{ name: 'public.bulk' }], { batch_rows: 5000, max_retained_wal_mb: 1 });
     expect((await f.run(project)).error).toBeNull();
     await f.source.query('INSERT INTO bulk SELECT g, g FROM generate_series(1, 100000) g');
     await f.source.query('BEGIN; UPDATE bulk SET v = -v WHERE id % 2 = 0; DELETE FROM bulk WHERE id % 10 = 0; COMMIT');
@@ -107,6 +109,8 @@ describe('postgres cdc: evolution, large transactions, soft deletes, failures', 
     const result = await f.run(project);
     console.log(`cdc: 100k-row insert + 50k update + 10k delete transactions applied in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     expect(result.error).toBeNull();
+    const warning = (await f.state.readLog(result.runId)).find((l) => l.level === 'warn');
+    expect(warning?.message).toMatch(/replication slot \S+ retains \d+ MB of WAL \(limit 1 MB\)/);
     expect(await f.rows('bulk', 'count(*)::int AS n, sum(v)::text AS s')).toEqual((await f.source.query('SELECT count(*)::int AS n, sum(v)::text AS s FROM bulk')).rows);
   });
 
@@ -128,7 +132,7 @@ describe('postgres cdc: evolution, large transactions, soft deletes, failures', 
         [3, 'c', false, true, true],
       ]);
     } finally {
-      await f.source.query('SELECT pg_drop_replication_slot($1)', [`${f.slot}_soft`]);
+      await dropSlot(f.source, `${f.slot}_soft`);
     }
   });
 
@@ -137,7 +141,7 @@ describe('postgres cdc: evolution, large transactions, soft deletes, failures', 
     const slot = `${f.slot}_lost`;
     const project = f.project([{ name: 'public.lost' }], { slot });
     expect((await f.run(project)).error).toBeNull();
-    await f.source.query('SELECT pg_drop_replication_slot($1)', [slot]);
+    await dropSlot(f.source, slot);
     await f.source.query('INSERT INTO lost VALUES (1)');
     const failed = await f.run(project);
     expect(failed.status).toBe('failed');
@@ -147,6 +151,6 @@ describe('postgres cdc: evolution, large transactions, soft deletes, failures', 
     await f.state.saveCheckpoint({ sync: 'c', stream: 'public.lost', runId: 'manual', seq: Date.now() + 1000, state: {} });
     expect((await f.run(project)).error).toBeNull();
     expect(await f.rows('lost')).toEqual([{ id: 1 }]);
-    await f.source.query('SELECT pg_drop_replication_slot($1)', [slot]);
+    await dropSlot(f.source, slot);
   });
 });
