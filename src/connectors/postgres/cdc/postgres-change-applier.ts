@@ -12,8 +12,8 @@ import { driverError } from '../driver-error.js';
 import { quoteIdent, quoteTable } from '../identifiers.js';
 import { ddlTypeOfLogical } from '../type-map.js';
 
-/** Bind parameters per statement (the protocol allows 65535). */
-const MAX_PARAMS = 30_000;
+/** Rows per statement: one array parameter per column, so this only bounds the message size. */
+const CHUNK_ROWS = 20_000;
 
 interface TargetShape {
   /** Column name -> Postgres type (format_type), as the target has them now. */
@@ -92,8 +92,8 @@ export class PostgresChangeApplier implements ChangeApplier {
     const keyTypes = target.primaryKey.map((k) => typeOf(shape, k));
     if (run.op === 'delete') {
       let n = 0;
-      for (const chunk of chunks(run.keys, target.primaryKey.length + 1)) {
-        const { sql: values, params } = valuesList(chunk.map((k) => [...k.key, k.lsn]), [...keyTypes, 'bigint']);
+      for (const chunk of chunks(run.keys)) {
+        const { sql: values, params } = unnestList(chunk.map((k) => [...k.key, k.lsn]), [...keyTypes, 'bigint']);
         const alias = `v(${[...target.primaryKey, '_lsn'].map(quoteIdent).join(', ')})`;
         const match = keyMatch(target.primaryKey);
         const sql = soft
@@ -118,8 +118,8 @@ export class PostgresChangeApplier implements ChangeApplier {
     const setList = sets.length > 0 ? sets.join(', ') : target.primaryKey.map((k) => `${quoteIdent(k)} = v.${quoteIdent(k)}`).join(', ');
     const keyList = target.primaryKey.map((k) => `t.${quoteIdent(k)}`).join(', ');
     let n = 0;
-    for (const chunk of chunks(rows, names.length + 1)) {
-      const { sql: values, params } = valuesList(chunk.map((r) => [...r.values, r.lsn]), types);
+    for (const chunk of chunks(rows)) {
+      const { sql: values, params } = unnestList(chunk.map((r) => [...r.values, r.lsn]), types);
       // One statement: update the keys that exist, insert the others.
       const sql =
         `WITH ${alias} AS (${values}), ` +
@@ -207,14 +207,15 @@ function keyMatch(key: readonly string[]): string {
   return key.map((k) => `t.${quoteIdent(k)} = v.${quoteIdent(k)}`).join(' AND ');
 }
 
-/** `VALUES ($1::t1, $2::t2), (...)` with the values as text parameters. */
-function valuesList(rows: readonly (readonly Value[])[], types: readonly string[]): { sql: string; params: unknown[] } {
-  const params: unknown[] = [];
-  const tuples = rows.map((row) => `(${row.map((value, i) => {
-    params.push(toParam(value));
-    return `$${params.length}::${types[i] ?? 'text'}`;
-  }).join(', ')})`);
-  return { sql: `VALUES ${tuples.join(', ')}`, params };
+/**
+ * `SELECT u.c0::t1, ... FROM unnest($1::text[], ...)`: one array parameter per
+ * column, so a statement's text and plan do not grow with its rows.
+ */
+function unnestList(rows: readonly (readonly Value[])[], types: readonly string[]): { sql: string; params: unknown[] } {
+  const params = types.map((_, i) => rows.map((row) => toParam(row[i] ?? null)));
+  // Text arrays cast per column: array-typed columns (int[]) would not survive `$1::int[][]`.
+  const casts = types.map((t, i) => `u.c${i}::${t}`).join(', ');
+  return { sql: `SELECT ${casts} FROM unnest(${types.map((_, i) => `$${i + 1}::text[]`).join(', ')}) AS u(${types.map((_, i) => `c${i}`).join(', ')})`, params };
 }
 
 /** Canonical value -> driver parameter: numbers and bigints as exact text, bytes as a Buffer. */
@@ -225,7 +226,6 @@ function toParam(value: Value): unknown {
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
-function* chunks<T>(items: readonly T[], width: number): Generator<readonly T[]> {
-  const size = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, width)));
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+function* chunks<T>(items: readonly T[]): Generator<readonly T[]> {
+  for (let i = 0; i < items.length; i += CHUNK_ROWS) yield items.slice(i, i + CHUNK_ROWS);
 }
