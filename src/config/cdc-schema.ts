@@ -27,6 +27,16 @@ export const cdcSettingsSchema = z
       .positive()
       .default(DEFAULT_CDC_BATCH_ROWS)
       .describe('Changes applied per destination transaction (whole source transactions are never split). Default 10000.'),
+    flush_ms: z
+      .int()
+      .positive()
+      .default(500)
+      .describe('With ferry run --follow: apply a batch at the latest this many milliseconds after its first change (bounds the lag). Default 500.'),
+    heartbeat_seconds: z
+      .int()
+      .positive()
+      .default(10)
+      .describe('With ferry run --follow: write a heartbeat mark into the WAL this often, so an idle slot is confirmed forward. Default 10.'),
     max_retained_wal_mb: z
       .int()
       .positive()

@@ -49,7 +49,12 @@ export interface SourceTransaction {
 export type CaptureEvent =
   | { readonly type: 'transaction'; readonly transaction: SourceTransaction }
   /** Everything committed before the catch-up mark has been delivered. */
-  | { readonly type: 'caught_up'; readonly lsn: bigint };
+  | { readonly type: 'caught_up'; readonly lsn: bigint }
+  /**
+   * A heartbeat mark (continuous mode) arrived: every transaction committed
+   * before `lsn` has been delivered, so with nothing pending `lsn` may be confirmed.
+   */
+  | { readonly type: 'mark'; readonly lsn: bigint };
 
 /** A table captured by a sync. */
 export interface CapturedTable {
@@ -105,6 +110,8 @@ export interface ChangeCapture {
    * a `caught_up` event marks the WAL end as of the call and nothing follows it.
    */
   changes(options: { readonly catchUp: boolean }, signal: AbortSignal): AsyncIterable<CaptureEvent>;
+  /** Write a heartbeat mark into the log; it comes back through `changes` as a `mark` event. */
+  mark(): Promise<void>;
   /** Tell the server everything before `lsn` is durably applied (the slot may release WAL). */
   confirm(lsn: bigint): Promise<void>;
   /** Remove the slot (and the publication when Ferry created it). */

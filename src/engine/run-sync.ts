@@ -30,6 +30,8 @@ export interface RunSyncOptions {
   readonly dryRun?: boolean;
   /** Streams copied at once (`--threads`); default from ferry.yml. */
   readonly threads?: number;
+  /** cdc streams: stream continuously until cancelled (`--follow`) instead of catching up. */
+  readonly follow?: boolean;
   readonly signal?: AbortSignal;
   readonly onEvent?: RunEventListener;
   /** Attempts per stream for retryable failures. Default 3. */
@@ -155,7 +157,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
       // cdc streams share one replication slot: they run together, after the others.
       streams = await runWithConcurrency(planned.filter((s) => s.mode !== 'cdc'), threads, (stream) => runStream(ctx, stream));
       const cdc = planned.filter((s) => s.mode === 'cdc');
-      if (cdc.length > 0) streams.push(...(await runCdcStreams({ ...ctx, sync }, cdc)));
+      if (cdc.length > 0) streams.push(...(await runCdcStreams({ ...ctx, sync, follow: options.follow ?? false }, cdc)));
     }
   } catch (caught) {
     error = redact(describeError(caught));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Project, StreamConfig, SyncConfig } from '../../src/config/project.js';
 import { cdcSettingsSchema } from '../../src/config/cdc-schema.js';
 import type { ConnectorRegistry } from '../../src/connectors/registry.js';
-import { runSync, type RunResult } from '../../src/engine/run-sync.js';
+import { runSync, type RunResult, type RunSyncOptions } from '../../src/engine/run-sync.js';
 import { openStateStore } from '../../src/state/index.js';
 import type { StateStore } from '../../src/state/state-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
@@ -21,7 +21,7 @@ export interface CdcFixture {
   readonly dir: string;
   readonly state: StateStore;
   project(streams: readonly Partial<StreamConfig>[], cdc?: Partial<Record<string, unknown>>): Project;
-  run(project: Project, registry?: ConnectorRegistry): Promise<RunResult>;
+  run(project: Project, registry?: ConnectorRegistry, options?: Partial<RunSyncOptions>): Promise<RunResult>;
   /** Rows of a destination table, ordered by the first column. */
   rows(table: string, columns?: string): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
@@ -64,8 +64,8 @@ export async function cdcFixture(prefix: string, kind: DestinationKind = 'postgr
         defaults: { threads: 2, batch_size: 1000 },
       };
     },
-    run(project, registry) {
-      return runSync({ project, state, sync: 'c', attempts: 1, ...(registry ? { registry } : {}) });
+    run(project, registry, options = {}) {
+      return runSync({ project, state, sync: 'c', attempts: 1, ...(registry ? { registry } : {}), ...options });
     },
     async rows(table, columns = '*') {
       if (!target) throw new Error('rows() reads Postgres destinations; use the connector for others');

@@ -15,6 +15,7 @@ interface RunFlags extends GlobalOptions {
   readonly threads?: string;
   readonly logFormat: LogFormat;
   readonly verbose?: boolean;
+  readonly follow?: boolean;
 }
 
 export function registerRunCommand(program: Command, exit: (code: number) => void): void {
@@ -29,6 +30,7 @@ export function registerRunCommand(program: Command, exit: (code: number) => voi
     .option('--dry-run', 'resolve, connect, print the plan, SQL and source row counts; write nothing')
     .option('--threads <n>', 'streams copied at once (default: defaults.threads in ferry.yml)')
     .option('--log-format <format>', `progress output: ${LOG_FORMATS.join(' | ')}`, 'auto')
+    .option('--follow', 'cdc streams: keep streaming changes until stopped (Ctrl-C / SIGTERM) instead of catching up')
     .option('-v, --verbose', 'show info log lines as they happen')
     .action(async (syncs: string[], flags: RunFlags) => {
       exit(await runCommand(syncs, { ...program.opts<GlobalOptions>(), ...flags }));
@@ -66,6 +68,7 @@ async function runCommand(names: readonly string[], flags: RunFlags): Promise<nu
           ...(flags.cursorValue !== undefined ? { cursorValue: flags.cursorValue } : {}),
           ...(flags.dryRun ? { dryRun: true } : {}),
           ...(threads !== undefined ? { threads } : {}),
+          ...(flags.follow ? { follow: true } : {}),
         });
         view.finish();
         results.push(result);

@@ -21,6 +21,8 @@ export interface CdcRunContext {
   readonly state: StateStore;
   readonly log: RunLog;
   readonly signal: AbortSignal;
+  /** `ferry run --follow`: stream until cancelled instead of catching up. */
+  readonly follow?: boolean;
 }
 
 export interface CdcRunResult {
@@ -82,7 +84,9 @@ export async function runCdc(ctx: CdcRunContext, streams: readonly PlannedStream
       ctx.signal,
     );
     const from = new Map([...positions].map(([stream, p]) => [stream, p.from]));
-    const applied = await applyChanges({ ...ctx, capture, applier, targets, from, slot, batchRows: settings.batch_rows, checkpoints });
+    const { follow: continuous, ...base } = ctx;
+    const follow = continuous ? { flushMs: settings.flush_ms, heartbeatMs: settings.heartbeat_seconds * 1000 } : undefined;
+    const applied = await applyChanges({ ...base, capture, applier, targets, from, slot, batchRows: settings.batch_rows, checkpoints, ...(follow ? { follow } : {}) });
     return { snapshotRows, applied, checkpoints };
   } finally {
     await applier?.close().catch(() => undefined);

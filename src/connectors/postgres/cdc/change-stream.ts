@@ -6,7 +6,7 @@ import { formatLsn, parseLsn } from '../../../core/lsn.js';
 import { RawPgoutputPlugin } from './raw-pgoutput-plugin.js';
 import type { RelationDecoder } from './relation-decoder.js';
 
-/** Prefix of the logical message that marks the WAL end for a catch-up run. */
+/** Prefix of the logical messages that mark a WAL position (catch-up end, heartbeats). */
 export const CATCH_UP_PREFIX = 'ferry-cdc-catch-up';
 
 /** Decoded transactions waiting for the consumer before the socket is paused. */
@@ -17,8 +17,10 @@ export interface ChangeStreamOptions {
   readonly slot: string;
   readonly publication: string;
   readonly decoder: RelationDecoder;
-  /** Content of the catch-up marker message to stop at, if any. */
-  readonly marker?: string;
+  /** Token in Ferry's logical messages that belong to this stream. */
+  readonly token: string;
+  /** Stop at the first mark (catch-up) instead of reporting marks and going on. */
+  readonly catchUp: boolean;
 }
 
 /**
@@ -53,9 +55,10 @@ export class ChangeStream {
   }
 
   async *events(signal: AbortSignal): AsyncGenerator<CaptureEvent> {
+    if (signal.aborted) throw new CancelledError('change stream cancelled');
     const onAbort = (): void => this.#fail(new CancelledError('change stream cancelled'));
     signal.addEventListener('abort', onAbort, { once: true });
-    const plugin = new RawPgoutputPlugin({ protoVersion: 1, publicationNames: [this.#options.publication], messages: this.#options.marker !== undefined });
+    const plugin = new RawPgoutputPlugin({ protoVersion: 1, publicationNames: [this.#options.publication], messages: true });
     this.#service.subscribe(plugin, this.#options.slot).catch((error: unknown) => this.#fail(error));
     try {
       for (;;) {
@@ -127,8 +130,8 @@ export class ChangeStream {
         return;
       }
       case 'message':
-        if (message.prefix === CATCH_UP_PREFIX && Buffer.from(message.content).toString() === this.#options.marker) {
-          this.#push({ type: 'caught_up', lsn: lsnOf(message.messageLsn) });
+        if (message.prefix === CATCH_UP_PREFIX && Buffer.from(message.content).toString() === this.#options.token) {
+          this.#push({ type: this.#options.catchUp ? 'caught_up' : 'mark', lsn: lsnOf(message.messageLsn) });
         }
         return;
       default:

@@ -24,6 +24,8 @@ export class PostgresChangeCapture implements ChangeCapture {
   readonly #pool: pg.Pool;
   readonly #options: CaptureOptions;
   #stream: ChangeStream | undefined;
+  /** Identifies this capture's marks among every logical message on the server. */
+  readonly #token = randomUUID();
 
   constructor(config: PostgresConfig, ctx: ConnectorContext, pool: pg.Pool, options: CaptureOptions) {
     this.#config = config;
@@ -54,18 +56,14 @@ export class PostgresChangeCapture implements ChangeCapture {
 
   async *changes(options: { readonly catchUp: boolean }, signal: AbortSignal): AsyncIterable<CaptureEvent> {
     await this.#waitUntilFree(signal);
-    const marker = options.catchUp ? randomUUID() : undefined;
-    if (marker !== undefined) {
-      // A non-transactional message is decoded in WAL order: when it arrives, every
-      // transaction committed before this call has been delivered.
-      await this.#withClient('mark the WAL end', (client) => client.query('SELECT pg_logical_emit_message(false, $1, $2)', [CATCH_UP_PREFIX, marker]));
-    }
+    if (options.catchUp) await this.mark();
     const stream = new ChangeStream({
       clientConfig: replicationClientConfig(this.#config),
       slot: this.#options.slot,
       publication: this.#options.publication,
       decoder: new RelationDecoder(this.#options.tables, this.#config.schema),
-      ...(marker !== undefined ? { marker } : {}),
+      token: this.#token,
+      catchUp: options.catchUp,
     });
     this.#stream = stream;
     try {
@@ -74,6 +72,14 @@ export class PostgresChangeCapture implements ChangeCapture {
       this.#stream = undefined;
       await stream.close();
     }
+  }
+
+  /**
+   * A non-transactional logical message is decoded in WAL order: when it comes
+   * back, every transaction committed before this call has been delivered.
+   */
+  async mark(): Promise<void> {
+    await this.#withClient('mark the WAL position', (client) => client.query('SELECT pg_logical_emit_message(false, $1, $2)', [CATCH_UP_PREFIX, this.#token]));
   }
 
   async confirm(lsn: bigint): Promise<void> {
