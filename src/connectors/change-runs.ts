@@ -28,7 +28,7 @@ export interface KeyRow {
 }
 
 type Building =
-  | { op: 'upsert'; signature: string; columns: Column[]; rows: Map<string, UpsertRow>; keyIndex: number[] }
+  | { op: 'upsert'; relation: readonly Column[]; mask: string; columns: Column[]; rows: Map<string, UpsertRow>; keyIndex: number[] }
   | { op: 'delete'; keys: Map<string, KeyRow> };
 
 /** Group a table's changes into runs (see ChangeRun). */
@@ -54,18 +54,26 @@ export function changeRuns(table: TableChanges): ChangeRun[] {
       building.keys.set(keyText(change.key), { key: change.key, lsn });
       continue;
     }
-    const present = columns.flatMap((c, i) => (change.row[i] === undefined ? [] : [{ column: c, index: i }]));
-    const signature = present.map((p) => p.column.name).join('\u0000');
-    if (building?.op !== 'upsert' || building.signature !== signature) {
+    // Rows without unchanged TOAST values (the common case) share the relation's columns: no per-row work.
+    const mask = unchangedMask(change.row);
+    if (building?.op !== 'upsert' || building.relation !== columns || building.mask !== mask) {
       flush();
-      const names = present.map((p) => p.column.name);
-      building = { op: 'upsert', signature, columns: present.map((p) => p.column), rows: new Map(), keyIndex: table.target.primaryKey.map((k) => names.indexOf(k)) };
+      const present = columns.filter((_, i) => change.row[i] !== undefined);
+      const names = present.map((c) => c.name);
+      building = { op: 'upsert', relation: columns, mask, columns: present, rows: new Map(), keyIndex: table.target.primaryKey.map((k) => names.indexOf(k)) };
     }
-    const values = present.map((p) => change.row[p.index] ?? null);
+    const values = mask === '' ? (change.row as readonly Value[]) : change.row.filter((v): v is Value => v !== undefined);
     building.rows.set(keyText(building.keyIndex.map((i) => values[i] ?? null)), { values, lsn });
   }
   flush();
   return runs;
+}
+
+/** Positions of unchanged (undefined) values, '' when there are none. */
+function unchangedMask(row: readonly (Value | undefined)[]): string {
+  let mask = '';
+  for (let i = 0; i < row.length; i++) if (row[i] === undefined) mask += `${i},`;
+  return mask;
 }
 
 /** A key as text, for deduplication (type-tagged so 1 and "1" differ). */
