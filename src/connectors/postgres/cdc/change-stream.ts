@@ -21,6 +21,8 @@ export interface ChangeStreamOptions {
   readonly token: string;
   /** Stop at the first mark (catch-up) instead of reporting marks and going on. */
   readonly catchUp: boolean;
+  /** The slot's confirmed LSN at start: what keepalive replies report until Ferry confirms more. */
+  readonly confirmed: bigint;
 }
 
 /**
@@ -42,6 +44,7 @@ export class ChangeStream {
 
   constructor(options: ChangeStreamOptions) {
     this.#options = options;
+    this.#confirmed = options.confirmed;
     this.#service = new LogicalReplicationService(options.clientConfig, {
       acknowledge: { auto: false, timeoutSeconds: 0 },
       flowControl: { enabled: true },

@@ -55,7 +55,7 @@ export class PostgresChangeCapture implements ChangeCapture {
   }
 
   async *changes(options: { readonly catchUp: boolean }, signal: AbortSignal): AsyncIterable<CaptureEvent> {
-    await this.#waitUntilFree(signal);
+    const confirmed = await this.#waitUntilFree(signal);
     if (options.catchUp) await this.mark();
     const stream = new ChangeStream({
       clientConfig: replicationClientConfig(this.#config),
@@ -64,6 +64,7 @@ export class PostgresChangeCapture implements ChangeCapture {
       decoder: new RelationDecoder(this.#options.tables, this.#config.schema),
       token: this.#token,
       catchUp: options.catchUp,
+      confirmed,
     });
     this.#stream = stream;
     try {
@@ -100,12 +101,12 @@ export class PostgresChangeCapture implements ChangeCapture {
   /**
    * A run killed a moment ago leaves its walsender holding the slot until the
    * server notices the closed socket: wait for that (a live run holds the sync
-   * lock, so an active slot here is a dead one's).
+   * lock, so an active slot here is a dead one's). Returns the slot's confirmed LSN.
    */
-  async #waitUntilFree(signal: AbortSignal): Promise<void> {
+  async #waitUntilFree(signal: AbortSignal): Promise<bigint> {
     for (let waited = 0; ; waited += SLOT_POLL_MS) {
       const status = await this.status();
-      if (!status.active || signal.aborted) return;
+      if (!status.active || signal.aborted) return status.confirmedLsn ?? 0n;
       if (waited >= SLOT_RELEASE_MS) {
         throw new FerryError(`replication slot ${this.#options.slot} is in use by another connection`, {
           sync: this.#options.sync,
