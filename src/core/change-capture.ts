@@ -1,5 +1,6 @@
 import type { Checkpoint } from './checkpoint.js';
 import type { ReadRequest, SchemaChangePolicy } from './connector.js';
+import { METADATA_COLUMN_NAMES, SOFT_DELETE_COLUMN } from './ferry-columns.js';
 import type { Batch, Column, TableRef, Value } from './schema.js';
 
 /**
@@ -14,11 +15,11 @@ import type { Batch, Column, TableRef, Value } from './schema.js';
 export const CDC_DELETE_MODES = ['hard', 'soft'] as const;
 export type CdcDeleteMode = (typeof CDC_DELETE_MODES)[number];
 
-/** Metadata column names CDC adds to targets when asked. */
+/** Metadata column names CDC adds to targets when asked (shared with `mirror` and `metadata_columns`). */
 export const CDC_COLUMNS = {
   lsn: '_ferry_lsn',
-  syncedAt: '_ferry_synced_at',
-  deletedAt: '_ferry_deleted_at',
+  syncedAt: METADATA_COLUMN_NAMES.synced_at,
+  deletedAt: SOFT_DELETE_COLUMN,
 } as const;
 
 /**

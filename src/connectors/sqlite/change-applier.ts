@@ -1,5 +1,6 @@
 import { CDC_COLUMNS, type ChangeApplier, type ChangeApplyOptions, type ChangeTarget, type TableChanges } from '../../core/change-capture.js';
 import type { Checkpoint } from '../../core/checkpoint.js';
+import { nowTimestamptz } from '../../core/ferry-columns.js';
 import { SchemaChangeError } from '../../core/errors.js';
 import type { Column, Value } from '../../core/schema.js';
 import { changeRuns, type ChangeRun } from '../change-runs.js';
@@ -150,9 +151,4 @@ function keyParam(value: Value): SqliteParameter {
   if (typeof value === 'number' && Number.isNaN(value)) return 'NaN';
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   return value;
-}
-
-/** Now as a canonical timestamptz (microsecond field, trailing zeros dropped). */
-function nowTimestamptz(): string {
-  return new Date().toISOString().replace(/\.?0+Z$/, 'Z');
 }
