@@ -1,9 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ChangeCapture } from '../../src/core/change-capture.js';
 import type { ConnectorDefinition } from '../../src/core/connector.js';
 import { builtinConnectors, type ConnectorRegistry } from '../../src/connectors/registry.js';
 import { postgresConnector, type PostgresConfig } from '../../src/connectors/postgres/index.js';
 import { cdcFixture, slotConfirmed, type CdcFixture } from './cdc-fixture.js';
+
+// Creating a replication slot waits for every transaction running on the server to end:
+// on a shared server that can take minutes.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
 /**
  * The window between the destination commit and the slot confirmation, hit on

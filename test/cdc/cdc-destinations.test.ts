@@ -1,8 +1,12 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cdcFixture, type CdcFixture, type DestinationKind } from './cdc-fixture.js';
+
+// Creating a replication slot waits for every transaction running on the server to end:
+// on a shared server that can take minutes.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
 /** The same changes applied to SQLite and DuckDB: the destination ends equal to the source. */
 async function query(kind: DestinationKind, dir: string, sql: string): Promise<Record<string, unknown>[]> {

@@ -1,5 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cdcFixture, dropSlot, slotConfirmed, type CdcFixture } from './cdc-fixture.js';
+
+// Creating a replication slot waits for every transaction running on the server to end:
+// on a shared server that can take minutes.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
 let f: CdcFixture;
 

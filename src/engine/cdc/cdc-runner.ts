@@ -115,6 +115,7 @@ async function snapshotMissing(
   if (missing.length === 0) return rows;
   let session: SnapshotSession | undefined;
   try {
+    ctx.log.write('info', null, `${slotExists ? 'exporting a snapshot' : `creating replication slot ${slot}`} (waits for transactions running on the server to end)`);
     session = slotExists ? await capture.snapshot() : await capture.createSlot();
     ctx.log.write('info', null, `${slotExists ? 'snapshot' : `created replication slot ${slot}; snapshot`} at ${formatLsn(session.lsn)} for ${missing.map((s) => s.name).join(', ')}`);
     const seq = (stream: string): number => Math.max(Date.now(), (checkpoints.get(stream)?.seq ?? 0) + 1);

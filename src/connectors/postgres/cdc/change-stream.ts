@@ -1,6 +1,6 @@
 import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
 import type { CaptureEvent, TableChange } from '../../../core/change-capture.js';
-import { CancelledError, FerryError, RetryableError } from '../../../core/errors.js';
+import { CancelledError, FerryError } from '../../../core/errors.js';
 import { driverError } from '../driver-error.js';
 import { formatLsn, parseLsn } from '../../../core/lsn.js';
 import { RawPgoutputPlugin } from './raw-pgoutput-plugin.js';
@@ -62,11 +62,7 @@ export class ChangeStream {
     const onAbort = (): void => this.#fail(new CancelledError('change stream cancelled'));
     signal.addEventListener('abort', onAbort, { once: true });
     const plugin = new RawPgoutputPlugin({ protoVersion: 1, publicationNames: [this.#options.publication], messages: true });
-    this.#service.subscribe(plugin, this.#options.slot).then(
-      // The server ended the stream (shutdown, failover); after our own close nobody is listening.
-      () => this.#fail(new RetryableError(`the server ended the replication stream of slot ${this.#options.slot}`)),
-      (error: unknown) => this.#fail(error),
-    );
+    this.#service.subscribe(plugin, this.#options.slot).catch((error: unknown) => this.#fail(error));
     try {
       for (;;) {
         const event = this.#queue.shift();
