@@ -35,7 +35,7 @@ describe('ferry run --follow', () => {
     const running = f.run(project, undefined, { follow: true, signal: controller.signal });
     try {
       // Creating a slot waits for transactions running anywhere on the server: allow for it.
-      await until('the snapshot', async () => ((await f.rows('events').catch(() => [])).length === 1 ? true : undefined), 90_000);
+      await until('the snapshot', async () => ((await f.rows('events').catch(() => [])).length === 1 ? true : undefined), 550_000);
       // Warm-up: the first change waits for the stream to start (decoding from the new slot's restart point).
       await f.source.query("INSERT INTO events VALUES (2, 'warm-up')");
       await until('the stream to start', async () => ((await f.rows('events')).length === 2 ? true : undefined), 60_000);

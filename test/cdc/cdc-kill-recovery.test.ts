@@ -18,6 +18,8 @@ import { dropSlot } from './cdc-fixture.js';
 const BIN = resolve('bin/ferry.js');
 const INITIAL_ROWS = 20_000;
 const ATTEMPTS = 26;
+/** What a run may fail with right after a killed one, while the server still holds the slot for it. */
+const TRANSIENT = /is in use by another connection|already exists|is active for PID/;
 
 let source: TestDatabase;
 let target: TestDatabase;
@@ -118,9 +120,12 @@ describe('cdc: kill -9 at random points while a writer changes numbered rows', (
         if (outcome.killed) {
           kills++;
           if ((await position()) !== before) killedAfterProgress++;
-        } else {
-          expect(outcome.code, outcome.stderr).toBe(0);
+        } else if (outcome.code === 0) {
           completed++;
+        } else {
+          // A run killed inside CREATE_REPLICATION_SLOT leaves the server finishing that
+          // command (it waits for running transactions); until it does, the slot is busy.
+          expect(outcome.stderr).toMatch(TRANSIENT);
         }
       }
     } finally {
@@ -130,7 +135,11 @@ describe('cdc: kill -9 at random points while a writer changes numbered rows', (
     console.log(`cdc kill-recovery: ${kills} of ${ATTEMPTS} runs killed (${killedAfterProgress} after committing a batch), ${completed} completed; window ${Math.round(span)} ms; writer committed ${state.transactions} transactions`);
     expect(kills).toBeGreaterThanOrEqual(20);
     expect(killedAfterProgress).toBeGreaterThan(0);
-    const final = await runFerry();
+    let final = await runFerry();
+    for (let retry = 0; retry < 10 && final.code !== 0 && TRANSIENT.test(final.stderr); retry++) {
+      await new Promise((r) => setTimeout(r, 5000));
+      final = await runFerry();
+    }
     expect(final.code, final.stderr).toBe(0);
     const sourceRows = (await source.query('SELECT id::text, version, note FROM numbered ORDER BY id')).rows;
     const targetRows = (await target.query('SELECT id::text, version, note FROM numbered ORDER BY id')).rows;
