@@ -1,7 +1,9 @@
 import type { ZodType } from 'zod';
 import type { CaptureOptions, ChangeApplier, ChangeApplyOptions, ChangeCapture, ChangeTarget } from './change-capture.js';
 import type { Checkpoint } from './checkpoint.js';
+import type { RowFilter } from './row-filter.js';
 import type { Batch, Column, LogicalType, StreamDescriptor, TableRef, Value } from './schema.js';
+import type { ExecuteOptions, SqlResult } from './sql-result.js';
 
 /** How rows are read. `cdc`: a snapshot, then the source's change log (see docs/cdc.md). */
 export const READ_MODES = ['full_refresh', 'incremental', 'cdc'] as const;
@@ -83,6 +85,8 @@ export interface ReadRequest {
   readonly columns?: readonly string[];
   /** A SQL predicate (trusted: it comes from the project files) ANDed to the read. */
   readonly where?: string;
+  /** Typed row filters, ANDed to the read; compiled to SQL (bound or typed literals) or applied while reading. */
+  readonly filters?: readonly RowFilter[];
   readonly cursor?: CursorRead;
   /** Target rows per batch. */
   readonly batchSize: number;
@@ -105,6 +109,14 @@ export interface Source {
   readRaw?(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array>;
   /** Change data capture (`mode: cdc`), where the source has a change log. */
   openChangeCapture?(options: CaptureOptions): ChangeCapture;
+  /** Run one SQL statement (watermark resolvers against a source connection). SQL sources only. */
+  execute?(sql: string, options?: ExecuteOptions): Promise<SqlResult>;
+  /**
+   * A canonical value as a SQL literal of this source's dialect, quoted and
+   * typed like `type` (watermarks substituted into a stream's `sql`/`where`).
+   * SQL sources only; never raw text.
+   */
+  literal?(value: Value, type: LogicalType): string;
   close(): Promise<void>;
 }
 
@@ -205,6 +217,8 @@ export interface Destination {
   readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined>;
   /** Apply captured changes (`mode: cdc`) with the checkpoint in the same transaction. */
   openChangeApplier?(options: ChangeApplyOptions, targets: readonly ChangeTarget[], signal: AbortSignal): Promise<ChangeApplier>;
+  /** Run one SQL statement outside any stream's transaction (hooks, watermark resolvers). SQL destinations only. */
+  execute?(sql: string, options?: ExecuteOptions): Promise<SqlResult>;
   close(): Promise<void>;
 }
 

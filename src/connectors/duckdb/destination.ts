@@ -8,6 +8,8 @@ import { FerryColumns } from '../../core/ferry-columns.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
 import type { ChangeApplier, ChangeApplyOptions } from '../../core/change-capture.js';
 import { DuckdbChangeApplier } from './change-applier.js';
+import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
+import { executeSql } from './execute-sql.js';
 import { createCheckpointTableSql, loadCheckpoint } from './checkpoint-table.js';
 import { duckdbDatabasePath, duckdbOptions, type DuckdbConfig } from './config.js';
 import { acquireInstance, type InstanceLease } from './instance-cache.js';
@@ -98,6 +100,24 @@ export class DuckdbDestination implements Destination {
     const conn = await (await this.#instance()).instance.connect();
     await this.#serialize(() => conn.run(createCheckpointTableSql(this.#config.schema)));
     return new DuckdbChangeApplier(conn, this.#config.schema, options, (work) => this.#serialize(work));
+  }
+
+  /**
+   * One statement on the shared connection, serialized with publishes (they
+   * share DuckDB's optimistic catalog). A database file that does not exist
+   * yet is not created just to run it.
+   */
+  async execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {
+    const path = duckdbDatabasePath(this.#config, this.#ctx);
+    if (!this.#conn && path !== ':memory:' && !existsSync(path)) {
+      throw new FerryError(`the DuckDB database ${path} does not exist yet`, { connection: this.#ctx.connection });
+    }
+    const conn = await this.#connection();
+    try {
+      return await this.#serialize(() => executeSql(conn, sql, options));
+    } catch (error) {
+      throw new FerryError(`the statement failed: ${(error as Error).message}`, { connection: this.#ctx.connection, cause: error });
+    }
   }
 
   async close(): Promise<void> {

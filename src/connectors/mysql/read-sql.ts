@@ -1,6 +1,7 @@
 import type { CursorRead, ReadRequest } from '../../core/connector.js';
 import { DataError } from '../../core/errors.js';
 import type { Column, LogicalKind, Value } from '../../core/schema.js';
+import { filterSql } from './filter-sql.js';
 import { hexLiteral, quoteIdent, quoteLiteral, quoteTable } from './identifiers.js';
 
 /**
@@ -70,6 +71,7 @@ export function fromClause(request: ReadRequest, defaultDatabase: string | undef
 export function whereClause(request: ReadRequest): string {
   const conditions: string[] = [];
   if (request.where !== undefined && request.where.trim() !== '') conditions.push(`(${trimQuery(request.where)})`);
+  for (const filter of request.filters ?? []) conditions.push(filterSql(filter));
   const bound = request.cursor ? cursorCondition(request.cursor) : undefined;
   if (bound !== undefined) conditions.push(bound);
   return conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';

@@ -1,5 +1,6 @@
 import type { CursorRead, ReadRequest } from '../../core/connector.js';
 import type { LogicalKind, Value } from '../../core/schema.js';
+import { filterSql } from './filter-sql.js';
 import { quoteColumns, quoteIdent, quoteLiteral, quoteTable } from './identifiers.js';
 
 /**
@@ -65,6 +66,7 @@ export function selectSql(request: ReadRequest, defaultSchema: string): string {
       : quoteTable({ schema: target.table.schema ?? defaultSchema, name: target.table.name });
   const conditions: string[] = [];
   if (request.where !== undefined && request.where.trim() !== '') conditions.push(`(${trimQuery(request.where)})`);
+  for (const filter of request.filters ?? []) conditions.push(filterSql(filter));
   const bound = request.cursor ? cursorCondition(request.cursor) : undefined;
   if (bound !== undefined) conditions.push(bound);
   return `SELECT ${columns} FROM ${from}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''}`;

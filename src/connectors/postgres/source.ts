@@ -3,7 +3,8 @@ import { to as copyTo } from 'pg-copy-streams';
 import type { CaptureOptions, ChangeCapture } from '../../core/change-capture.js';
 import type { ConnectorContext, RawFormat, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import { CancelledError, ConfigError, FerryError } from '../../core/errors.js';
-import type { Batch, Column, StreamDescriptor } from '../../core/schema.js';
+import type { Batch, Column, LogicalType, StreamDescriptor, Value } from '../../core/schema.js';
+import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
 import { describeRelation, discoverRelations } from './catalog.js';
 import { PostgresChangeCapture } from './cdc/postgres-change-capture.js';
 import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
@@ -11,7 +12,8 @@ import type { PostgresConfig } from './config.js';
 import { CopyTextParser } from './copy-text-parser.js';
 import { driverError } from './driver-error.js';
 import { describeQuery } from './query-columns.js';
-import { copyOutSql, countSql } from './read-sql.js';
+import { executeSql } from './execute-sql.js';
+import { copyOutSql, countSql, cursorLiteral } from './read-sql.js';
 
 /**
  * Bytes the COPY stream may buffer ahead of the decoder (about one batch of
@@ -94,6 +96,15 @@ export class PostgresSource implements Source {
 
   openChangeCapture(options: CaptureOptions): ChangeCapture {
     return new PostgresChangeCapture(this.#config, this.#ctx, this.#pool, options);
+  }
+
+  execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {
+    return withPooledClient(this.#pool, this.#config, this.#ctx, (client) => executeSql(client, sql, options));
+  }
+
+  /** A quoted literal cast to the type (`'42'::bigint`); see cursorLiteral. */
+  literal(value: Value, type: LogicalType): string {
+    return value === null ? 'NULL' : cursorLiteral(value, type.kind);
   }
 
   async close(): Promise<void> {

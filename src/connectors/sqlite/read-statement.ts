@@ -3,6 +3,7 @@ import { ConfigError } from '../../core/errors.js';
 import type { Column, StreamDescriptor } from '../../core/schema.js';
 import { encodeValue } from '../../core/values.js';
 import { valueBinderFor, type SqliteParameter } from './bind-value.js';
+import { filterSql } from './filter-sql.js';
 import { quoteIdentifier } from './sql-identifier.js';
 import { tableSql } from './table-shape.js';
 
@@ -56,6 +57,11 @@ export function readStatement(options: ReadStatementOptions): ReadStatement {
   const conditions: string[] = [];
   const params: SqliteParameter[] = [];
   if (request.where !== undefined) conditions.push(`(${request.where})`);
+  for (const filter of request.filters ?? []) {
+    const predicate = filterSql(filter);
+    conditions.push(predicate.sql);
+    params.push(...predicate.params);
+  }
   if (request.cursor?.from !== undefined) {
     const condition = cursorCondition(request.cursor);
     conditions.push(condition.sql);
