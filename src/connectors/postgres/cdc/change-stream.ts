@@ -9,6 +9,9 @@ import type { RelationDecoder } from './relation-decoder.js';
 /** Prefix of the logical messages that mark a WAL position (catch-up end, heartbeats). */
 export const CATCH_UP_PREFIX = 'ferry-cdc-catch-up';
 
+/** How long `close` waits for the server to answer the final confirmation. */
+const CLOSE_REPLY_MS = 2000;
+
 /** Decoded transactions waiting for the consumer before the socket is paused. */
 const QUEUE_LIMIT = 8;
 
@@ -86,7 +89,23 @@ export class ChangeStream {
     await this.#send(this.#confirmed);
   }
 
+  /**
+   * Ask the server to answer the last confirmation before closing: the
+   * walsender reads replies asynchronously, and one still unread when the
+   * connection ends would leave the slot behind (harmless, but WAL stays pinned).
+   */
   async close(): Promise<void> {
+    if (this.#confirmed > 0n && this.#failure === undefined) {
+      const answered = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CLOSE_REPLY_MS);
+        this.#service.once('heartbeat', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await this.#service.acknowledge(formatLsn(this.#confirmed - 1n), true).catch(() => false);
+      await answered;
+    }
     await this.#service.destroy().catch(() => undefined);
   }
 
