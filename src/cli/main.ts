@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODES, FerryError, describeError, redact } from '../core/errors.js';
+import { registerCdcCommands } from './commands/cdc-commands.js';
 import { registerHistoryCommands } from './commands/history-commands.js';
 import { registerProjectCommands } from './commands/project-commands.js';
 import { registerQuickstartCommand } from './commands/quickstart-command.js';
@@ -35,6 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerRunCommand(program, exit);
   registerHistoryCommands(program, exit);
   registerStateCommands(program, exit);
+  registerCdcCommands(program, exit);
   registerQuickstartCommand(program, exit);
   try {
     await program.parseAsync([...argv]);

@@ -1,6 +1,7 @@
 import type { MetadataColumn, MirrorDelete, ReadMode, SchemaChangePolicy, WriteMode } from '../core/connector.js';
 import type { FilterOp } from '../core/row-filter.js';
 import type { SchemaContractSetting } from '../core/schema-contract.js';
+import type { CdcSettings } from './cdc-schema.js';
 
 /**
  * The validated, interpolated project: what `loadProject()` returns. The zod
@@ -138,6 +139,8 @@ export interface SyncConfig {
   readonly destination: string;
   readonly defaults: StreamSettings;
   readonly streams: readonly StreamConfig[];
+  /** Settings of `mode: cdc` streams (slot, publication, deletes, metadata columns). */
+  readonly cdc?: CdcSettings;
   readonly tags: readonly string[];
   /** Cron expression; stored only for now. */
   readonly schedule?: string;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { METADATA_COLUMNS, MIRROR_DELETES, READ_MODES, SCHEMA_CHANGE_POLICIES, WRITE_MODES } from '../core/connector.js';
+import { cdcSettingsSchema } from './cdc-schema.js';
 import { filtersSchema } from './filter-schema.js';
 import { hooksSchema } from './hook-schema.js';
 import { NULL_CURSOR_POLICIES } from './project.js';
@@ -31,7 +32,7 @@ export const streamSettingsShape = {
   mode: z
     .enum(READ_MODES)
     .optional()
-    .describe('How rows are read. full_refresh (default): every row, every run. incremental: only rows whose `cursor` is >= the last value delivered.'),
+    .describe('How rows are read. full_refresh (default): every row, every run. incremental: only rows whose `cursor` is >= the last value delivered. cdc: a consistent snapshot, then the changes from the source log (Postgres; see `cdc` and docs/cdc.md).'),
   write: z
     .enum(WRITE_MODES)
     .optional()
@@ -152,6 +153,7 @@ export const syncFileSchema = z
     tags: z.array(z.string().min(1)).default([]).describe('Labels to select syncs by: `ferry run --select tag:daily`.'),
     schedule: z.string().min(1).optional().describe('Cron expression, e.g. "0 * * * *". Stored for now; `ferry serve` will run it.'),
     defaults: streamSettingsSchema.default({}),
+    cdc: cdcSettingsSchema.optional(),
     streams: streamsSchema,
     watermarks: watermarksSchema,
     hooks: hooksSchema,

@@ -53,6 +53,7 @@ function buildSync(yaml: YamlFile, name: string, file: SyncFile): SyncConfig {
     destination: file.destination,
     defaults: file.defaults,
     streams: streamsOf(yaml, file.streams),
+    ...(file.cdc !== undefined ? { cdc: file.cdc } : {}),
     tags: file.tags,
     ...(file.schedule !== undefined ? { schedule: file.schedule } : {}),
     ...(file.description !== undefined ? { description: file.description } : {}),

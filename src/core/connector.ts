@@ -1,12 +1,13 @@
 import type { ZodType } from 'zod';
+import type { CaptureOptions, ChangeApplier, ChangeApplyOptions, ChangeCapture, ChangeTarget } from './change-capture.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { RowFilter } from './row-filter.js';
 import type { Batch, Column, LogicalType, StreamDescriptor, TableRef, Value } from './schema.js';
 import type { TypeFidelity } from './type-fidelity.js';
 import type { ExecuteOptions, SqlResult } from './sql-result.js';
 
-/** How rows are read. */
-export const READ_MODES = ['full_refresh', 'incremental'] as const;
+/** How rows are read. `cdc`: a snapshot, then the source's change log (see docs/cdc.md). */
+export const READ_MODES = ['full_refresh', 'incremental', 'cdc'] as const;
 export type ReadMode = (typeof READ_MODES)[number];
 
 /** How rows land in the destination. */
@@ -107,6 +108,8 @@ export interface Source {
   readonly rawFormats: readonly RawFormat[];
   /** Stream the rows as bytes of `format` (pass-through). Only offered for formats in `rawFormats`. */
   readRaw?(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array>;
+  /** Change data capture (`mode: cdc`), where the source has a change log. */
+  openChangeCapture?(options: CaptureOptions): ChangeCapture;
   /** Run one SQL statement (watermark resolvers against a source connection). SQL sources only. */
   execute?(sql: string, options?: ExecuteOptions): Promise<SqlResult>;
   /**
@@ -223,6 +226,8 @@ export interface Destination {
   typeFidelity(column: Column, target: TableRef): TypeFidelity;
   /** The checkpoint committed with the data (transactional destinations), if any. */
   readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined>;
+  /** Apply captured changes (`mode: cdc`) with the checkpoint in the same transaction. */
+  openChangeApplier?(options: ChangeApplyOptions, targets: readonly ChangeTarget[], signal: AbortSignal): Promise<ChangeApplier>;
   /** Run one SQL statement outside any stream's transaction (hooks, watermark resolvers). SQL destinations only. */
   execute?(sql: string, options?: ExecuteOptions): Promise<SqlResult>;
   close(): Promise<void>;

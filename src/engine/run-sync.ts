@@ -14,6 +14,7 @@ import { runStream } from './stream-runner.js';
 import { runWithConcurrency } from './concurrency.js';
 import { acquireSyncLock } from './run-lock.js';
 import { refuseMappedTypes } from './strict-types.js';
+import { runCdcStreams } from './cdc/cdc-stream-records.js';
 import { afterStream, checkHooksSupported, runHooks, type HookContext } from './hooks.js';
 import { applyWatermarks } from './watermarks.js';
 
@@ -35,6 +36,8 @@ export interface RunSyncOptions {
   readonly dryRun?: boolean;
   /** Streams copied at once (`--threads`); default from ferry.yml. */
   readonly threads?: number;
+  /** cdc streams: stream continuously until cancelled (`--follow`) instead of catching up. */
+  readonly follow?: boolean;
   readonly signal?: AbortSignal;
   readonly onEvent?: RunEventListener;
   /** Attempts per stream for retryable failures. Default 3. */
@@ -173,7 +176,10 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
         retryDelayMs: options.retryDelayMs ?? 1000,
       };
       const threads = Math.max(1, options.threads ?? project.defaults.threads);
-      streams = await runWithConcurrency(planned, threads, async (stream) => afterStream(hooks, stream, await runStream(ctx, stream)));
+      // cdc streams share one replication slot: they run together, after the others.
+      streams = await runWithConcurrency(planned.filter((s) => s.mode !== 'cdc'), threads, async (stream) => afterStream(hooks, stream, await runStream(ctx, stream)));
+      const cdc = planned.filter((s) => s.mode === 'cdc');
+      if (cdc.length > 0) streams.push(...(await runCdcStreams({ ...ctx, sync, follow: options.follow ?? false }, cdc)));
     }
   } catch (caught) {
     error = redact(describeError(caught));

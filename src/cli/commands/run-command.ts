@@ -17,6 +17,7 @@ interface RunFlags extends GlobalOptions {
   readonly threads?: string;
   readonly logFormat: LogFormat;
   readonly verbose?: boolean;
+  readonly follow?: boolean;
 }
 
 export function registerRunCommand(program: Command, exit: (code: number) => void): void {
@@ -32,6 +33,7 @@ export function registerRunCommand(program: Command, exit: (code: number) => voi
     .option('--strict-types', 'refuse, before writing, every stream with a column the destination would only map to another type (docs/fidelity.md)')
     .option('--threads <n>', 'streams copied at once (default: defaults.threads in ferry.yml)')
     .option('--log-format <format>', `progress output: ${LOG_FORMATS.join(' | ')}`, 'auto')
+    .option('--follow', 'cdc streams: keep streaming changes until stopped (Ctrl-C / SIGTERM) instead of catching up')
     .option('-v, --verbose', 'show info log lines as they happen')
     .action(async (syncs: string[], flags: RunFlags) => {
       exit(await runCommand(syncs, { ...program.opts<GlobalOptions>(), ...flags }));
@@ -70,6 +72,7 @@ async function runCommand(names: readonly string[], flags: RunFlags): Promise<nu
           ...(flags.dryRun ? { dryRun: true } : {}),
           ...(flags.strictTypes ? { strictTypes: true } : {}),
           ...(threads !== undefined ? { threads } : {}),
+          ...(flags.follow ? { follow: true } : {}),
         });
         view.finish();
         results.push(result);

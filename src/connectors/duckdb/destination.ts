@@ -7,6 +7,8 @@ import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors
 import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
 import type { TypeFidelity } from '../../core/type-fidelity.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
+import type { ChangeApplier, ChangeApplyOptions } from '../../core/change-capture.js';
+import { DuckdbChangeApplier } from './change-applier.js';
 import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
 import { executeSql } from './execute-sql.js';
 import { createCheckpointTableSql, loadCheckpoint } from './checkpoint-table.js';
@@ -99,6 +101,12 @@ export class DuckdbDestination implements Destination {
     const path = duckdbDatabasePath(this.#config, this.#ctx);
     if (!this.#conn && path !== ':memory:' && !existsSync(path)) return undefined;
     return loadCheckpoint(await this.#connection(), this.#config.schema, sync, stream);
+  }
+
+  async openChangeApplier(options: ChangeApplyOptions): Promise<ChangeApplier> {
+    const conn = await (await this.#instance()).instance.connect();
+    await this.#serialize(() => conn.run(createCheckpointTableSql(this.#config.schema)));
+    return new DuckdbChangeApplier(conn, this.#config.schema, options, (work) => this.#serialize(work));
   }
 
   /**

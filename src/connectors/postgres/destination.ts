@@ -1,10 +1,12 @@
 import type pg from 'pg';
 import type { Checkpoint } from '../../core/checkpoint.js';
+import type { ChangeApplier, ChangeApplyOptions } from '../../core/change-capture.js';
 import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError } from '../../core/errors.js';
 import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
 import type { TypeFidelity } from '../../core/type-fidelity.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
+import { PostgresChangeApplier } from './cdc/postgres-change-applier.js';
 import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
 import { executeSql } from './execute-sql.js';
 import { readCheckpointRow } from './checkpoint-table.js';
@@ -83,6 +85,10 @@ export class PostgresDestination implements Destination {
         throw driverError(error, `read the checkpoint of ${stream}`, { stream });
       }
     });
+  }
+
+  openChangeApplier(options: ChangeApplyOptions): Promise<ChangeApplier> {
+    return PostgresChangeApplier.open(this.#config, this.#ctx, options);
   }
 
   /** One statement on a pooled connection, in its own implicit transaction. */

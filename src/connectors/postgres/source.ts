@@ -1,10 +1,12 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import type { CaptureOptions, ChangeCapture } from '../../core/change-capture.js';
 import type { ConnectorContext, RawFormat, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import { CancelledError, ConfigError, FerryError } from '../../core/errors.js';
 import type { Batch, Column, LogicalType, StreamDescriptor, Value } from '../../core/schema.js';
 import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
 import { describeRelation, discoverRelations } from './catalog.js';
+import { PostgresChangeCapture } from './cdc/postgres-change-capture.js';
 import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
 import type { PostgresConfig } from './config.js';
 import { CopyTextParser } from './copy-text-parser.js';
@@ -90,6 +92,10 @@ export class PostgresSource implements Source {
   readRaw(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array> {
     if (format !== 'pg-binary') throw new FerryError(`postgres cannot produce raw format ${format}`, { stream: request.stream });
     return this.#copyOut(request, 'binary', signal);
+  }
+
+  openChangeCapture(options: CaptureOptions): ChangeCapture {
+    return new PostgresChangeCapture(this.#config, this.#ctx, this.#pool, options);
   }
 
   execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {

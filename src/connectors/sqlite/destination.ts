@@ -5,6 +5,8 @@ import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
 import type { TypeFidelity } from '../../core/type-fidelity.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
 import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
+import type { ChangeApplier, ChangeApplyOptions } from '../../core/change-capture.js';
+import { SqliteChangeApplier } from './change-applier.js';
 import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
 import { executeSql } from './execute-sql.js';
 import { loadCheckpoint } from './checkpoint-table.js';
@@ -83,6 +85,10 @@ export class SqliteDestination implements Destination {
     const path = sqliteDatabasePath(this.#config, this.#ctx);
     if (!this.#connection && path !== ':memory:' && !existsSync(path)) return undefined;
     return loadCheckpoint(this.#writeConnection().db, sync, stream);
+  }
+
+  async openChangeApplier(options: ChangeApplyOptions): Promise<ChangeApplier> {
+    return new SqliteChangeApplier(this.#writeConnection(), options, this.#ctx.connection);
   }
 
   /**

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { CaptureEvent, CaptureOptions, ChangeCapture, SlotStatus, SnapshotSession } from '../../../core/change-capture.js';
+import type { ConnectorContext } from '../../../core/connector.js';
+import { withPooledClient } from '../client.js';
+import type { PostgresConfig } from '../config.js';
+import { FerryError } from '../../../core/errors.js';
+import { driverError } from '../driver-error.js';
+import { CATCH_UP_PREFIX, ChangeStream } from './change-stream.js';
+import { checkReplicaIdentity, dropPublication, ensurePublication } from './publication.js';
+import { RelationDecoder } from './relation-decoder.js';
+import { createSlotWithSnapshot, dropSlot, replicationClientConfig, slotStatus } from './replication-slots.js';
+
+const SLOT_POLL_MS = 200;
+const SLOT_RELEASE_MS = 15_000;
+
+/**
+ * Postgres logical replication for one sync: its publication, its permanent
+ * pgoutput slot, snapshots exported by slots, and the decoded change stream.
+ */
+export class PostgresChangeCapture implements ChangeCapture {
+  readonly #config: PostgresConfig;
+  readonly #ctx: ConnectorContext;
+  readonly #pool: pg.Pool;
+  readonly #options: CaptureOptions;
+  #stream: ChangeStream | undefined;
+  /** Identifies this capture's marks among every logical message on the server. */
+  readonly #token = randomUUID();
+
+  constructor(config: PostgresConfig, ctx: ConnectorContext, pool: pg.Pool, options: CaptureOptions) {
+    this.#config = config;
+    this.#ctx = ctx;
+    this.#pool = pool;
+    this.#options = options;
+  }
+
+  prepare(): Promise<void> {
+    return this.#withClient('prepare the publication', async (client) => {
+      await checkReplicaIdentity(client, this.#options.tables, this.#config.schema);
+      await ensurePublication(client, this.#options.publication, this.#options.sync, this.#options.tables, this.#config.schema);
+    });
+  }
+
+  status(): Promise<SlotStatus> {
+    return this.#withClient('read the replication slot', (client) => slotStatus(client, this.#options.slot));
+  }
+
+  createSlot(): Promise<SnapshotSession> {
+    return createSlotWithSnapshot(this.#config, this.#ctx, this.#options.slot, false);
+  }
+
+  snapshot(): Promise<SnapshotSession> {
+    const name = `${this.#options.slot.slice(0, 40)}_tmp_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    return createSlotWithSnapshot(this.#config, this.#ctx, name, true);
+  }
+
+  async *changes(options: { readonly catchUp: boolean }, signal: AbortSignal): AsyncIterable<CaptureEvent> {
+    const confirmed = await this.#waitUntilFree(signal);
+    if (options.catchUp) await this.mark();
+    const stream = new ChangeStream({
+      clientConfig: replicationClientConfig(this.#config),
+      slot: this.#options.slot,
+      publication: this.#options.publication,
+      decoder: new RelationDecoder(this.#options.tables, this.#config.schema),
+      token: this.#token,
+      catchUp: options.catchUp,
+      confirmed,
+    });
+    this.#stream = stream;
+    try {
+      yield* stream.events(signal);
+    } finally {
+      this.#stream = undefined;
+      await stream.close();
+    }
+  }
+
+  /**
+   * A non-transactional logical message is decoded in WAL order: when it comes
+   * back, every transaction committed before this call has been delivered.
+   */
+  async mark(): Promise<void> {
+    await this.#withClient('mark the WAL position', (client) => client.query('SELECT pg_logical_emit_message(false, $1, $2)', [CATCH_UP_PREFIX, this.#token]));
+  }
+
+  async confirm(lsn: bigint): Promise<void> {
+    await this.#stream?.confirm(lsn);
+  }
+
+  drop(): Promise<{ readonly slot: boolean; readonly publication: boolean }> {
+    return this.#withClient('drop the slot and publication', async (client) => ({
+      slot: await dropSlot(client, this.#options.slot),
+      publication: await dropPublication(client, this.#options.publication, this.#options.sync),
+    }));
+  }
+
+  async close(): Promise<void> {
+    await this.#stream?.close();
+  }
+
+  /**
+   * A run killed a moment ago leaves its walsender holding the slot until the
+   * server notices the closed socket: wait for that (a live run holds the sync
+   * lock, so an active slot here is a dead one's). Returns the slot's confirmed LSN.
+   */
+  async #waitUntilFree(signal: AbortSignal): Promise<bigint> {
+    for (let waited = 0; ; waited += SLOT_POLL_MS) {
+      const status = await this.status();
+      if (!status.active || signal.aborted) return status.confirmedLsn ?? 0n;
+      if (waited >= SLOT_RELEASE_MS) {
+        throw new FerryError(`replication slot ${this.#options.slot} is in use by another connection`, {
+          sync: this.#options.sync,
+          hint: `another process streams from it; see: SELECT active_pid FROM pg_replication_slots WHERE slot_name = '${this.#options.slot}'`,
+        });
+      }
+      await new Promise((r) => setTimeout(r, SLOT_POLL_MS));
+    }
+  }
+
+  async #withClient<T>(what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withPooledClient(this.#pool, this.#config, this.#ctx, async (client) => {
+      try {
+        return await fn(client);
+      } catch (error) {
+        throw driverError(error, what, { sync: this.#options.sync });
+      }
+    });
+  }
+}

@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { dropSlot } from './cdc-fixture.js';
+
+// Creating a replication slot waits for every transaction running on the server to end:
+// on a shared server that can take minutes.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
+
+/** `ferry run` (catch-up), `ferry cdc status`, `resync` and `drop` from the command line. */
+const BIN = resolve('bin/ferry.js');
+let source: TestDatabase;
+let target: TestDatabase;
+let dir: string;
+const slot = `ferry_t_cli_${randomBytes(4).toString('hex')}`;
+
+function ferry(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [BIN, ...args, '--project', dir], { encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(async () => {
+  source = await createTestDatabase('cdccli');
+  target = await createTestDatabase('cdcclidst');
+  await source.query('CREATE TABLE orders (id int PRIMARY KEY, total numeric(10,2))');
+  await source.query('CREATE TABLE notes (id int PRIMARY KEY, body text)');
+  await source.query("INSERT INTO orders VALUES (1, 10.00), (2, 20.50); INSERT INTO notes VALUES (1, 'a')");
+  dir = await mkdtemp(join(tmpdir(), 'ferry-cdc-cli-'));
+  await mkdir(join(dir, 'syncs'));
+  await writeFile(join(dir, 'ferry.yml'), `name: cdccli\nconnections:\n  src:\n    type: postgres\n    url: ${source.url}\n  dst:\n    type: postgres\n    url: ${target.url}\n`);
+  await writeFile(join(dir, 'syncs', 'shop.yml'), `source: src\ndestination: dst\ndefaults:\n  mode: cdc\ncdc:\n  slot: ${slot}\n  max_retained_wal_mb: 1\nstreams:\n  public.orders:\n  public.notes:\n`);
+});
+afterAll(async () => {
+  await dropSlot(source, slot);
+  await source.drop();
+  await target.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('ferry cdc commands', () => {
+  it('runs, reports the slot, resyncs one table, and drops the slot and publication', async () => {
+    expect(ferry('run', 'shop').code).toBe(0);
+    const status = ferry('cdc', 'status', 'shop', '--json');
+    expect(status.code, status.stderr).toBe(0);
+    const report = JSON.parse(status.stdout) as { slot: { exists: boolean; slot: string }; streams: { stream: string; from: string | null }[] };
+    expect(report.slot).toMatchObject({ exists: true, slot });
+    expect(report.streams.map((s) => s.stream).sort()).toEqual(['public.notes', 'public.orders']);
+    expect(report.streams.every((s) => s.from !== null && /^[0-9A-F]+\/[0-9A-F]+$/.test(s.from))).toBe(true);
+    expect(ferry('cdc', 'status', 'shop').stdout).toContain(`slot ${slot} (idle)`);
+
+    await target.query("UPDATE notes SET body = 'damaged in the target'");
+    await source.query('INSERT INTO orders VALUES (3, 1.00)');
+    const resync = ferry('cdc', 'resync', 'shop', 'public.notes');
+    expect(resync.stdout).toContain('public.notes');
+    expect(ferry('run', 'shop').code).toBe(0);
+    expect((await target.query('SELECT id, body FROM notes')).rows).toEqual([{ id: 1, body: 'a' }]);
+    expect((await target.query('SELECT id, total::text FROM orders ORDER BY id')).rows).toEqual([
+      { id: 1, total: '10.00' },
+      { id: 2, total: '20.50' },
+      { id: 3, total: '1.00' },
+    ]);
+
+    const dropped = ferry('cdc', 'drop', 'shop');
+    expect(dropped.code, dropped.stderr).toBe(0);
+    expect(dropped.stdout).toContain('slot dropped; publication dropped');
+    expect((await source.query('SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = $1', [slot])).rows).toEqual([{ n: 0 }]);
+    expect((await source.query('SELECT count(*)::int AS n FROM pg_publication WHERE pubname = $1', [slot])).rows).toEqual([{ n: 0 }]);
+    // After a drop the next run starts over with a fresh snapshot instead of failing.
+    expect(ferry('run', 'shop').code).toBe(0);
+    expect((await target.query('SELECT count(*)::int AS n FROM orders')).rows).toEqual([{ n: 3 }]);
+  });
+});

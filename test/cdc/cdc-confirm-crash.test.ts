@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ChangeCapture } from '../../src/core/change-capture.js';
+import type { ConnectorDefinition } from '../../src/core/connector.js';
+import { builtinConnectors, type ConnectorRegistry } from '../../src/connectors/registry.js';
+import { postgresConnector, type PostgresConfig } from '../../src/connectors/postgres/index.js';
+import { cdcFixture, slotConfirmed, type CdcFixture } from './cdc-fixture.js';
+
+// Creating a replication slot waits for every transaction running on the server to end:
+// on a shared server that can take minutes.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
+
+/**
+ * The window between the destination commit and the slot confirmation, hit on
+ * purpose: the process "dies" in `confirm`. The slot then sends the applied
+ * transactions again — including several changes that share one commit LSN —
+ * and the next run must skip them (stored position), not lose or repeat them.
+ */
+let f: CdcFixture;
+
+function crashingRegistry(): ConnectorRegistry {
+  const crashing: ConnectorDefinition<PostgresConfig> = {
+    ...postgresConnector,
+    createSource: (config, ctx) => {
+      const source = postgresConnector.createSource?.(config, ctx);
+      if (!source?.openChangeCapture) throw new Error('postgres source without cdc');
+      const open = source.openChangeCapture.bind(source);
+      source.openChangeCapture = (options): ChangeCapture => {
+        const capture = open(options);
+        capture.confirm = () => Promise.reject(new Error('killed between the destination commit and the confirmation'));
+        return capture;
+      };
+      return source;
+    },
+  };
+  return new Map([...builtinConnectors, ['postgres', crashing as ConnectorDefinition]]);
+}
+
+beforeAll(async () => {
+  f = await cdcFixture('confirm');
+  await f.source.query('CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL, log text NOT NULL)');
+  await f.source.query("INSERT INTO counters SELECT g, 0, '' FROM generate_series(1, 50) g");
+});
+afterAll(async () => {
+  await f.close();
+});
+
+describe('crash between destination commit and slot confirmation', () => {
+  it('skips re-sent transactions on resume: no loss, no double apply', async () => {
+    const project = f.project([{ name: 'public.counters' }], { lsn_column: true, synced_at_column: true });
+    expect((await f.run(project)).error).toBeNull();
+    const confirmedBefore = await slotConfirmed(f.source, f.slot);
+    // One transaction, many changes sharing its commit LSN; log grows on every apply of an update.
+    await f.source.query("BEGIN; UPDATE counters SET n = n + 1, log = log || 'a' WHERE id <= 10; DELETE FROM counters WHERE id = 50; INSERT INTO counters VALUES (51, 0, 'new'); UPDATE counters SET n = n + 1, log = log || 'b' WHERE id <= 5; COMMIT");
+    await f.source.query("UPDATE counters SET n = n + 100, log = log || 'c' WHERE id = 1");
+    const crashed = await f.run(project, crashingRegistry());
+    expect(crashed.status).toBe('failed');
+    expect(crashed.error).toContain('killed between the destination commit and the confirmation');
+    // The target has the changes; the slot was not confirmed past them.
+    const expected = (await f.source.query('SELECT id, n, log FROM counters ORDER BY id')).rows;
+    expect(await f.rows('counters', 'id, n, log')).toEqual(expected);
+    expect(await slotConfirmed(f.source, f.slot)).toBe(confirmedBefore);
+    // _ferry_synced_at changes whenever a row is written: equal after the resume means skipped, not re-applied.
+    const written = await f.rows('counters', 'id, _ferry_lsn::text AS lsn, _ferry_synced_at::text AS at');
+
+    const resumed = await f.run(project);
+    expect(resumed.error).toBeNull();
+    expect(await f.rows('counters', 'id, n, log')).toEqual(expected);
+    expect(await f.rows('counters', 'id, _ferry_lsn::text AS lsn, _ferry_synced_at::text AS at')).toEqual(written);
+    // Never past what the target holds. (Known issue, see docs/cdc.md: the final confirmation of a
+    // catch-up run that only skipped re-sent transactions is not always seen by the server.)
+    const confirmedAfter = await slotConfirmed(f.source, f.slot);
+    const notBehind = await f.source.query<{ ok: boolean }>('SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [confirmedAfter, confirmedBefore]);
+    expect(notBehind.rows[0]?.ok).toBe(true);
+  });
+});

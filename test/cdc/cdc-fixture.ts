@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Project, StreamConfig, SyncConfig } from '../../src/config/project.js';
+import { cdcSettingsSchema } from '../../src/config/cdc-schema.js';
+import type { ConnectorRegistry } from '../../src/connectors/registry.js';
+import { runSync, type RunResult, type RunSyncOptions } from '../../src/engine/run-sync.js';
+import { openStateStore } from '../../src/state/index.js';
+import type { StateStore } from '../../src/state/state-store.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+
+const at = { file: 'syncs/c.yml', line: 1, column: 1 };
+
+export type DestinationKind = 'postgres' | 'sqlite' | 'duckdb';
+
+/** A source database, a destination, a state store and a uniquely named slot/publication; `close()` drops them all. */
+export interface CdcFixture {
+  readonly source: TestDatabase;
+  readonly slot: string;
+  readonly dir: string;
+  readonly state: StateStore;
+  project(streams: readonly Partial<StreamConfig>[], cdc?: Partial<Record<string, unknown>>): Project;
+  run(project: Project, registry?: ConnectorRegistry, options?: Partial<RunSyncOptions>): Promise<RunResult>;
+  /** Rows of a destination table, ordered by the first column. */
+  rows(table: string, columns?: string): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+export async function cdcFixture(prefix: string, kind: DestinationKind = 'postgres'): Promise<CdcFixture> {
+  const source = await createTestDatabase(`cdc_${prefix}`);
+  const target = kind === 'postgres' ? await createTestDatabase(`cdcdst_${prefix}`) : undefined;
+  const dir = await mkdtemp(join(tmpdir(), `ferry-cdc-${prefix}-`));
+  const slot = `ferry_t_${prefix}_${randomBytes(4).toString('hex')}`;
+  const state = await openStateStore('sqlite::memory:', dir);
+  const destinationSettings: Record<string, unknown> =
+    kind === 'postgres' ? { url: target?.url, schema: 'public' } : { path: join(dir, kind === 'sqlite' ? 'dst.sqlite' : 'dst.duckdb') };
+  return {
+    source,
+    slot,
+    dir,
+    state,
+    project(streams, cdc = {}) {
+      const sync: SyncConfig = {
+        name: 'c',
+        file: at.file,
+        source: 'src',
+        destination: 'dst',
+        defaults: { mode: 'cdc' },
+        streams: streams.map((s) => ({ name: 'public.items', enabled: true, location: at, ...s })),
+        cdc: cdcSettingsSchema.parse({ slot, ...cdc }),
+        tags: [],
+        location: at,
+      };
+      return {
+        name: 'p',
+        dir,
+        state: 'sqlite::memory:',
+        connections: new Map([
+          ['src', { name: 'src', type: 'postgres', settings: { url: source.url }, location: at }],
+          ['dst', { name: 'dst', type: kind, settings: destinationSettings, location: at }],
+        ]),
+        syncs: new Map([['c', sync]]),
+        defaults: { threads: 2, batch_size: 1000 },
+      };
+    },
+    run(project, registry, options = {}) {
+      return runSync({ project, state, sync: 'c', attempts: 1, ...(registry ? { registry } : {}), ...options });
+    },
+    async rows(table, columns = '*') {
+      if (!target) throw new Error('rows() reads Postgres destinations; use the connector for others');
+      const result = await target.query(`SELECT ${columns} FROM ${table} ORDER BY 1`);
+      return result.rows;
+    },
+    async close() {
+      await dropSlot(source, slot);
+      await state.close();
+      await source.drop();
+      await target?.drop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** confirmed_flush_lsn of a slot as text, or null when it does not exist. */
+export async function slotConfirmed(db: TestDatabase, slot: string): Promise<string | null> {
+  const result = await db.query<{ lsn: string }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  return result.rows[0]?.lsn ?? null;
+}
+
+/** Drop a slot, waiting (up to 10 s) for the walsender of a finished run to let go of it. */
+export async function dropSlot(db: TestDatabase, slot: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const result = await db.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    const row = result.rows[0];
+    if (!row) return;
+    if (!row.active) {
+      await db.query('SELECT pg_drop_replication_slot($1)', [slot]);
+      return;
+    }
+    if (attempt >= 50) throw new Error(`slot ${slot} stays active`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cdcFixture, dropSlot, slotConfirmed, type CdcFixture } from './cdc-fixture.js';
+
+// Creating a replication slot waits for every transaction running on the server to end:
+// on a shared server that can take minutes.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
+
+let f: CdcFixture;
+
+beforeAll(async () => {
+  f = await cdcFixture('pg');
+  await f.source.query('CREATE TABLE items (id bigint PRIMARY KEY, name text, amount numeric(12,3), at timestamptz, big text)');
+  await f.source.query(`INSERT INTO items SELECT g, 'n' || g, g * 1.5, timestamptz '2025-01-01 00:00:00.123456+00' + g * interval '1 second', NULL FROM generate_series(1, 500) g`);
+});
+afterAll(async () => {
+  await f.close();
+});
+
+describe('postgres cdc -> postgres', () => {
+  it('snapshots, then applies inserts, updates and deletes in catch-up runs', async () => {
+    const project = f.project([{}]);
+    const first = await f.run(project);
+    expect(first.error).toBeNull();
+    expect(first.status).toBe('success');
+    expect(await f.rows('items', 'count(*)::int AS n')).toEqual([{ n: 500 }]);
+    expect(await slotConfirmed(f.source, f.slot)).not.toBeNull();
+
+    await f.source.query(`INSERT INTO items VALUES (501, 'new', 1.250, '2025-06-01 12:00:00.000001+00', NULL)`);
+    await f.source.query(`UPDATE items SET name = 'changed', amount = 99.999 WHERE id = 2`);
+    await f.source.query('DELETE FROM items WHERE id IN (3, 4)');
+    await f.source.query('BEGIN; UPDATE items SET id = 10000 WHERE id = 5; COMMIT');
+    const second = await f.run(project);
+    expect(second.error).toBeNull();
+    const log = await f.state.readLog(second.runId);
+    expect(log.some((l) => l.message.includes('6 change(s) applied'))).toBe(true);
+    const rows = await f.rows('items', "id::text, name, amount::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS at");
+    expect(rows).toHaveLength(499);
+    expect(rows.find((r) => r['id'] === '2')).toEqual({ id: '2', name: 'changed', amount: '99.999', at: '2025-01-01 00:00:02.123456' });
+    expect(rows.find((r) => r['id'] === '501')).toEqual({ id: '501', name: 'new', amount: '1.250', at: '2025-06-01 12:00:00.000001' });
+    expect(rows.some((r) => r['id'] === '3' || r['id'] === '4' || r['id'] === '5')).toBe(false);
+    expect(rows.some((r) => r['id'] === '10000')).toBe(true);
+  });
+});
+
+describe('postgres cdc: values, TOAST, identity, schema', () => {
+  it('keeps an unchanged TOAST value (> 2 kB) when another column changes, with replica identity default and full', async () => {
+    await f.source.query('CREATE TABLE docs (id int PRIMARY KEY, title text, body text)');
+    await f.source.query('CREATE TABLE docs_full (id int PRIMARY KEY, title text, body text)');
+    await f.source.query('ALTER TABLE docs_full REPLICA IDENTITY FULL');
+    // md5 chains do not compress, so the value is stored out of line (TOASTed).
+    const big = "(SELECT string_agg(md5(g::text || 'x'), '') FROM generate_series(1, 200) g)";
+    await f.source.query(`INSERT INTO docs VALUES (1, 'a', ${big}), (2, 'b', 'short')`);
+    await f.source.query(`INSERT INTO docs_full VALUES (1, 'a', ${big})`);
+    const project = f.project([{ name: 'public.docs' }, { name: 'public.docs_full' }]);
+    expect((await f.run(project)).error).toBeNull();
+    await f.source.query("UPDATE docs SET title = 'a2' WHERE id = 1");
+    await f.source.query("UPDATE docs_full SET title = 'a2' WHERE id = 1");
+    await f.source.query('DELETE FROM docs_full WHERE id = 1');
+    await f.source.query(`INSERT INTO docs_full VALUES (3, 'c', ${big})`);
+    await f.source.query("UPDATE docs_full SET title = 'c2' WHERE id = 3");
+    expect((await f.run(project)).error).toBeNull();
+    const rows = await f.rows('docs', 'id, title, length(body) AS len, md5(body) AS sum');
+    const expected = (await f.source.query(`SELECT md5(${big}) AS sum`)).rows[0]?.['sum'];
+    expect(rows).toEqual([{ id: 1, title: 'a2', len: 6400, sum: expected }, { id: 2, title: 'b', len: 5, sum: expect.any(String) }]);
+    expect(await f.rows('docs_full', 'id, title, length(body) AS len')).toEqual([{ id: 3, title: 'c2', len: 6400 }]);
+  });
+
+  it('refuses a table without a primary key unless it has REPLICA IDENTITY FULL and a primary_key', async () => {
+    await f.source.query('CREATE TABLE nokey (code text NOT NULL, qty int)');
+    await f.source.query("INSERT INTO nokey VALUES ('a', 1), ('b', 2)");
+    const refused = await f.run(f.project([{ name: 'public.nokey' }]));
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toContain('has no primary key');
+    expect(refused.error).toContain('REPLICA IDENTITY FULL');
+    const wrongIdentity = await f.run(f.project([{ name: 'public.nokey', primary_key: ['code'] }]));
+    expect(wrongIdentity.error).toContain('would not carry the key code');
+    await f.source.query('ALTER TABLE nokey REPLICA IDENTITY FULL');
+    const project = f.project([{ name: 'public.nokey', primary_key: ['code'] }]);
+    expect((await f.run(project)).error).toBeNull();
+    await f.source.query("UPDATE nokey SET qty = 20 WHERE code = 'b'");
+    await f.source.query("DELETE FROM nokey WHERE code = 'a'");
+    expect((await f.run(project)).error).toBeNull();
+    expect(await f.rows('nokey')).toEqual([{ code: 'b', qty: 20 }]);
+  });
+});
+
+describe('postgres cdc: evolution, large transactions, soft deletes, failures', () => {
+  it('adds a column the source gained mid-stream, and snapshots a table added to the sync later', async () => {
+    await f.source.query('CREATE TABLE grow (id int PRIMARY KEY, a text)');
+    await f.source.query("INSERT INTO grow VALUES (1, 'x')");
+    expect((await f.run(f.project([{ name: 'public.grow' }]))).error).toBeNull();
+    await f.source.query("INSERT INTO grow VALUES (2, 'y')");
+    await f.source.query('ALTER TABLE grow ADD COLUMN b numeric(10,2)');
+    await f.source.query("INSERT INTO grow VALUES (3, 'z', 12.50)");
+    await f.source.query('UPDATE grow SET b = 1.25 WHERE id = 1');
+    await f.source.query('CREATE TABLE later (id int PRIMARY KEY, v text)');
+    await f.source.query("INSERT INTO later VALUES (1, 'before the sync knew it')");
+    const both = f.project([{ name: 'public.grow' }, { name: 'public.later' }]);
+    expect((await f.run(both)).error).toBeNull();
+    await f.source.query("INSERT INTO later VALUES (2, 'after')");
+    expect((await f.run(both)).error).toBeNull();
+    expect(await f.rows('grow', 'id, a, b::text')).toEqual([{ id: 1, a: 'x', b: '1.25' }, { id: 2, a: 'y', b: null }, { id: 3, a: 'z', b: '12.50' }]);
+    expect(await f.rows('later')).toEqual([{ id: 1, v: 'before the sync knew it' }, { id: 2, v: 'after' }]);
+  });
+
+  it('applies a 100k-row transaction, and warns when the slot retains more WAL than allowed', async () => {
+    await f.source.query('CREATE TABLE bulk (id int PRIMARY KEY, v int)');
+    const project = f.project([{ name: 'public.bulk' }], { batch_rows: 5000, max_retained_wal_mb: 1 });
+    expect((await f.run(project)).error).toBeNull();
+    await f.source.query('INSERT INTO bulk SELECT g, g FROM generate_series(1, 100000) g');
+    await f.source.query('BEGIN; UPDATE bulk SET v = -v WHERE id % 2 = 0; DELETE FROM bulk WHERE id % 10 = 0; COMMIT');
+    const started = performance.now();
+    const result = await f.run(project);
+    console.log(`cdc: 100k-row insert + 50k update + 10k delete transactions applied in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    expect(result.error).toBeNull();
+    const warning = (await f.state.readLog(result.runId)).find((l) => l.level === 'warn');
+    expect(warning?.message).toMatch(/replication slot \S+ retains \d+ MB of WAL \(limit 1 MB\)/);
+    expect(await f.rows('bulk', 'count(*)::int AS n, sum(v)::text AS s')).toEqual((await f.source.query('SELECT count(*)::int AS n, sum(v)::text AS s FROM bulk')).rows);
+  });
+
+  it('soft deletes and metadata columns', async () => {
+    await f.source.query('CREATE TABLE soft (id int PRIMARY KEY, v text)');
+    await f.source.query("INSERT INTO soft VALUES (1, 'a'), (2, 'b')");
+    const project = f.project([{ name: 'public.soft' }], { deletes: 'soft', lsn_column: true, synced_at_column: true, slot: `${f.slot}_soft` });
+    try {
+      expect((await f.run(project)).error).toBeNull();
+      await f.source.query('DELETE FROM soft WHERE id = 1');
+      await f.source.query("UPDATE soft SET v = 'b2' WHERE id = 2");
+      await f.source.query('TRUNCATE soft');
+      await f.source.query("INSERT INTO soft VALUES (3, 'c')");
+      expect((await f.run(project)).error).toBeNull();
+      const rows = await f.rows('soft', '*');
+      expect(rows.map((r) => [r['id'], r['v'], r['_ferry_deleted_at'] !== null, r['_ferry_lsn'] !== null, r['_ferry_synced_at'] !== null])).toEqual([
+        [1, 'a', true, true, true],
+        [2, 'b2', true, true, true],
+        [3, 'c', false, true, true],
+      ]);
+    } finally {
+      await dropSlot(f.source, `${f.slot}_soft`);
+    }
+  });
+
+  it('fails loudly when the slot is gone, and resumes after a resync', async () => {
+    await f.source.query('CREATE TABLE lost (id int PRIMARY KEY)');
+    const slot = `${f.slot}_lost`;
+    const project = f.project([{ name: 'public.lost' }], { slot });
+    expect((await f.run(project)).error).toBeNull();
+    await dropSlot(f.source, slot);
+    await f.source.query('INSERT INTO lost VALUES (1)');
+    const failed = await f.run(project);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toContain(`replication slot ${slot} is missing`);
+    expect(failed.error).toContain('ferry cdc resync');
+    expect(await slotConfirmed(f.source, slot)).toBeNull();
+    await f.state.saveCheckpoint({ sync: 'c', stream: 'public.lost', runId: 'manual', seq: Date.now() + 1000, state: {} });
+    expect((await f.run(project)).error).toBeNull();
+    expect(await f.rows('lost')).toEqual([{ id: 1 }]);
+    await dropSlot(f.source, slot);
+  });
+});
+
+describe('postgres cdc: every kind of value', () => {
+  it('streams values of every type exactly as the snapshot loads them', async () => {
+    await f.source.query(`CREATE TABLE kinds (id int PRIMARY KEY, b boolean, i2 smallint, i8 bigint, r real, d double precision, n numeric, n2 numeric(20,5),
+      t text, vc varchar(10), by bytea, j json, jb jsonb, u uuid, da date, ti time, tz timetz, ts timestamp, tstz timestamptz, iv interval, arr int[], tarr text[])`);
+    const values = `true, -32768, 9223372036854775807, 1.5, 0.1, 'NaN', 123456789012345.12345, E'tab\\there "quoted" \\\\ back', 'short', '\\x00ff10', '{"a": [1, 2.50]}', '{"big": 12345678901234567890}',
+      'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '2024-02-29', '23:59:59.999999', '12:00:00+05:30', '2024-01-01 00:00:00.000001', '1999-12-31 23:59:59.5+02', '1 year 2 mons 3 days 04:05:06.789', '{1,NULL,3}', '{"a b","c,d",NULL}'`;
+    await f.source.query(`INSERT INTO kinds VALUES (1, ${values})`);
+    const project = f.project([{ name: 'public.kinds' }]);
+    expect((await f.run(project)).error).toBeNull();
+    await f.source.query(`INSERT INTO kinds VALUES (2, ${values})`);
+    await f.source.query(`INSERT INTO kinds (id) VALUES (3)`);
+    expect((await f.run(project)).error).toBeNull();
+    const text = 'id, b, i2, i8::text, r::text, d::text, n::text, n2::text, t, vc, encode(by, \'hex\') AS by, j::text, jb::text, u::text, da::text, ti::text, tz::text, ts::text, tstz::text, iv::text, arr::text, tarr::text';
+    const target = await f.rows('kinds', text);
+    const source = (await f.source.query(`SELECT ${text} FROM kinds ORDER BY 1`)).rows;
+    expect(target).toEqual(source);
+    expect(target[1]).toEqual({ ...target[0], id: 2 });
+  });
+});
