@@ -55,6 +55,10 @@ export interface StreamSettings {
   readonly schema_change?: SchemaChangePolicy;
   /** Rows per batch on the data path. */
   readonly batch_size?: number;
+  /** Key/page ranges to read in parallel and checkpoint one by one; `auto` decides by table size. */
+  readonly chunks?: number | 'auto';
+  /** Chunks of one stream read at once. */
+  readonly parallelism?: number;
 }
 
 export interface StreamConfig extends StreamSettings {

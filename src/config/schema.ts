@@ -12,6 +12,7 @@ import { NULL_CURSOR_POLICIES } from './project.js';
 export const DEFAULT_STATE = 'sqlite:.ferry/state.db';
 export const DEFAULT_THREADS = 4;
 export const DEFAULT_BATCH_SIZE = 10_000;
+export const CHUNKS_MAX = 256;
 
 const oneOrMany = (item: string, description: string) =>
   z
@@ -66,6 +67,18 @@ export const streamSettingsShape = {
     .optional()
     .describe('New source columns: evolve (default) adds them to the target; freeze fails the run naming them.'),
   batch_size: batchSize('Rows per batch on the data path. Default: defaults.batch_size of ferry.yml.').optional(),
+  chunks: z
+    .union([z.int().min(1).max(CHUNKS_MAX), z.literal('auto')], { error: `expected a number of chunks from 1 to ${CHUNKS_MAX}, or auto` })
+    .optional()
+    .describe(
+      'Split a table read into this many key ranges (Postgres: ctid page ranges for tables without a NOT NULL key), read in parallel and committed one by one, so a killed run resumes from the completed chunks. auto (default): 1 below 1,000,000 estimated rows, then one chunk per 500,000 rows up to 32. 1 reads in one piece.',
+    ),
+  parallelism: z
+    .int()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe("Chunks of one stream read at once, each on its own source and destination connection. Default: the machine's CPU count, at least 2, at most defaults.threads."),
 } as const;
 
 export const streamSettingsSchema = z

@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import type { Checkpoint } from './checkpoint.js';
+import type { ChunkPlan, ChunkPlanRequest, ChunkRange } from './chunk.js';
 import type { Batch, Column, LogicalType, StreamDescriptor, TableRef, Value } from './schema.js';
 
 /** How rows are read. */
@@ -57,6 +58,8 @@ export interface ReadRequest {
   /** A SQL predicate (trusted: it comes from the project files) ANDed to the read. */
   readonly where?: string;
   readonly cursor?: CursorRead;
+  /** Read only this range (from `Source.planChunks`), ANDed to everything else. */
+  readonly chunk?: ChunkRange;
   /** Target rows per batch. */
   readonly batchSize: number;
 }
@@ -76,6 +79,13 @@ export interface Source {
   readonly rawFormats: readonly RawFormat[];
   /** Stream the rows as bytes of `format` (pass-through). Only offered for formats in `rawFormats`. */
   readRaw?(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array>;
+  /**
+   * Split a table read into disjoint ranges covering every row (key ranges, or
+   * physical ranges for tables without a usable key), each readable on its own
+   * connection by setting `ReadRequest.chunk`. Absent: the source reads in one piece.
+   * Returns a single open range when the read cannot be split (queries, tiny tables).
+   */
+  planChunks?(request: ChunkPlanRequest): Promise<ChunkPlan>;
   close(): Promise<void>;
 }
 
@@ -130,6 +140,16 @@ export interface StreamWriter {
   abort(): Promise<void>;
 }
 
+/** Replace `target` by a table built with earlier `append` commits (chunked `replace`). */
+export interface PublishTableRequest {
+  readonly sync: string;
+  readonly stream: string;
+  /** The table the chunks were appended to; it becomes `target`. */
+  readonly from: TableRef;
+  readonly target: TableRef;
+  readonly primaryKey: readonly string[];
+}
+
 export interface Destination {
   readonly capabilities: DestinationCapabilities;
   /** Where a stream lands unless the sync names a target. */
@@ -137,6 +157,13 @@ export interface Destination {
   open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter>;
   /** The checkpoint committed with the data (transactional destinations), if any. */
   readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined>;
+  /**
+   * Atomically swap `request.from` in as `request.target` (dropping the old
+   * target, adding the primary key) and store `checkpoint` in the same
+   * transaction. Offered by destinations that can keep a partly built table
+   * across runs, which chunked `replace` needs to resume after a crash.
+   */
+  publishTable?(request: PublishTableRequest, checkpoint: Checkpoint, signal: AbortSignal): Promise<CommitResult>;
   close(): Promise<void>;
 }
 

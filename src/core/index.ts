@@ -3,3 +3,4 @@ export * from './values.js';
 export * from './errors.js';
 export * from './connector.js';
 export * from './checkpoint.js';
+export * from './chunk.js';

@@ -10,6 +10,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Column, StreamDescriptor, TableRef } from '../core/schema.js';
 import type { NullCursorPolicy, ProjectDefaults, StreamConfig, SyncConfig } from '../config/project.js';
 import { expandColumns, matchesPattern } from '../config/stream-pattern.js';
+import { defaultParallelism } from './chunk-count.js';
 
 /** One stream of a sync, fully resolved: what to read, how, and where it lands. */
 export interface PlannedStream {
@@ -26,6 +27,10 @@ export interface PlannedStream {
   readonly where?: string;
   readonly schemaChange: SchemaChangePolicy;
   readonly batchSize: number;
+  /** Requested chunks (`auto`: decided from `estimatedRows`). */
+  readonly chunks: number | 'auto';
+  /** Chunks read at once. */
+  readonly parallelism: number;
   readonly estimatedRows?: number;
   /** Where the stream was configured, for errors. */
   readonly location: StreamConfig['location'];
@@ -214,6 +219,8 @@ function planOne(options: PlanOptions, stream: StreamConfig, read: ReadTarget, d
     ...(settings.where !== undefined ? { where: settings.where } : {}),
     schemaChange: settings.schema_change ?? 'evolve',
     batchSize: settings.batch_size ?? options.defaults.batch_size,
+    chunks: settings.chunks ?? 'auto',
+    parallelism: settings.parallelism ?? defaultParallelism(options.defaults.threads),
     ...(descriptor.estimatedRows !== undefined ? { estimatedRows: descriptor.estimatedRows } : {}),
     location: stream.location,
   };

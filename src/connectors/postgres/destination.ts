@@ -1,12 +1,13 @@
 import type pg from 'pg';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
+import type { CommitResult, ConnectorContext, Destination, DestinationCapabilities, OpenRequest, PublishTableRequest, StreamWriter } from '../../core/connector.js';
 import { CancelledError } from '../../core/errors.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
 import { readCheckpointRow } from './checkpoint-table.js';
 import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
 import type { PostgresConfig } from './config.js';
 import { driverError } from './driver-error.js';
+import { publishBuiltTable } from './publish-table.js';
 import { PostgresStreamWriter } from './stream-writer.js';
 import { prepareWriter } from './writer-setup.js';
 
@@ -61,6 +62,16 @@ export class PostgresDestination implements Destination {
         throw driverError(error, `read the checkpoint of ${stream}`, { stream });
       }
     });
+  }
+
+  async publishTable(request: PublishTableRequest, checkpoint: Checkpoint, signal: AbortSignal): Promise<CommitResult> {
+    if (signal.aborted) throw new CancelledError('cancelled before publishing', { stream: request.stream });
+    const client = await openClient(this.#config, this.#ctx);
+    try {
+      return await publishBuiltTable(client, this.#config, request, checkpoint);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   /** Abort writers still open (their staged rows are dropped), then close the pool. */

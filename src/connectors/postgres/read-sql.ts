@@ -1,5 +1,6 @@
 import type { CursorRead, ReadRequest } from '../../core/connector.js';
 import type { LogicalKind, Value } from '../../core/schema.js';
+import { chunkCondition } from './chunk-sql.js';
 import { quoteColumns, quoteIdent, quoteLiteral, quoteTable } from './identifiers.js';
 
 /**
@@ -67,6 +68,8 @@ export function selectSql(request: ReadRequest, defaultSchema: string): string {
   if (request.where !== undefined && request.where.trim() !== '') conditions.push(`(${trimQuery(request.where)})`);
   const bound = request.cursor ? cursorCondition(request.cursor) : undefined;
   if (bound !== undefined) conditions.push(bound);
+  const chunk = request.chunk ? chunkCondition(request.chunk, request) : undefined;
+  if (chunk !== undefined) conditions.push(chunk);
   return `SELECT ${columns} FROM ${from}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''}`;
 }
 

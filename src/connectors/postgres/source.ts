@@ -1,9 +1,11 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import type { ChunkPlan, ChunkPlanRequest } from '../../core/chunk.js';
 import type { ConnectorContext, RawFormat, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import { CancelledError, ConfigError, FerryError } from '../../core/errors.js';
 import type { Batch, Column, StreamDescriptor } from '../../core/schema.js';
 import { describeRelation, discoverRelations } from './catalog.js';
+import { planPostgresChunks } from './chunk-planner.js';
 import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
 import type { PostgresConfig } from './config.js';
 import { CopyTextParser } from './copy-text-parser.js';
@@ -88,6 +90,11 @@ export class PostgresSource implements Source {
   readRaw(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array> {
     if (format !== 'pg-binary') throw new FerryError(`postgres cannot produce raw format ${format}`, { stream: request.stream });
     return this.#copyOut(request, 'binary', signal);
+  }
+
+  async planChunks(request: ChunkPlanRequest): Promise<ChunkPlan> {
+    const descriptor = await this.describe(request.read.target);
+    return withPooledClient(this.#pool, this.#config, this.#ctx, (client) => planPostgresChunks(client, request, descriptor, this.#config.schema));
   }
 
   async close(): Promise<void> {
