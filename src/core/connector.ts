@@ -96,6 +96,8 @@ export interface DestinationCapabilities {
   readonly rawFormats: readonly RawFormat[];
   /** Table names may carry a schema. */
   readonly schemas: boolean;
+  /** `open` honours `OpenRequest.direct` (append without staging, data and checkpoint in one transaction). */
+  readonly directAppend?: boolean;
 }
 
 export interface OpenRequest {
@@ -112,6 +114,12 @@ export interface OpenRequest {
   readonly schemaChange: SchemaChangePolicy;
   /** Set when the engine will call `writeRaw` with this format instead of `write`. */
   readonly rawFormat?: RawFormat;
+  /**
+   * With `write: append` on an existing table no one else reads (a chunked
+   * replace's landing table): load straight into it in one transaction that
+   * `commit` closes with the checkpoint. Only when `capabilities.directAppend`.
+   */
+  readonly direct?: boolean;
 }
 
 export interface WriteResult {

@@ -197,6 +197,8 @@ class ChunkedCopy {
       primaryKey: this.#landing === stream.target ? stream.primaryKey : [],
       schemaChange: stream.write === 'replace' ? 'evolve' : stream.schemaChange,
       ...(rawFormat !== undefined ? { rawFormat } : {}),
+      // Chunks of a replace load straight into the landing table: no reader sees it until the swap.
+      ...(write === 'append' && this.#landing !== stream.target && this.#ctx.destination.capabilities.directAppend ? { direct: true } : {}),
     };
     return this.#ctx.destination.open(request, signal);
   }

@@ -7,6 +7,7 @@ import { readCheckpointRow } from './checkpoint-table.js';
 import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
 import type { PostgresConfig } from './config.js';
 import { driverError } from './driver-error.js';
+import { PostgresDirectWriter } from './direct-writer.js';
 import { publishBuiltTable } from './publish-table.js';
 import { PostgresStreamWriter } from './stream-writer.js';
 import { prepareWriter } from './writer-setup.js';
@@ -16,6 +17,7 @@ const CAPABILITIES: DestinationCapabilities = Object.freeze({
   transactional: true,
   rawFormats: Object.freeze(['pg-binary'] as const),
   schemas: true,
+  directAppend: true,
 });
 
 /**
@@ -28,7 +30,7 @@ export class PostgresDestination implements Destination {
   readonly #config: PostgresConfig;
   readonly #ctx: ConnectorContext;
   readonly #pool: pg.Pool;
-  readonly #writers = new Set<PostgresStreamWriter>();
+  readonly #writers = new Set<StreamWriter>();
 
   constructor(config: PostgresConfig, ctx: ConnectorContext) {
     this.#config = config;
@@ -44,6 +46,11 @@ export class PostgresDestination implements Destination {
     if (signal.aborted) throw new CancelledError('cancelled before opening the writer', { stream: request.stream });
     const client = await openClient(this.#config, this.#ctx);
     try {
+      if (request.direct === true && request.write === 'append') {
+        const direct = await PostgresDirectWriter.open(client, request, this.#config, this.#ctx, (w) => this.#writers.delete(w));
+        this.#writers.add(direct);
+        return direct;
+      }
       const setup = await prepareWriter(client, request, this.#config, this.#ctx);
       const writer = new PostgresStreamWriter(setup, (w) => this.#writers.delete(w));
       this.#writers.add(writer);

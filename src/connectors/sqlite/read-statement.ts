@@ -3,6 +3,7 @@ import { ConfigError } from '../../core/errors.js';
 import type { Column, StreamDescriptor } from '../../core/schema.js';
 import { encodeValue } from '../../core/values.js';
 import { valueBinderFor, type SqliteParameter } from './bind-value.js';
+import { sqliteChunkCondition } from './chunk-planner.js';
 import { quoteIdentifier } from './sql-identifier.js';
 import { tableSql } from './table-shape.js';
 
@@ -62,6 +63,11 @@ export function readStatement(options: ReadStatementOptions): ReadStatement {
     params.push(condition.param);
   } else if (request.cursor && !request.cursor.includeNulls) {
     conditions.push(`${quoteIdentifier(request.cursor.column)} IS NOT NULL`);
+  }
+  const chunk = request.chunk ? sqliteChunkCondition(request.chunk, request.stream) : undefined;
+  if (chunk) {
+    conditions.push(chunk.sql);
+    params.push(...chunk.params);
   }
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
   return {

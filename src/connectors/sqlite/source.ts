@@ -1,4 +1,5 @@
 import { setImmediate as breathe } from 'node:timers/promises';
+import type { ChunkPlan, ChunkPlanRequest } from '../../core/chunk.js';
 import type { ConnectorContext, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import { CancelledError, DataError } from '../../core/errors.js';
 import type { Batch, Row, StreamDescriptor } from '../../core/schema.js';
@@ -6,6 +7,7 @@ import { openDatabase, wrapSqliteError, type SqliteDatabase } from './database.j
 import { sqliteDatabasePath, type SqliteConfig } from './config.js';
 import { ValueRefused, valueReaderFor, type ReadValue } from './read-value.js';
 import { readStatement, type ReadStatement } from './read-statement.js';
+import { planSqliteChunks } from './chunk-planner.js';
 import { listTables, queryShape, tableShape, type TableShape } from './table-shape.js';
 
 /** Reads tables, views and queries of one SQLite database file. */
@@ -72,6 +74,10 @@ export class SqliteSource implements Source {
       iterator.return?.();
       own?.close();
     }
+  }
+
+  async planChunks(request: ChunkPlanRequest): Promise<ChunkPlan> {
+    return planSqliteChunks(this.#database(), request, this.#shape(request.read.target));
   }
 
   async close(): Promise<void> {
