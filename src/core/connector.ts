@@ -98,6 +98,8 @@ export interface DestinationCapabilities {
   readonly schemas: boolean;
   /** `open` honours `OpenRequest.direct` (append without staging, data and checkpoint in one transaction). */
   readonly directAppend?: boolean;
+  /** Several writers of one stream may be open at once (chunks written in parallel); else the engine writes chunks one by one. */
+  readonly parallelWriters?: boolean;
 }
 
 export interface OpenRequest {

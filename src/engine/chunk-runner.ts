@@ -72,7 +72,9 @@ class ChunkedCopy {
     ctx.emit({ type: 'stream_start', runId: ctx.runId, stream: this.#stream.name, target: tableRefText(this.#stream.target), mode: this.#stream.mode, write: this.#stream.write, passThrough: this.#rawFormat !== undefined, ...(this.#stream.estimatedRows !== undefined ? { estimatedRows: this.#stream.estimatedRows } : {}) });
     if (!resumed) await this.#start();
     const pending = this.#progress.ranges.map((_, i) => i).filter((i) => !this.#progress.done.includes(i));
-    const parallelism = Math.max(1, Math.min(this.#stream.parallelism, pending.length));
+    // A destination that cannot hold two writers of one stream still gets resumable chunks, one at a time.
+    const allowed = ctx.destination.capabilities.parallelWriters === true ? this.#stream.parallelism : 1;
+    const parallelism = Math.max(1, Math.min(allowed, pending.length));
     ctx.log.write('info', this.#stream.name, `${pending.length} of ${total} chunk(s) to read, ${parallelism} at once${this.#landing === this.#stream.target ? '' : ` into ${tableRefText(this.#landing)}`}`);
     const failed = new AbortController();
     const onAbort = (): void => failed.abort();

@@ -18,6 +18,7 @@ const CAPABILITIES: DestinationCapabilities = Object.freeze({
   rawFormats: Object.freeze(['pg-binary'] as const),
   schemas: true,
   directAppend: true,
+  parallelWriters: true,
 });
 
 /**
