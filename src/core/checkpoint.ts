@@ -32,6 +32,10 @@ export interface ChunkProgress {
   readonly done: readonly number[];
   /** Rows committed by the done chunks. */
   readonly rows: number;
+  /** Incremental reads: upper end (encoded, inclusive) of the cursor window every chunk reads. */
+  readonly cursorTo?: string;
+  /** Incremental reads: the cursor state of the done chunks together; becomes `cursor` when all are done. */
+  readonly cursor?: CursorState;
 }
 
 export interface CheckpointState {

@@ -41,6 +41,12 @@ export interface ChunkPlan {
   readonly fingerprint: string;
   /** How the ranges were chosen, for logs (e.g. "key (id), sampled"). */
   readonly method: string;
+  /**
+   * When the request names a cursor: the highest cursor value the read sees
+   * now, encoded (`encodeValue`); null when no row has one. Chunks of an
+   * incremental read all stop there, so the cursor can move to it afterwards.
+   */
+  readonly cursorMax?: string | null;
 }
 
 /** Ask a source for up to `chunks` ranges of `request` (which carries no `chunk` itself). */
@@ -49,6 +55,8 @@ export interface ChunkPlanRequest {
   readonly chunks: number;
   /** Key columns the stream declares (primary key or `primary_key`); may be empty. */
   readonly key: readonly string[];
+  /** Incremental reads: the cursor column, whose current maximum the plan reports as `cursorMax`. */
+  readonly cursor?: string;
 }
 
 /** Render a range for logs. */

@@ -45,6 +45,11 @@ export interface CursorRead {
   readonly type: LogicalType;
   /** Inclusive lower bound (`>=`); undefined reads from the beginning. */
   readonly from?: Value;
+  /**
+   * Inclusive upper bound (`<=`), set by chunked reads: every chunk reads the
+   * same cursor window, fixed when the chunks were planned.
+   */
+  readonly to?: Value;
   /** Also read rows whose cursor is NULL (`OR cursor IS NULL`). */
   readonly includeNulls: boolean;
 }

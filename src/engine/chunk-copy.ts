@@ -1,5 +1,6 @@
 import type { RawFormat, ReadRequest, Source, StreamWriter } from '../core/connector.js';
 import { CancelledError } from '../core/errors.js';
+import type { Row } from '../core/schema.js';
 import { prefetch } from './prefetch.js';
 
 export interface ChunkCopyOptions {
@@ -10,6 +11,8 @@ export interface ChunkCopyOptions {
   /** Set when bytes pass through (the writer then has `writeRaw`). */
   readonly rawFormat?: RawFormat;
   readonly signal: AbortSignal;
+  /** Rows to write out of each batch read (incremental: cursor tracking and boundary dedup). */
+  readonly accept?: (rows: readonly Row[]) => readonly Row[];
   /** Called as rows are staged (raw copies report once, at the end). */
   readonly progress: (rows: number, bytes: number) => void;
 }
@@ -26,7 +29,7 @@ export interface ChunkCopied {
  */
 export async function copyChunk(options: ChunkCopyOptions): Promise<ChunkCopied> {
   const { source, writer, request, signal } = options;
-  if (options.rawFormat !== undefined && source.readRaw && writer.writeRaw) {
+  if (options.rawFormat !== undefined && options.accept === undefined && source.readRaw && writer.writeRaw) {
     let bytesRead = 0;
     const counted = async function* (chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
       for await (const chunk of chunks) {
@@ -44,7 +47,8 @@ export async function copyChunk(options: ChunkCopyOptions): Promise<ChunkCopied>
     if (signal.aborted) throw new CancelledError('run cancelled', { stream: request.stream });
     rowsRead += batch.rows.length;
     bytesRead += batch.bytes ?? 0;
-    if (batch.rows.length > 0) await writer.write(batch);
+    const rows = options.accept ? options.accept(batch.rows) : batch.rows;
+    if (rows.length > 0) await writer.write(rows === batch.rows ? batch : { columns: batch.columns, rows });
     options.progress(batch.rows.length, batch.bytes ?? 0);
   }
   return { rowsRead, bytesRead };

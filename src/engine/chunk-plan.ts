@@ -61,9 +61,15 @@ export async function decideChunks(options: ChunkPlanOptions): Promise<ChunkDeci
   }
   const wanted = chunkCount(stream.chunks, stream.estimatedRows);
   if (wanted <= 1) return { chunked: false };
-  const plan: ChunkPlan = await source.planChunks({ read: request, chunks: wanted, key });
+  const cursor = stream.mode === 'incremental' ? stream.cursor : undefined;
+  const plan: ChunkPlan = await source.planChunks({ read: request, chunks: wanted, key, ...(cursor !== undefined ? { cursor } : {}) });
   if (plan.ranges.length <= 1) {
     log.write('info', stream.name, `read in one piece: ${plan.method}`);
+    return { chunked: false };
+  }
+  if (cursor !== undefined && (plan.cursorMax === undefined || plan.cursorMax === null)) {
+    // Without an upper end the chunks' windows would differ and the cursor could skip rows.
+    log.write('info', stream.name, `read in one piece: no row in the cursor window has a ${cursor} value to bound the chunks`);
     return { chunked: false };
   }
   const progress: ChunkProgress = {
@@ -72,6 +78,7 @@ export async function decideChunks(options: ChunkPlanOptions): Promise<ChunkDeci
     ranges: plan.ranges,
     done: [],
     rows: 0,
+    ...(cursor !== undefined && plan.cursorMax != null ? { cursorTo: plan.cursorMax } : {}),
   };
   log.write('info', stream.name, `planned ${plan.ranges.length} chunks by ${plan.method}`);
   return { chunked: true, progress, resumed: false, method: plan.method };

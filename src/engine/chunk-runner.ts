@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { Checkpoint, CheckpointState, ChunkProgress } from '../core/checkpoint.js';
+import type { Checkpoint, CheckpointState, ChunkProgress, CursorState } from '../core/checkpoint.js';
 import { chunkRangeText } from '../core/chunk.js';
 import type { OpenRequest, RawFormat, StreamWriter, WriteMode } from '../core/connector.js';
 import { CancelledError, FerryError, describeError, isRetryable } from '../core/errors.js';
-import { tableRefText, type TableRef } from '../core/schema.js';
+import { tableRefText, type Row, type TableRef } from '../core/schema.js';
 import { copyChunk } from './chunk-copy.js';
+import { chunkCursorRead, cursorType, mergeCursorStates } from './chunk-cursor.js';
+import { CursorTracker } from './cursor-tracker.js';
 import { decideChunks } from './chunk-plan.js';
 import { runWithConcurrency } from './concurrency.js';
 import type { PlannedStream } from './plan-streams.js';
@@ -30,11 +32,11 @@ export const CHUNKED_TABLE_PREFIX = '_ferry_chunked_';
  * Every chunk commits on its own, with the plan's progress as the checkpoint in
  * the same destination transaction: `merge`/`append` straight into the target,
  * `replace` into a table that survives a crash and is swapped in at the end.
- * Incremental streams are not chunked yet (their cursor must not move until
- * every chunk is in, which needs a fixed upper bound of the cursor window).
+ * Incremental streams read one cursor window in every chunk (see
+ * chunk-cursor.ts); the cursor moves only with the final commit.
  */
 export async function runChunkedStream(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan): Promise<ChunkedResult | undefined> {
-  if (stream.mode === 'incremental' || !ctx.destination.capabilities.transactional) return undefined;
+  if (!ctx.destination.capabilities.transactional) return undefined;
   if (stream.write === 'replace' && !ctx.destination.publishTable) return undefined;
   const decision = await decideChunks({ runId: ctx.runId, source: ctx.source, stream, request: plan.request, stored: plan.previous?.state.chunks, log: ctx.log });
   if (!decision.chunked) return undefined;
@@ -63,7 +65,8 @@ class ChunkedCopy {
     this.#progress = progress;
     this.#seq = plan.previous?.seq ?? 0;
     this.#landing = stream.write === 'replace' ? chunkedTable(ctx.sync, stream) : stream.target;
-    this.#rawFormat = ctx.source.readRaw ? ctx.source.rawFormats.find((f) => ctx.destination.capabilities.rawFormats.includes(f)) : undefined;
+    // Incremental rows are inspected (cursor tracking), so they never pass through as bytes.
+    this.#rawFormat = ctx.source.readRaw && stream.mode !== 'incremental' ? ctx.source.rawFormats.find((f) => ctx.destination.capabilities.rawFormats.includes(f)) : undefined;
   }
 
   async run(resumed: boolean): Promise<ChunkedResult> {
@@ -121,7 +124,9 @@ class ChunkedCopy {
     if (!range) throw new FerryError(`chunk ${index + 1} is not in the plan`, { stream: this.#stream.name });
     const write: WriteMode = this.#stream.write === 'merge' ? 'merge' : 'append';
     const writer = await this.#open(write, this.#rawFormat, signal);
-    const request = { ...this.#plan.request, chunk: range };
+    const cursor = this.#progress.cursorTo !== undefined ? chunkCursorRead(this.#stream, this.#plan, this.#progress.cursorTo) : undefined;
+    const request = { ...this.#plan.request, chunk: range, ...(cursor ? { cursor } : {}) };
+    const tracker = cursor ? this.#tracker() : undefined;
     const started = performance.now();
     let copied;
     try {
@@ -130,6 +135,7 @@ class ChunkedCopy {
         writer,
         request,
         ...(this.#rawFormat !== undefined ? { rawFormat: this.#rawFormat } : {}),
+        ...(tracker ? { accept: (rows: readonly Row[]) => tracker.accept(rows) } : {}),
         signal,
         progress: (rows, bytes) => this.#progressed(rows, bytes),
       });
@@ -138,16 +144,18 @@ class ChunkedCopy {
       await writer.abort().catch(() => undefined);
       throw error;
     }
-    const rows = await this.#commitChunk(writer, index, copied.rowsRead, signal);
+    const rows = await this.#commitChunk(writer, index, copied.rowsRead, tracker?.state(), signal);
     this.#sql.push(this.#ctx.source.readSql(request));
     const done = this.#progress.done.length;
     this.#ctx.log.write('info', this.#stream.name, `chunk ${index + 1}/${this.#progress.ranges.length} committed: ${copied.rowsRead} rows in ${((performance.now() - started) / 1000).toFixed(2)} s, ${chunkRangeText(range)} (${done} of ${this.#progress.ranges.length} done)`, { chunk: index + 1, rows: copied.rowsRead, published: rows });
   }
 
   /** Commits are serialized: each one stores the progress including every chunk committed before it. */
-  #commitChunk(writer: StreamWriter, index: number, rows: number, signal: AbortSignal): Promise<number> {
+  #commitChunk(writer: StreamWriter, index: number, rows: number, cursor: CursorState | undefined, signal: AbortSignal): Promise<number> {
     const next = this.#commits.then(async () => {
-      const progress: ChunkProgress = { ...this.#progress, done: [...this.#progress.done, index], rows: this.#progress.rows + rows };
+      const type = cursorType(this.#stream);
+      const merged = cursor && type ? mergeCursorStates(type, this.#progress.cursor, cursor) : undefined;
+      const progress: ChunkProgress = { ...this.#progress, done: [...this.#progress.done, index], rows: this.#progress.rows + rows, ...(merged ? { cursor: merged } : {}) };
       const written = await this.#commit(writer, this.#checkpoint({ chunks: progress }), signal);
       this.#progress = progress;
       this.#rowsWritten += written;
@@ -159,7 +167,9 @@ class ChunkedCopy {
 
   /** Publish the landing table (replace) or clear the progress (merge/append); the checkpoint then holds no plan. */
   async #finish(): Promise<Checkpoint> {
-    const final = this.#checkpoint(this.#plan.previous?.state.cursor ? { cursor: this.#plan.previous.state.cursor } : {});
+    const delivered = this.#progress.cursor?.value != null ? this.#progress.cursor : undefined;
+    const cursor = delivered ?? this.#plan.previous?.state.cursor;
+    const final = this.#checkpoint(cursor ? { cursor } : {});
     const publishTable = this.#ctx.destination.publishTable;
     if (this.#stream.write === 'replace' && publishTable) {
       const result = await publishTable.call(this.#ctx.destination, { sync: this.#ctx.sync, stream: this.#stream.name, from: this.#landing, target: this.#stream.target, primaryKey: this.#stream.primaryKey }, final, this.#ctx.signal);
@@ -198,6 +208,7 @@ class ChunkedCopy {
       // The landing table of a replace gets its key when it is swapped in.
       primaryKey: this.#landing === stream.target ? stream.primaryKey : [],
       schemaChange: stream.write === 'replace' ? 'evolve' : stream.schemaChange,
+      ...(write === 'merge' && stream.cursor !== undefined ? { cursorColumn: stream.cursor } : {}),
       ...(rawFormat !== undefined ? { rawFormat } : {}),
       // Chunks of a replace load straight into the landing table: no reader sees it until the swap.
       ...(write === 'append' && this.#landing !== stream.target && this.#ctx.destination.capabilities.directAppend ? { direct: true } : {}),
@@ -208,6 +219,12 @@ class ChunkedCopy {
   #checkpoint(state: CheckpointState): Checkpoint {
     this.#seq = Math.max(Date.now(), this.#seq + 1);
     return { sync: this.#ctx.sync, stream: this.#stream.name, runId: this.#ctx.runId, seq: this.#seq, state };
+  }
+
+  #tracker(): CursorTracker | undefined {
+    const stream = this.#stream;
+    if (stream.cursor === undefined) return undefined;
+    return new CursorTracker({ stream: stream.name, columns: stream.columns, cursorColumn: stream.cursor, primaryKey: stream.primaryKey, nullCursor: stream.nullCursor, previous: this.#plan.boundary });
   }
 
   #progressed(rows: number, bytes: number): void {

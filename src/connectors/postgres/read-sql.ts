@@ -50,9 +50,13 @@ export function cursorLiteral(value: Exclude<Value, null>, kind: LogicalKind): s
 }
 
 function cursorCondition(cursor: CursorRead): string | undefined {
-  if (cursor.from === undefined || cursor.from === null) return undefined;
   const column = quoteIdent(cursor.column);
-  const bound = `${column} >= ${cursorLiteral(cursor.from, cursor.type.kind)}`;
+  const parts: string[] = [];
+  if (cursor.from !== undefined && cursor.from !== null) parts.push(`${column} >= ${cursorLiteral(cursor.from, cursor.type.kind)}`);
+  // The upper end of a chunked read's cursor window (inclusive).
+  if (cursor.to !== undefined && cursor.to !== null) parts.push(`${column} <= ${cursorLiteral(cursor.to, cursor.type.kind)}`);
+  if (parts.length === 0) return undefined;
+  const bound = parts.join(' AND ');
   return cursor.includeNulls ? `(${bound} OR ${column} IS NULL)` : bound;
 }
 
