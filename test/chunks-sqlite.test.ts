@@ -29,7 +29,7 @@ beforeAll(async () => {
     for (let i = 1; i <= ROWS; i++) loose.run(`l${i % 50}`, i);
   })();
   source.close();
-  await writeFile(join(dir, 'ferry.yml'), `name: cs\nstate: sqlite:.ferry/state.db\ndefaults:\n  threads: 2\n  batch_size: 250\nconnections:\n  lite:\n    type: sqlite\n    path: src.db\n  out:\n    type: sqlite\n    path: out.db\n  pg:\n    type: postgres\n    url: ${db.url}\n`);
+  await writeFile(join(dir, 'ferry.yml'), `name: cs\nstate: sqlite:.ferry/state.db\ndefaults:\n  threads: 2\n  batch_size: 250\nconnections:\n  duck:\n    type: duckdb\n    path: out.duckdb\n  lite:\n    type: sqlite\n    path: src.db\n  out:\n    type: sqlite\n    path: out.db\n  pg:\n    type: postgres\n    url: ${db.url}\n`);
 });
 
 afterAll(async () => {
@@ -76,6 +76,25 @@ describe('chunked reads from SQLite', () => {
       expect(row.d).toBe(ROWS);
     } finally {
       out.close();
+    }
+  });
+
+  it('merges chunks into DuckDB', async () => {
+    const yaml = `source: lite\ndestination: duck\nstreams:\n  items:\n    write: merge\n    chunks: 3\n`;
+    for (let i = 0; i < 2; i++) {
+      const { result, log } = await run('duck_merge', yaml);
+      expect(result.status, `${result.error ?? ''}\n${log.join('\n')}`).toBe('success');
+      expect(log.filter((l) => l.includes('committed:'))).toHaveLength(3);
+    }
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const instance = await DuckDBInstance.create(join(dir, 'out.duckdb'));
+    const connection = await instance.connect();
+    try {
+      const reader = await connection.runAndReadAll('SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS d FROM main.items');
+      expect(reader.getRowObjects()[0]).toEqual({ n: ROWS, d: ROWS });
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
     }
   });
 });

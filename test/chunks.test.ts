@@ -98,9 +98,9 @@ describe('chunked reads, Postgres to Postgres', () => {
     expect(leftovers.rows).toEqual([]);
   });
 
-  it.each(Object.keys(TABLES))('%s: replace, merge and append with 3 and 8 chunks', async (table) => {
+  it.each(Object.keys(TABLES))('%s: replace, merge, append and truncate with 3 and 8 chunks', async (table) => {
     for (const chunks of [3, 8]) {
-      for (const write of ['replace', 'merge', 'append']) {
+      for (const write of ['replace', 'merge', 'append', 'truncate']) {
         if (write === 'merge' && table === 'nokey') continue;
         const target = `dst.${table}_${write}_${chunks}`;
         const { result, log } = await run(`${table}_${write}_${chunks}`, stream(table, { chunks, parallelism: 2, write, target, ...(table === 'nokey' ? {} : {}) }));
