@@ -21,8 +21,8 @@ let dir: string;
 
 beforeAll(async () => {
   db = await createTestDatabase('chunkkill');
-  await db.query(`CREATE TABLE src (id bigint PRIMARY KEY, payload text NOT NULL, amount numeric(14,4))`);
-  await db.query(`INSERT INTO src SELECT g, repeat('p', 40) || g, g / 7.0 FROM generate_series(1, ${ROWS}) g`);
+  await db.query(`CREATE TABLE src (id bigint PRIMARY KEY, payload text NOT NULL, amount numeric(14,4), updated_at timestamptz NOT NULL)`);
+  await db.query(`INSERT INTO src SELECT g, repeat('p', 40) || g, g / 7.0, timestamptz '2025-01-01' + (g % 1000) * interval '1.5 ms' FROM generate_series(1, ${ROWS}) g`);
   await db.query('CREATE SCHEMA dst');
   dir = await mkdtemp(join(tmpdir(), 'ferry-chunkkill-'));
   await mkdir(join(dir, 'syncs'));
@@ -138,5 +138,32 @@ describe('a killed chunked run resumes from its committed chunks', () => {
     expect(await differences('dst.changed_t', 'id, payload', 'id % 2 = 0')).toBe(0);
     const shape = await db.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'dst' AND table_name = 'changed_t' ORDER BY ordinal_position`);
     expect(shape.rows.map((r) => r.column_name)).toEqual(['id', 'payload']);
+  }, 120_000);
+
+  it('incremental: the cursor stays put until every chunk of its window is in', async () => {
+    const sync = 'kill_incremental';
+    await writeSync(sync, `    mode: incremental\n    cursor: updated_at\n    write: merge\n    target: dst.incremental_t\n    chunks: 8\n    parallelism: 1\n`);
+    const killed = await ferry(sync, 2);
+    expect(killed.killed, killed.output).toBe(true);
+    const state = await openStateStore('sqlite:.ferry/state.db', dir);
+    const pending = await state.getCheckpoint(sync, 'public.src').finally(() => state.close());
+    expect(pending?.state.cursor).toBeUndefined();
+    expect(pending?.state.chunks?.cursorTo).toBe('2025-01-01T00:00:01.4985Z');
+    expect(pending?.state.chunks?.done.length).toBeGreaterThanOrEqual(2);
+    // Rows changed meanwhile get a cursor above the window: the resumed run leaves them to the next one.
+    await db.query(`UPDATE src SET amount = -amount, updated_at = timestamptz '2025-06-01' WHERE id % 1000 = 7`);
+    const resume = await ferry(sync);
+    expect(resume.code, resume.output).toBe(0);
+    const { stream, log } = await lastRun(sync);
+    const done = resumed(log);
+    expect(done?.planned, log.join('\n')).toBe(8);
+    const after = await openStateStore('sqlite:.ferry/state.db', dir);
+    const finished = await after.getCheckpoint(sync, 'public.src').finally(() => after.close());
+    expect(finished?.state.chunks).toBeUndefined();
+    expect(finished?.state.cursor?.value).toBe('2025-01-01T00:00:01.4985Z');
+    expect(stream.rowsRead).toBeLessThanOrEqual(ROWS - (done?.rows ?? 0));
+    const next = await ferry(sync);
+    expect(next.code, next.output).toBe(0);
+    expect(await differences('dst.incremental_t')).toBe(0);
   }, 120_000);
 });
