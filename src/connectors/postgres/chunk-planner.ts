@@ -58,24 +58,20 @@ interface KeyPlanInput {
   readonly stats: TableStats;
 }
 
+/** Fewest heap pages a sample reads: SYSTEM sampling picks whole pages, and an overestimated row count must not leave it empty. */
+const MIN_SAMPLE_PAGES = 64;
+
 async function planKeyRanges(client: pg.ClientBase, request: ChunkPlanRequest, input: KeyPlanInput): Promise<ChunkPlan> {
   const { key, stats } = input;
-  const sampled = stats.reltuples > SAMPLE_ROWS * 2;
-  const samplePercent = sampled ? Math.min(100, Math.max(0.001, (100 * SAMPLE_ROWS) / stats.reltuples)) : undefined;
-  const sql = boundarySql({
-    table: input.table,
-    key,
-    chunks: request.chunks,
-    ...(samplePercent !== undefined ? { samplePercent } : {}),
-    ...(request.read.where !== undefined ? { where: request.read.where } : {}),
-  });
-  let rows: Record<string, string>[];
-  try {
-    rows = (await client.query<Record<string, string>>(sql)).rows;
-  } catch (error) {
-    throw driverError(error, `choose key ranges for ${request.read.stream}`, { stream: request.read.stream });
+  const pages = Math.max(1, Number(stats.pages));
+  const percent = Math.max((100 * SAMPLE_ROWS) / Math.max(1, stats.reltuples), (100 * MIN_SAMPLE_PAGES) / pages);
+  let sampled = stats.reltuples > SAMPLE_ROWS * 2 && percent < 100;
+  let bounds = await keyBounds(client, request, input, sampled ? percent : undefined);
+  if (sampled && bounds.length === 0) {
+    // The sample found too few distinct keys (a skewed or mostly empty table): use every key.
+    sampled = false;
+    bounds = await keyBounds(client, request, input, undefined);
   }
-  const bounds = distinctBounds(rows.map((row) => key.map((_, i) => row[`k${i}`] ?? '')));
   const ranges: ChunkRange[] = [];
   let lower: readonly string[] | null = null;
   for (const bound of bounds) {
@@ -89,6 +85,22 @@ async function planKeyRanges(client: pg.ClientBase, request: ChunkPlanRequest, i
     fingerprint: `key:${JSON.stringify(key)}:${JSON.stringify(types)}`,
     method: `key (${key.join(', ')})${sampled ? ', boundaries from a sample' : ''}`,
   };
+}
+
+async function keyBounds(client: pg.ClientBase, request: ChunkPlanRequest, input: KeyPlanInput, samplePercent: number | undefined): Promise<(readonly string[])[]> {
+  const sql = boundarySql({
+    table: input.table,
+    key: input.key,
+    chunks: request.chunks,
+    ...(samplePercent !== undefined ? { samplePercent } : {}),
+    ...(request.read.where !== undefined ? { where: request.read.where } : {}),
+  });
+  try {
+    const rows = (await client.query<Record<string, string>>(sql)).rows;
+    return distinctBounds(rows.map((row) => input.key.map((_, i) => row[`k${i}`] ?? '')));
+  } catch (error) {
+    throw driverError(error, `choose key ranges for ${request.read.stream}`, { stream: request.read.stream });
+  }
 }
 
 function distinctBounds(bounds: readonly (readonly string[])[]): (readonly string[])[] {
