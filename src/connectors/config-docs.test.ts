@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type ZodType, z } from 'zod';
 import { duckdbConnector } from './duckdb/index.js';
 import { filesConnector } from './files/index.js';
+import { mysqlConnector } from './mysql/index.js';
 import { postgresConnector } from './postgres/index.js';
 import { sqliteConnector } from './sqlite/index.js';
 
@@ -12,6 +13,7 @@ const CONNECTORS: ReadonlyArray<readonly [string, ZodType]> = [
   ['sqlite', sqliteConnector.configSchema],
   ['duckdb', duckdbConnector.configSchema],
   ['files', filesConnector.configSchema],
+  ['mysql', mysqlConnector.configSchema],
 ];
 
 function isNode(value: unknown): value is JsonNode {

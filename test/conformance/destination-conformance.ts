@@ -34,7 +34,7 @@ export function describeDestination(name: string, harness: DestinationHarness): 
     test('declares the capabilities its cases were chosen by', async () => {
       expect(under().destination.capabilities).toEqual(capabilities);
     });
-    describeValueCases(test, under);
+    describeValueCases(test, under, harness.refuses);
     describeWriteModeCases(test, under, capabilities);
     if (capabilities.writes.includes('merge')) describeMergeCases(test, under, capabilities);
     if (capabilities.writes.includes('append')) describeCheckpointCases(test, under, capabilities);

@@ -1,5 +1,5 @@
 import type { Destination, DestinationCapabilities, ReadTarget, Source } from '../../src/core/connector.js';
-import type { Batch, TableRef } from '../../src/core/schema.js';
+import type { Batch, Column, TableRef, Value } from '../../src/core/schema.js';
 import { readRows } from './table-io.js';
 
 /**
@@ -19,6 +19,12 @@ export interface DestinationHarness {
    * the stream's own columns. (DestinationCapabilities has no flag for this.)
    */
   readonly tableSchemas: boolean;
+  /**
+   * Values the destination's types cannot hold (MySQL: NaN, years past 9999).
+   * The suite loads every other value and requires each of these to be
+   * refused with a DataError naming its column: refused, never changed.
+   */
+  readonly refuses?: (column: Column, value: Value) => boolean;
   /** A fresh, empty destination and a source of the same connector reading the same place. */
   open(): Promise<DestinationUnderTest>;
 }

@@ -5,10 +5,12 @@ import Database from 'better-sqlite3';
 import { duckdbConnector } from '../../src/connectors/duckdb/index.js';
 import { acquireInstance } from '../../src/connectors/duckdb/instance-cache.js';
 import { filesConnector } from '../../src/connectors/files/index.js';
+import { mysqlConnector } from '../../src/connectors/mysql/index.js';
 import { postgresConnector } from '../../src/connectors/postgres/index.js';
 import { sqliteConnector } from '../../src/connectors/sqlite/index.js';
 import type { ConnectorContext, ConnectorDefinition, Destination, ReadTarget, Source } from '../../src/core/connector.js';
-import type { TableRef } from '../../src/core/schema.js';
+import type { Column, TableRef, Value } from '../../src/core/schema.js';
+import { createMysqlTestDatabase } from '../support/mysql.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { describeDestination } from './destination-conformance.js';
 import type { DestinationUnderTest } from './destination-harness.js';
@@ -94,6 +96,30 @@ describeDestination('postgres', {
     return { ...pair, target, readTargets: tableTargets, leftovers, cleanup: closer(pair, () => db.drop()) };
   },
 });
+
+/** MySQL has no NaN or infinities, and its dates end at 9999-12-31 (docs/types.md). */
+function mysqlRefuses(column: Column, value: Value): boolean {
+  if (typeof value === 'number' && !Number.isFinite(value)) return true;
+  return ['date', 'timestamp', 'timestamptz'].includes(column.type.kind) && !/^\d{4}-/.test(String(value));
+}
+
+for (const bulkLoad of ['load_data', 'insert'] as const) {
+  describeDestination(`mysql (${bulkLoad})`, {
+    capabilities: { writes: ['replace', 'append', 'truncate', 'merge'], transactional: true, rawFormats: [], schemas: true },
+    tableSchemas: true,
+    refuses: mysqlRefuses,
+    async open(): Promise<DestinationUnderTest> {
+      const db = await createMysqlTestDatabase('conformance');
+      const pair = connectorPair(mysqlConnector, { url: db.url, bulk_load: bulkLoad }, process.cwd());
+      const leftovers = async (): Promise<string[]> => {
+        const staged = await db.query<{ name: string }>(`SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE '\\_ferry\\_%' AND TABLE_NAME <> '_ferry_checkpoints'`, [db.name]);
+        return staged.map((r) => r.name);
+      };
+      const target = (name: string): TableRef => ({ schema: db.name, name });
+      return { ...pair, target, readTargets: tableTargets, leftovers, cleanup: closer(pair, () => db.drop()) };
+    },
+  });
+}
 
 /** Names under `dir` (recursively) that start with a dot: the files destination's temp files. */
 async function hiddenFiles(dir: string): Promise<string[]> {

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { expect } from 'vitest';
-import type { Column, Row } from '../../src/core/schema.js';
-import { EVERY_KIND_BATCH, EVERY_KIND_COLUMNS, EVERY_KIND_ROWS, MANY_COLUMNS, manyRows } from '../support/every-kind.js';
+import { DataError } from '../../src/core/errors.js';
+import type { Column, Row, Value } from '../../src/core/schema.js';
+import { EVERY_KIND_COLUMNS, EVERY_KIND_ROWS, MANY_COLUMNS, manyRows } from '../support/every-kind.js';
 import { type DestinationUnderTest, type RegisterCase, landed } from './destination-harness.js';
 import { loadBatches, openRequest, readRows, sortRows } from './table-io.js';
 
@@ -15,14 +16,33 @@ const TEXT_COLUMNS: readonly Column[] = [
 ];
 
 /** Values land and read back exactly: every logical kind, hostile strings, many batches. */
-export function describeValueCases(test: RegisterCase, under: () => DestinationUnderTest): void {
+export function describeValueCases(test: RegisterCase, under: () => DestinationUnderTest, refuses?: (column: Column, value: Value) => boolean): void {
+  const refused = (i: number, value: Value): boolean => value !== null && i > 0 && refuses !== undefined && refuses(EVERY_KIND_COLUMNS[i] as Column, value);
   test('round-trips every logical kind value-exact, with its kind', async () => {
     const target = under().target('kinds');
-    expect(await loadBatches(under().destination, openRequest(target, 'replace', EVERY_KIND_COLUMNS), [EVERY_KIND_BATCH])).toBe(EVERY_KIND_ROWS.length);
+    const rows = EVERY_KIND_ROWS.map((row) => row.map((value, i) => (refused(i, value) ? null : value)));
+    expect(await loadBatches(under().destination, openRequest(target, 'replace', EVERY_KIND_COLUMNS), [{ columns: EVERY_KIND_COLUMNS, rows }])).toBe(rows.length);
     const back = await landed(under(), target);
     expect(back.columns.map((c) => [c.name, c.type.kind])).toEqual(EVERY_KIND_COLUMNS.map((c) => [c.name, c.type.kind]));
-    expect(sortRows(back)).toEqual(EVERY_KIND_ROWS);
+    expect(sortRows(back)).toEqual(refuses === undefined ? EVERY_KIND_ROWS : rows);
   });
+
+  if (refuses !== undefined) {
+    test('refuses each value it cannot hold with a DataError naming the column, and publishes nothing', async () => {
+      const target = under().target('refused');
+      const cases = EVERY_KIND_ROWS.flatMap((row) => row.flatMap((value, i) => (refused(i, value) ? [{ i, value }] : [])));
+      expect(cases.length).toBeGreaterThan(0);
+      for (const { i, value } of cases) {
+        const row: Row = EVERY_KIND_COLUMNS.map((_, j) => (j === 0 ? 1n : j === i ? value : null));
+        const failure = await loadBatches(under().destination, openRequest(target, 'replace', EVERY_KIND_COLUMNS), [{ columns: EVERY_KIND_COLUMNS, rows: [row] }]).catch((e: unknown) => e);
+        expect(failure, `${EVERY_KIND_COLUMNS[i]?.name} = ${String(value)}`).toBeInstanceOf(DataError);
+        expect((failure as DataError).message).toContain(`"${EVERY_KIND_COLUMNS[i]?.name}"`);
+      }
+      const streams = await under().source.discover();
+      expect(streams.filter((s) => s.table.name === target.name && s.table.schema === target.schema)).toEqual([]);
+      expect(await under().leftovers()).toEqual([]);
+    });
+  }
 
   test('round-trips all 515 naughty strings exactly, NULL apart from the empty string', async () => {
     const strings = JSON.parse(await readFile(NAUGHTY_STRINGS, 'utf8')) as string[];

@@ -1,0 +1,74 @@
+import type { Checkpoint } from '../../core/checkpoint.js';
+import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
+import { CancelledError } from '../../core/errors.js';
+import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import { readCheckpointRow } from './checkpoint-table.js';
+import { closeConnection, openConnection, type MysqlConnection } from './client.js';
+import { defaultDatabase, type MysqlConfig } from './config.js';
+import { driverError } from './driver-error.js';
+import { MysqlStreamWriter } from './stream-writer.js';
+import { checkpointDatabaseOf, prepareWriter } from './writer-setup.js';
+
+const CAPABILITIES: DestinationCapabilities = Object.freeze({
+  writes: Object.freeze(['replace', 'append', 'truncate', 'merge'] as const),
+  transactional: true,
+  rawFormats: Object.freeze([] as const),
+  schemas: true,
+});
+
+/**
+ * Loads streams into MySQL/MariaDB: one dedicated connection per writer, rows
+ * staged with LOAD DATA LOCAL INFILE (or multi-row INSERTs), published with an
+ * atomic RENAME (replace) or one transaction holding the rows and the stream's
+ * checkpoint (`<database>._ferry_checkpoints`).
+ */
+export class MysqlDestination implements Destination {
+  readonly capabilities = CAPABILITIES;
+  readonly #config: MysqlConfig;
+  readonly #ctx: ConnectorContext;
+  readonly #writers = new Set<MysqlStreamWriter>();
+
+  constructor(config: MysqlConfig, ctx: ConnectorContext) {
+    this.#config = config;
+    this.#ctx = ctx;
+  }
+
+  defaultTarget(stream: StreamDescriptor, schema?: string): TableRef {
+    const database = schema ?? defaultDatabase(this.#config);
+    return database === undefined ? { name: stream.table.name } : { schema: database, name: stream.table.name };
+  }
+
+  async open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {
+    if (signal.aborted) throw new CancelledError('cancelled before opening the writer', { stream: request.stream });
+    checkpointDatabaseOf(this.#config, request.stream);
+    const connection = await openConnection(this.#config, this.#ctx);
+    try {
+      const setup = await prepareWriter(connection, request, this.#config, this.#ctx);
+      const writer = new MysqlStreamWriter(setup, (w) => this.#writers.delete(w));
+      this.#writers.add(writer);
+      return writer;
+    } catch (error) {
+      connection.destroy();
+      throw driverError(error, `prepare ${request.target.schema ?? defaultDatabase(this.#config) ?? ''}.${request.target.name}`, { stream: request.stream });
+    }
+  }
+
+  async readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined> {
+    const database = defaultDatabase(this.#config);
+    if (database === undefined) return undefined;
+    let connection: MysqlConnection | undefined;
+    try {
+      connection = await openConnection(this.#config, this.#ctx);
+      return await readCheckpointRow(connection, database, sync, stream);
+    } catch (error) {
+      throw driverError(error, `read the checkpoint of ${stream}`, { stream });
+    } finally {
+      if (connection) await closeConnection(connection);
+    }
+  }
+
+  /** Abort writers still open (their staged rows are dropped). */
+  async close(): Promise<void> {
+    await Promise.all([...this.#writers].map((w) => w.abort().catch(() => undefined)));
+  }
+}
