@@ -1,4 +1,5 @@
 import type { ReadRequest } from './connector.js';
+import type { LogicalKind } from './schema.js';
 
 /**
  * Chunked reads: a source splits one read into disjoint ranges that together
@@ -16,6 +17,12 @@ import type { ReadRequest } from './connector.js';
 export interface KeyRange {
   readonly kind: 'key';
   readonly columns: readonly string[];
+  /**
+   * Logical kinds of the key columns, for sources whose bounds are canonical
+   * encoded values (`encodeValue`) rendered back as typed literals (MySQL).
+   * Absent: the bounds are the source's own text form (Postgres).
+   */
+  readonly kinds?: readonly LogicalKind[];
   readonly lower: readonly string[] | null;
   readonly upper: readonly string[] | null;
 }
