@@ -36,11 +36,21 @@ export const CHUNKED_TABLE_PREFIX = '_ferry_chunked_';
  * chunk-cursor.ts); the cursor moves only with the final commit.
  */
 export async function runChunkedStream(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan): Promise<ChunkedResult | undefined> {
-  if (!ctx.destination.capabilities.transactional) return undefined;
-  if (stream.write === 'replace' && !ctx.destination.publishTable) return undefined;
-  const decision = await decideChunks({ runId: ctx.runId, source: ctx.source, stream, request: plan.request, stored: plan.previous?.state.chunks, log: ctx.log });
-  if (!decision.chunked) return undefined;
-  return new ChunkedCopy(ctx, stream, plan, decision.progress).run(decision.resumed);
+  const stored = plan.previous?.state.chunks;
+  const refusal = chunkRefusal(ctx, stream);
+  const decision = refusal === undefined ? await decideChunks({ runId: ctx.runId, source: ctx.source, stream, request: plan.request, stored, log: ctx.log }) : undefined;
+  if (decision?.chunked) return new ChunkedCopy(ctx, stream, plan, decision.progress).run(decision.resumed);
+  if (refusal !== undefined && (stored !== undefined || stream.chunks !== 'auto')) ctx.log.write('info', stream.name, `read in one piece: ${refusal}`);
+  // The one-piece commit replaces the stored progress, so no later run resumes a plan it overwrote.
+  if (stored !== undefined && (refusal !== undefined || !decision?.chunked)) ctx.log.write('warn', stream.name, `dropping the unfinished ${stored.ranges.length}-chunk plan of run ${stored.runId}`);
+  return undefined;
+}
+
+/** Why the destination cannot take this stream in chunks, if it cannot. */
+function chunkRefusal(ctx: StreamRunContext, stream: PlannedStream): string | undefined {
+  if (!ctx.destination.capabilities.transactional) return 'the destination cannot commit a chunk together with its checkpoint';
+  if (stream.write === 'replace' && !ctx.destination.publishTable) return 'the destination cannot keep a partly built table for replace';
+  return undefined;
 }
 
 /** One chunked copy of one stream: start (or resume) the plan, copy pending chunks in parallel, finish. */
