@@ -45,6 +45,13 @@ export async function publishBuiltTable(
     await run('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
+    if (errorCode(error) === '2BP01') {
+      throw new FerryError(`cannot replace ${schema}.${target.name}: other objects (views) depend on it; the loaded chunks stay in ${from.name} for the next run`, {
+        stream: request.stream,
+        hint: 'use write: truncate (keeps the table and its views), or drop the dependent views',
+        cause: error,
+      });
+    }
     throw driverError(error, `publish ${schema}.${target.name}`, { stream: request.stream });
   }
   return { rows, sql };
