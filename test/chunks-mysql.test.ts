@@ -80,4 +80,15 @@ describe('chunked reads from MariaDB', () => {
     const source = (await my.query<{ n: number; changed: number }>(`SELECT COUNT(*) AS n, CAST(SUM(born >= '2021-01-01') AS SIGNED) AS changed FROM names`))[0];
     expect(landed).toEqual({ n: Number(source?.n), changed: Number(source?.changed) });
   });
+
+  it.each(['merge', 'append'])('%s in parallel chunks into MariaDB', async (write) => {
+    const yaml = `source: my\ndestination: my\nstreams:\n  ints:\n    write: ${write}\n    target: ints_${write}\n    chunks: 4\n    parallelism: 3\n`;
+    const { result, log } = await run(`my_${write}`, yaml);
+    expect(result.status, `${result.error ?? ''}\n${log.join('\n')}`).toBe('success');
+    expect(log.some((l) => l.includes('4 of 4 chunk(s) to read, 3 at once'))).toBe(true);
+    const diff = await my.query<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT id, note, amount FROM ints EXCEPT ALL SELECT id, note, amount FROM ints_${write}) d`);
+    const landed = await my.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ints_${write}`);
+    expect(Number(diff[0]?.n)).toBe(0);
+    expect(Number(landed[0]?.n)).toBe(2000);
+  });
 });
