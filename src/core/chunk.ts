@@ -56,7 +56,11 @@ export interface ChunkPlan {
   readonly cursorMax?: string | null;
 }
 
-/** Ask a source for up to `chunks` ranges of `request` (which carries no `chunk` itself). */
+/**
+ * Ask a source for up to `chunks` ranges of `request` (which carries no `chunk`
+ * itself). With `chunks: 1` a source answers one unbounded range but still its
+ * real fingerprint, cheaply: that is how a stored plan is validated on resume.
+ */
 export interface ChunkPlanRequest {
   readonly read: ReadRequest;
   readonly chunks: number;

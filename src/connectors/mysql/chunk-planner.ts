@@ -27,9 +27,11 @@ export function boundarySql(request: ChunkPlanRequest, key: readonly string[], d
 }
 
 export async function planMysqlChunks(request: ChunkPlanRequest, descriptor: StreamDescriptor, defaultDatabase: string | undefined, readQuery: ReadQuery): Promise<ChunkPlan> {
-  if (request.read.target.kind !== 'table' || request.chunks <= 1 || request.key.length === 0) return WHOLE;
+  if (request.read.target.kind !== 'table' || request.key.length === 0) return WHOLE;
   const columns = request.key.map((k) => descriptor.columns.find((c) => c.name === k));
   if (columns.some((c) => c === undefined || c.nullable)) return WHOLE;
+  const fingerprint = `key:${JSON.stringify(request.key)}:${JSON.stringify(columns.map((c) => c?.sourceType ?? '?'))}`;
+  if (request.chunks <= 1) return { ...WHOLE, fingerprint };
   const kinds = columns.map((c) => c?.type.kind ?? 'string');
   const sql = boundarySql(request, request.key, defaultDatabase);
   const bounds: string[][] = [];
@@ -43,7 +45,7 @@ export async function planMysqlChunks(request: ChunkPlanRequest, descriptor: Str
     lower = bound;
   }
   ranges.push({ kind: 'key', columns: request.key, kinds, lower, upper: null });
-  return { ranges, fingerprint: `key:${JSON.stringify(request.key)}:${JSON.stringify(columns.map((c) => c?.sourceType ?? '?'))}`, method: `key (${request.key.join(', ')})` };
+  return { ranges, fingerprint, method: `key (${request.key.join(', ')})` };
 }
 
 function tuple(range: KeyRange, bound: readonly string[], stream: string): string {

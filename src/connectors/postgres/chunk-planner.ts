@@ -16,8 +16,8 @@ interface TableStats {
 /**
  * Split a table read into key ranges (a NOT NULL key with a btree ordering:
  * boundaries are quantiles of the keys, sampled on large tables), or heap page
- * ranges (ctid) when there is no usable key. Queries and single-chunk requests
- * get one unbounded range.
+ * ranges (ctid) when there is no usable key. Queries get one unbounded range;
+ * so does a one-chunk request, with the fingerprint (cheap: validates a stored plan).
  */
 export async function planPostgresChunks(
   client: pg.ClientBase,
@@ -26,13 +26,27 @@ export async function planPostgresChunks(
   defaultSchema: string,
 ): Promise<ChunkPlan> {
   const table = qualifiedTable(request.read, defaultSchema);
-  if (table === undefined || request.chunks <= 1) return WHOLE;
+  if (table === undefined) return WHOLE;
   const stats = await tableStats(client, table, request.read.stream);
   if (!stats) return WHOLE;
   const key = usableKey(request.key, descriptor);
-  if (key) return planKeyRanges(client, request, { table, key, descriptor, stats });
+  if (key) {
+    const fingerprint = keyFingerprint(key, descriptor);
+    if (request.chunks <= 1) return { ...WHOLE, fingerprint };
+    return planKeyRanges(client, request, { table, key, descriptor, stats });
+  }
   if (stats.kind !== 'r' && stats.kind !== 'm') return WHOLE;
+  if (request.chunks <= 1) return { ...WHOLE, fingerprint: pageFingerprint(stats) };
   return planPageRanges(request.chunks, stats);
+}
+
+function keyFingerprint(key: readonly string[], descriptor: StreamDescriptor): string {
+  const types = key.map((k) => descriptor.columns.find((c) => c.name === k)?.sourceType ?? '?');
+  return `key:${JSON.stringify(key)}:${JSON.stringify(types)}`;
+}
+
+function pageFingerprint(stats: TableStats): string {
+  return `pages:${stats.node}`;
 }
 
 async function tableStats(client: pg.ClientBase, table: string, stream: string): Promise<TableStats | undefined> {
@@ -79,10 +93,9 @@ async function planKeyRanges(client: pg.ClientBase, request: ChunkPlanRequest, i
     lower = bound;
   }
   ranges.push({ kind: 'key', columns: key, lower, upper: null });
-  const types = key.map((k) => input.descriptor.columns.find((c) => c.name === k)?.sourceType ?? '?');
   return {
     ranges,
-    fingerprint: `key:${JSON.stringify(key)}:${JSON.stringify(types)}`,
+    fingerprint: keyFingerprint(key, input.descriptor),
     method: `key (${key.join(', ')})${sampled ? ', boundaries from a sample' : ''}`,
   };
 }
@@ -126,5 +139,5 @@ function planPageRanges(chunks: number, stats: TableStats): ChunkPlan {
     const last = i === n - 1;
     ranges.push({ kind: 'pages', fromPage: i * step, toPage: last ? null : (i + 1) * step });
   }
-  return { ranges, fingerprint: `pages:${stats.node}`, method: `heap pages (ctid), ${pages} pages` };
+  return { ranges, fingerprint: pageFingerprint(stats), method: `heap pages (ctid), ${pages} pages` };
 }

@@ -18,12 +18,15 @@ const WHOLE: ChunkPlan = { ranges: [{ kind: 'key', columns: [], lower: null, upp
 export function planSqliteChunks(db: SqliteDatabase, request: ChunkPlanRequest, shape: TableShape): ChunkPlan {
   const { read } = request;
   const rowid = shape.rowid;
-  if (read.target.kind !== 'table' || rowid === undefined || request.chunks <= 1) return WHOLE;
+  if (read.target.kind !== 'table' || rowid === undefined) return WHOLE;
+  const ddl = String(db.prepare('SELECT sql FROM sqlite_master WHERE name = ? COLLATE NOCASE').pluck().get(read.target.table.name) ?? '');
+  const fingerprint = `rowid:${createHash('sha256').update(ddl).digest('hex').slice(0, 16)}`;
+  if (request.chunks <= 1) return { ...WHOLE, fingerprint };
   const from = tableSql(read.target.table);
   const where = read.where !== undefined ? ` WHERE (${read.where})` : '';
   const count = Number(db.prepare(`SELECT count(*) FROM ${from}${where}`).pluck().get());
   const n = Math.min(request.chunks, count);
-  if (n <= 1) return WHOLE;
+  if (n <= 1) return { ...WHOLE, fingerprint };
   const at = db.prepare(`SELECT ${rowid} FROM ${from}${where} ORDER BY ${rowid} LIMIT 1 OFFSET ?`).pluck().safeIntegers(true);
   const bounds: string[] = [];
   for (let i = 1; i < n; i++) {
@@ -37,8 +40,7 @@ export function planSqliteChunks(db: SqliteDatabase, request: ChunkPlanRequest, 
     lower = [bound];
   }
   ranges.push({ kind: 'key', columns: [rowid], lower, upper: null });
-  const ddl = String(db.prepare('SELECT sql FROM sqlite_master WHERE name = ? COLLATE NOCASE').pluck().get(read.target.table.name) ?? '');
-  return { ranges, fingerprint: `rowid:${createHash('sha256').update(ddl).digest('hex').slice(0, 16)}`, method: `rowid, ${count} rows` };
+  return { ranges, fingerprint, method: `rowid, ${count} rows` };
 }
 
 /** `rowid >= ? AND rowid < ?` for a rowid range; nothing for an unbounded one. */
