@@ -72,8 +72,9 @@ streams:
     target: "analytics.{stream_table}"
     where: "status <> 'test'"
     schema_change: evolve
+    schema_contract: { tables: evolve, data_type: discard_value }
     batch_size: 5000
-  big_orders: { sql: select 1, write: replace }
+  big_orders: { sql: select 1, write: replace, schema_contract: freeze }
   legacy_table: { enabled: false }
   nothing:
   files: { path: exports/*.csv, primary_key: id }
@@ -90,7 +91,7 @@ describe('JSON Schema', () => {
     for (const key of ['name', 'state', 'threads', 'batch_size', 'connections', 'type', 'path', 'url', 'source', 'destination', 'tags', 'schedule', 'description', 'defaults', 'streams']) {
       expect(names, key).toContain(key);
     }
-    for (const key of ['mode', 'write', 'primary_key', 'cursor', 'cursor_start', 'null_cursor', 'columns', 'exclude_columns', 'target', 'target_schema', 'where', 'schema_change', 'sql', 'enabled']) {
+    for (const key of ['mode', 'write', 'primary_key', 'cursor', 'cursor_start', 'null_cursor', 'columns', 'exclude_columns', 'target', 'target_schema', 'where', 'schema_change', 'schema_contract', 'tables', 'data_type', 'sql', 'enabled', 'mirror_delete', 'mirror_scope', 'mirror_allow_empty', 'mirror_max_delete_percent', 'metadata_columns']) {
       expect(names, key).toContain(key);
     }
     expect(project['$schema']).toBe('http://json-schema.org/draft-07/schema#');

@@ -196,7 +196,7 @@ streams:
         key: 'source',
         message: 'connection "shop_dbb" is not defined in ferry.yml; did you mean "shop_db"? (defined: shop_db, warehouse, pg)',
       },
-      { file: 'syncs/shop.yml', line: 5, column: 10, key: 'defaults.write', message: 'expected one of replace, append, truncate, merge, found "upsert"' },
+      { file: 'syncs/shop.yml', line: 5, column: 10, key: 'defaults.write', message: 'expected one of replace, append, truncate, merge, mirror, found "upsert"' },
       {
         file: 'syncs/shop.yml',
         line: 7,

@@ -1,4 +1,5 @@
-import type { ReadMode, SchemaChangePolicy, WriteMode } from '../core/connector.js';
+import type { MetadataColumn, MirrorDelete, ReadMode, SchemaChangePolicy, WriteMode } from '../core/connector.js';
+import type { SchemaContractSetting } from '../core/schema-contract.js';
 
 /**
  * The validated, interpolated project: what `loadProject()` returns. The zod
@@ -52,13 +53,26 @@ export interface StreamSettings {
   readonly target_schema?: string;
   /** SQL predicate ANDed to the source read. */
   readonly where?: string;
+  /** Shorthand for `schema_contract.columns`. */
   readonly schema_change?: SchemaChangePolicy;
+  /** What the stream may change in its target: one mode, or per tables/columns/data_type. */
+  readonly schema_contract?: SchemaContractSetting;
   /** Rows per batch on the data path. */
   readonly batch_size?: number;
   /** Key/page ranges to read in parallel and checkpoint one by one; `auto` decides by table size. */
   readonly chunks?: number | 'auto';
   /** Chunks of one stream read at once. */
   readonly parallelism?: number;
+  /** `mirror`: delete rows missing from the source (`hard`) or mark them in `_ferry_deleted_at` (`soft`). */
+  readonly mirror_delete?: MirrorDelete;
+  /** `mirror`: SQL predicate on the target limiting which rows may be deleted. */
+  readonly mirror_scope?: string;
+  /** `mirror`: let an empty source read delete every row in scope. */
+  readonly mirror_allow_empty?: boolean;
+  /** `mirror`: refuse to delete more than this percentage of the live rows in scope. */
+  readonly mirror_max_delete_percent?: number;
+  /** Ferry metadata columns added to every row. */
+  readonly metadata_columns?: readonly MetadataColumn[];
 }
 
 export interface StreamConfig extends StreamSettings {

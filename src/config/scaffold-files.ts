@@ -65,7 +65,10 @@ defaults:
   mode: full_refresh
   # replace: load, then swap the table in atomically. append: add the rows.
   # truncate: empty the table and insert, keeping the table. merge: upsert on primary_key.
+  # mirror: merge, then delete rows the source no longer has (full_refresh only).
   write: replace
+  # Columns Ferry adds to every row: _ferry_synced_at (the run's start) and _ferry_run_id.
+  # metadata_columns: [synced_at, run_id]
   # Destination schema for targets (default: the destination connection's schema).
   # target_schema: raw
 
@@ -86,7 +89,10 @@ streams:
   #   exclude_columns: [secret_*]         # drop these; globs allowed
   #   target: "analytics.{stream_table}"  # placeholders {stream_schema} {stream_table} {stream} {target_schema}
   #   where: "status <> 'test'"           # SQL predicate added to the read
-  #   schema_change: evolve               # new source columns: evolve (add them) | freeze (fail the run)
+  #   schema_change: evolve               # shorthand for schema_contract.columns: evolve (add new columns) | freeze (fail the run)
+  #   schema_contract:                    # what the stream may change in its target (like dlt); or one mode for all: freeze
+  #     tables: evolve                    # target missing: evolve (create) | freeze (fail) | discard_row/discard_value (skip its rows)
+  #     data_type: freeze                 # a type the target cannot hold: freeze (fail) | discard_row | discard_value (NULL) | evolve (variant column)
   #   batch_size: 5000                    # rows per batch for this stream
   #
   # A query instead of a table; the key names the stream:
@@ -96,6 +102,14 @@ streams:
   # For a files source, a path or glob in its folder:
   # exported_orders:
   #   path: exports/*.csv
+  #
+  # Keep a copy in step with the source, deletes included:
+  # customers:
+  #   write: mirror
+  #   mirror_delete: soft                 # hard (default): delete | soft: set _ferry_deleted_at instead
+  #   mirror_scope: "tenant_id = 7"       # only target rows matching this may be deleted
+  #   mirror_max_delete_percent: 10       # refuse runs that would delete more (default: no limit)
+  #   mirror_allow_empty: false           # an empty source read is refused unless true
   #
   # Leave out a table the wildcard matched:
   # legacy_table:

@@ -31,7 +31,7 @@ describe('scaffoldProject', () => {
     const dir = await writeProject({});
     await scaffoldProject(dir);
     const text = await readFile(join(dir, 'syncs', 'example.yml'), 'utf8');
-    for (const key of ['description', 'source', 'destination', 'tags', 'schedule', 'defaults', 'mode', 'write', 'target_schema', 'streams', 'cursor', 'cursor_start', 'null_cursor', 'primary_key', 'columns', 'exclude_columns', 'target', 'where', 'schema_change', 'batch_size', 'sql', 'path', 'enabled']) {
+    for (const key of ['description', 'source', 'destination', 'tags', 'schedule', 'defaults', 'mode', 'write', 'target_schema', 'streams', 'cursor', 'cursor_start', 'null_cursor', 'primary_key', 'columns', 'exclude_columns', 'target', 'where', 'schema_change', 'schema_contract', 'tables', 'data_type', 'batch_size', 'sql', 'path', 'enabled']) {
       expect(text, key).toMatch(new RegExp(`^\\s*#?\\s*${key}:`, 'm'));
     }
   });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { READ_MODES, SCHEMA_CHANGE_POLICIES, WRITE_MODES } from '../core/connector.js';
+import { METADATA_COLUMNS, MIRROR_DELETES, READ_MODES, SCHEMA_CHANGE_POLICIES, WRITE_MODES } from '../core/connector.js';
 import { NULL_CURSOR_POLICIES } from './project.js';
+import { schemaContractSettingSchema } from './schema-contract-setting.js';
 
 /**
  * Zod schemas of `ferry.yml` and `syncs/*.yml`, exactly as written by users.
@@ -33,8 +34,31 @@ export const streamSettingsShape = {
     .enum(WRITE_MODES)
     .optional()
     .describe(
-      'How rows land. replace: stage, then swap the table atomically. append: add rows. truncate: empty the table and insert, keeping it. merge: upsert on primary_key. Default: replace for full_refresh, merge for incremental with a key, else append.',
+      'How rows land. replace: stage, then swap the table atomically. append: add rows. truncate: empty the table and insert, keeping it. merge: upsert on primary_key. mirror: merge, then delete target rows whose key the source no longer has (full_refresh only; see mirror_*). Default: replace for full_refresh, merge for incremental with a key, else append.',
     ),
+  mirror_delete: z
+    .enum(MIRROR_DELETES)
+    .optional()
+    .describe('write: mirror only. hard (default): delete target rows whose key the source no longer has. soft: keep them and set their _ferry_deleted_at (timestamptz) to the run start; a row that comes back gets NULL again.'),
+  mirror_scope: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('write: mirror only. SQL predicate on the target: only rows matching it may be deleted, e.g. "tenant_id = 7" when the source read is limited to that tenant.'),
+  mirror_allow_empty: z
+    .boolean()
+    .optional()
+    .describe('write: mirror only. false (default): a source read of zero rows that would delete rows fails the stream and changes nothing. true: an empty source empties the target (or its scope).'),
+  mirror_max_delete_percent: z
+    .number()
+    .min(0)
+    .max(100)
+    .optional()
+    .describe('write: mirror only. Fail the stream, changing nothing, when more than this percentage of the live target rows in scope would be deleted. Default: no limit.'),
+  metadata_columns: z
+    .array(z.enum(METADATA_COLUMNS))
+    .optional()
+    .describe('Ferry columns added to every row written: synced_at -> _ferry_synced_at (timestamptz, the run start, the same for every row of a run), run_id -> _ferry_run_id (text). Any write mode and destination.'),
   primary_key: oneOrMany('a column name', 'Key column(s) used by merge and incremental dedup: `id` or `[tenant_id, id]`. Default: the key the source declares.'),
   cursor: z
     .string()
@@ -65,7 +89,8 @@ export const streamSettingsShape = {
   schema_change: z
     .enum(SCHEMA_CHANGE_POLICIES)
     .optional()
-    .describe('New source columns: evolve (default) adds them to the target; freeze fails the run naming them.'),
+    .describe('Shorthand for schema_contract.columns: evolve (default) adds new source columns to the target; freeze fails the run naming them.'),
+  schema_contract: schemaContractSettingSchema,
   batch_size: batchSize('Rows per batch on the data path. Default: defaults.batch_size of ferry.yml.').optional(),
   chunks: z
     .union([z.int().min(1).max(CHUNKS_MAX), z.literal('auto')], { error: `expected a number of chunks from 1 to ${CHUNKS_MAX}, or auto` })

@@ -46,6 +46,30 @@ function duplicateNames(entries: readonly Entry[]): Problem[] {
   return violations;
 }
 
+const MIRROR_KEYS = ['mirror_delete', 'mirror_scope', 'mirror_allow_empty', 'mirror_max_delete_percent'] as const;
+
+/** `mirror` reads every row (deletes are whatever a full read lacks); its settings mean nothing for other writes. */
+function checkMirror({ path, settings }: Entry, defaults: Readonly<Record<string, unknown>>): Problem[] {
+  if (settings['enabled'] === false) return [];
+  const write = settings['write'] ?? defaults['write'];
+  const mode = settings['mode'] ?? defaults['mode'];
+  const violations: Problem[] = [];
+  if (write === 'mirror' && mode === 'incremental') {
+    const own = settings['write'] !== undefined;
+    violations.push({
+      path: own ? [...path, 'write'] : [...path, 'mode'],
+      part: 'value',
+      message: 'write: mirror needs mode: full_refresh: an incremental read does not return unchanged rows, so mirror would delete them. Use write: merge for incremental streams',
+    });
+  }
+  for (const key of MIRROR_KEYS) {
+    if (settings[key] !== undefined && write !== 'mirror') {
+      violations.push({ path: [...path, key], part: 'key', message: `${key} applies only to write: mirror (this stream writes ${typeof write === 'string' ? write : 'with the default mode'})` });
+    }
+  }
+  return violations;
+}
+
 function checkStream({ path, settings }: Entry, defaults: Readonly<Record<string, unknown>>): Problem[] {
   const violations: Problem[] = [];
   if (settings['sql'] !== undefined && settings['path'] !== undefined) {
@@ -61,5 +85,5 @@ function checkStream({ path, settings }: Entry, defaults: Readonly<Record<string
       message: `mode incremental${own ? '' : ' (from defaults.mode)'} needs a cursor: add \`cursor: <column>\` to the stream or to defaults`,
     });
   }
-  return violations;
+  return [...violations, ...checkMirror({ path, name: '', settings }, defaults)];
 }

@@ -8,10 +8,36 @@ export const READ_MODES = ['full_refresh', 'incremental'] as const;
 export type ReadMode = (typeof READ_MODES)[number];
 
 /** How rows land in the destination. */
-export const WRITE_MODES = ['replace', 'append', 'truncate', 'merge'] as const;
+export const WRITE_MODES = ['replace', 'append', 'truncate', 'merge', 'mirror'] as const;
 export type WriteMode = (typeof WRITE_MODES)[number];
 
-/** What to do when the source has columns the destination table lacks. */
+/** How `mirror` removes target rows whose key the source no longer has. */
+export const MIRROR_DELETES = ['hard', 'soft'] as const;
+export type MirrorDelete = (typeof MIRROR_DELETES)[number];
+
+/** Optional columns Ferry fills on every row it writes: `_ferry_synced_at`, `_ferry_run_id`. */
+export const METADATA_COLUMNS = ['synced_at', 'run_id'] as const;
+export type MetadataColumn = (typeof METADATA_COLUMNS)[number];
+
+/**
+ * What `mirror` does after merging: delete (`hard`) or stamp `_ferry_deleted_at`
+ * (`soft`) on target rows in `scope` whose key the load lacks, unless a guard refuses.
+ */
+export interface MirrorOptions {
+  readonly delete: MirrorDelete;
+  /** A SQL predicate on the target (trusted: from the project files): only rows matching it may be deleted. */
+  readonly scope?: string;
+  /** Allow a load of zero rows to delete every row in scope (refused by default). */
+  readonly allowEmpty: boolean;
+  /** Refuse when more than this percentage (0-100) of the live rows in scope would be deleted. */
+  readonly maxDeletePercent?: number;
+}
+
+/**
+ * What to do when the source has columns the destination table lacks. The
+ * `schema_change` key is shorthand for `schema_contract.columns`; the engine
+ * applies the whole contract (see `schema-contract.ts`) before opening a writer.
+ */
 export const SCHEMA_CHANGE_POLICIES = ['evolve', 'freeze'] as const;
 export type SchemaChangePolicy = (typeof SCHEMA_CHANGE_POLICIES)[number];
 
@@ -119,6 +145,13 @@ export interface OpenRequest {
   /** For `merge`: the column whose highest value wins among duplicate keys in one load. */
   readonly cursorColumn?: string;
   readonly schemaChange: SchemaChangePolicy;
+  /**
+   * Existing target columns to change to the type of the request column of
+   * the same name before rows are published, in the publish transaction. The
+   * engine lists only safe widenings the destination accepted (`TargetTable.widenRefusal`).
+   * Ignored by `replace`, whose new table has the request's types anyway.
+   */
+  readonly widen?: readonly string[];
   /** Set when the engine will call `writeRaw` with this format instead of `write`. */
   readonly rawFormat?: RawFormat;
   /**
@@ -127,6 +160,15 @@ export interface OpenRequest {
    * `commit` closes with the checkpoint. Only when `capabilities.directAppend`.
    */
   readonly direct?: boolean;
+  /** For `mirror`: how rows missing from the load go. Default: hard deletes, no scope, empty loads refused. */
+  readonly mirror?: MirrorOptions;
+  /** Metadata columns to append to every row (see `ferry-columns.ts`). */
+  readonly metadataColumns?: readonly MetadataColumn[];
+  /**
+   * Canonical timestamptz of the run's start: the value of `_ferry_synced_at`
+   * and of `_ferry_deleted_at` on rows a soft mirror marks. Default: when the writer opened.
+   */
+  readonly syncedAt?: string;
 }
 
 export interface WriteResult {
@@ -139,6 +181,8 @@ export interface CommitResult {
   readonly rows: number;
   /** Statements run to publish, for run records. */
   readonly sql: readonly string[];
+  /** `mirror`: target rows deleted (or, soft, newly marked deleted). */
+  readonly deleted?: number;
 }
 
 export interface StreamWriter {
@@ -165,8 +209,27 @@ export interface PublishTableRequest {
   readonly primaryKey: readonly string[];
 }
 
+/** An existing target table as the destination reads it back, for schema contracts. */
+export interface TargetTable {
+  /** Columns in table order, with the logical types the destination's own source would read. */
+  readonly columns: readonly Column[];
+  /** Column names match case-insensitively (SQLite, DuckDB), so `Amount` is the column `amount`. */
+  readonly namesIgnoreCase: boolean;
+  /**
+   * Why this destination cannot change `column` to type `to` in place (a key
+   * column, a limit of the engine), or undefined when it can.
+   */
+  widenRefusal(column: string, to: LogicalType): string | undefined;
+}
+
 export interface Destination {
   readonly capabilities: DestinationCapabilities;
+  /**
+   * The target as it exists, or undefined when it does not exist yet.
+   * Destinations without table schemas (files: every load writes the stream's
+   * own columns) leave it out, and schema contracts do not apply to them.
+   */
+  describeTarget?(target: TableRef): Promise<TargetTable | undefined>;
   /** Where a stream lands unless the sync names a target. */
   defaultTarget(stream: StreamDescriptor, schema?: string): TableRef;
   open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter>;

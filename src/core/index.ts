@@ -4,3 +4,5 @@ export * from './errors.js';
 export * from './connector.js';
 export * from './checkpoint.js';
 export * from './chunk.js';
+export * from './ferry-columns.js';
+export * from './mirror-guard.js';

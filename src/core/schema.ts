@@ -53,7 +53,10 @@ export type LogicalKind = (typeof LOGICAL_TYPE_KINDS)[number];
 
 export interface LogicalType {
   readonly kind: LogicalKind;
-  /** decimal: total digits (undefined = unconstrained). */
+  /**
+   * decimal: total digits (undefined = unconstrained). time, timetz,
+   * timestamp, timestamptz: fractional-second digits 0..6 (undefined = 6).
+   */
   readonly precision?: number;
   /** decimal: digits after the point. */
   readonly scale?: number;
@@ -114,6 +117,9 @@ export function tableRefText(ref: TableRef): string {
   return ref.schema === undefined ? ref.name : `${ref.schema}.${ref.name}`;
 }
 
+/** Kinds whose `precision` counts fractional-second digits. */
+export const TIME_KINDS: ReadonlySet<LogicalKind> = new Set<LogicalKind>(['time', 'timetz', 'timestamp', 'timestamptz']);
+
 export function logicalTypeText(type: LogicalType): string {
   if (type.kind === 'decimal' && type.precision !== undefined) {
     return `decimal(${type.precision},${type.scale ?? 0})`;
@@ -121,5 +127,6 @@ export function logicalTypeText(type: LogicalType): string {
   if ((type.kind === 'string' || type.kind === 'bytes') && type.length !== undefined) {
     return `${type.kind}(${type.length})`;
   }
+  if (TIME_KINDS.has(type.kind) && type.precision !== undefined) return `${type.kind}(${type.precision})`;
   return type.kind;
 }

@@ -4,7 +4,11 @@ import { chunkRangeText } from '../core/chunk.js';
 import type { OpenRequest, RawFormat, StreamWriter, WriteMode } from '../core/connector.js';
 import { CancelledError, FerryError, describeError, isRetryable } from '../core/errors.js';
 import { tableRefText, type Row, type TableRef } from '../core/schema.js';
+import { addsColumns } from '../core/ferry-columns.js';
+import type { ContractReport } from '../core/schema-contract.js';
 import { copyChunk } from './chunk-copy.js';
+import { sumContractReports } from './chunk-reports.js';
+import { openWithContract } from './contract-writer.js';
 import { chunkCursorRead, cursorType, mergeCursorStates } from './chunk-cursor.js';
 import { CursorTracker } from './cursor-tracker.js';
 import { decideChunks } from './chunk-plan.js';
@@ -20,6 +24,8 @@ export interface ChunkedResult {
   readonly bytesRead: number;
   readonly sql: readonly string[];
   readonly checkpoint: Checkpoint | undefined;
+  /** What the stream's schema contract dropped, over every chunk of this run. */
+  readonly contract: ContractReport | undefined;
 }
 
 /** Prefix of the table a chunked `replace` builds; named per sync, stream and target so a rerun finds it. */
@@ -49,7 +55,10 @@ export async function runChunkedStream(ctx: StreamRunContext, stream: PlannedStr
 /** Why the destination cannot take this stream in chunks, if it cannot. */
 function chunkRefusal(ctx: StreamRunContext, stream: PlannedStream): string | undefined {
   if (!ctx.destination.capabilities.transactional) return 'the destination cannot commit a chunk together with its checkpoint';
+  if (stream.write === 'mirror') return 'mirror deletes what one load did not see, so it needs every key in one load';
   if (stream.write === 'replace' && !ctx.destination.publishTable) return 'the destination cannot keep a partly built table for replace';
+  // The chunks of a replace land in a new table, which a freezing contract would judge instead of the target.
+  if (stream.write === 'replace' && (stream.contract.tables !== 'evolve' || stream.contract.columns !== 'evolve')) return 'replace under a schema contract that freezes or discards tables or columns';
   return undefined;
 }
 
@@ -67,6 +76,8 @@ class ChunkedCopy {
   #rowsRead = 0;
   #bytesRead = 0;
   #rowsWritten = 0;
+  #contract: ContractReport | undefined;
+  readonly #reports = new Map<StreamWriter, () => ContractReport | undefined>();
 
   constructor(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan, progress: ChunkProgress) {
     this.#ctx = ctx;
@@ -105,7 +116,7 @@ class ChunkedCopy {
       ctx.signal.removeEventListener('abort', onAbort);
     }
     const checkpoint = await this.#finish();
-    return { rowsRead: this.#rowsRead, rowsWritten: this.#rowsWritten, bytesRead: this.#bytesRead, sql: this.#sql, checkpoint };
+    return { rowsRead: this.#rowsRead, rowsWritten: this.#rowsWritten, bytesRead: this.#bytesRead, sql: this.#sql, checkpoint, contract: this.#contract };
   }
 
   /** Record the plan (and, for `replace`, create the empty landing table; for `truncate`, empty the target) in one commit. */
@@ -151,6 +162,7 @@ class ChunkedCopy {
       });
       if (signal.aborted) throw new CancelledError('chunk cancelled before commit', { stream: this.#stream.name });
     } catch (error) {
+      this.#reports.delete(writer);
       await writer.abort().catch(() => undefined);
       throw error;
     }
@@ -197,16 +209,20 @@ class ChunkedCopy {
     try {
       if (signal.aborted) throw new CancelledError('cancelled before commit', { stream: this.#stream.name });
       const result = await writer.commit(checkpoint);
+      this.#contract = sumContractReports(this.#contract, this.#reports.get(writer)?.());
+      this.#reports.delete(writer);
       // The destination holds the data and the checkpoint; only now may the state store follow.
       await this.#ctx.state.saveCheckpoint(checkpoint);
       return result.rows;
     } catch (error) {
+      this.#reports.delete(writer);
       await writer.abort().catch(() => undefined);
       throw error;
     }
   }
 
-  #open(write: WriteMode, rawFormat: RawFormat | undefined, signal: AbortSignal): Promise<StreamWriter> {
+  /** A writer for one commit, opened under the stream's schema contract; its report is added up at commit. */
+  async #open(write: WriteMode, rawFormat: RawFormat | undefined, signal: AbortSignal): Promise<StreamWriter> {
     const stream = this.#stream;
     const request: OpenRequest = {
       sync: this.#ctx.sync,
@@ -219,11 +235,15 @@ class ChunkedCopy {
       primaryKey: this.#landing === stream.target ? stream.primaryKey : [],
       schemaChange: stream.write === 'replace' ? 'evolve' : stream.schemaChange,
       ...(write === 'merge' && stream.cursor !== undefined ? { cursorColumn: stream.cursor } : {}),
-      ...(rawFormat !== undefined ? { rawFormat } : {}),
+      ...(stream.metadataColumns.length > 0 ? { metadataColumns: stream.metadataColumns } : {}),
+      syncedAt: this.#ctx.runStartedAt,
+      ...(rawFormat !== undefined && !addsColumns({ write, metadataColumns: stream.metadataColumns }) ? { rawFormat } : {}),
       // Chunks of a replace load straight into the landing table: no reader sees it until the swap.
       ...(write === 'append' && this.#landing !== stream.target && this.#ctx.destination.capabilities.directAppend ? { direct: true } : {}),
     };
-    return this.#ctx.destination.open(request, signal);
+    const { writer, report } = await openWithContract({ destination: this.#ctx.destination, contract: stream.contract, log: this.#ctx.log, signal, request });
+    this.#reports.set(writer, report);
+    return writer;
   }
 
   #checkpoint(state: CheckpointState): Checkpoint {

@@ -1,5 +1,7 @@
 import type {
   Destination,
+  MetadataColumn,
+  MirrorOptions,
   ReadMode,
   ReadTarget,
   SchemaChangePolicy,
@@ -7,10 +9,13 @@ import type {
   WriteMode,
 } from '../core/connector.js';
 import { ConfigError } from '../core/errors.js';
+import { METADATA_COLUMN_NAMES, SOFT_DELETE_COLUMN } from '../core/ferry-columns.js';
 import type { Column, StreamDescriptor, TableRef } from '../core/schema.js';
-import type { NullCursorPolicy, ProjectDefaults, StreamConfig, SyncConfig } from '../config/project.js';
+import type { NullCursorPolicy, ProjectDefaults, StreamConfig, StreamSettings, SyncConfig } from '../config/project.js';
 import { expandColumns, matchesPattern } from '../config/stream-pattern.js';
 import { defaultParallelism } from './chunk-count.js';
+import type { SchemaContract } from '../core/schema-contract.js';
+import { streamContract } from './stream-contract.js';
 
 /** One stream of a sync, fully resolved: what to read, how, and where it lands. */
 export interface PlannedStream {
@@ -26,11 +31,17 @@ export interface PlannedStream {
   readonly target: TableRef;
   readonly where?: string;
   readonly schemaChange: SchemaChangePolicy;
+  /** Tables, columns and data types: what the stream may change in its target. */
+  readonly contract: SchemaContract;
   readonly batchSize: number;
   /** Requested chunks (`auto`: decided from `estimatedRows`). */
   readonly chunks: number | 'auto';
   /** Chunks read at once. */
   readonly parallelism: number;
+  /** For `write: mirror`: how rows missing from the source are removed. */
+  readonly mirror?: MirrorOptions;
+  /** Ferry metadata columns added to every row. */
+  readonly metadataColumns: readonly MetadataColumn[];
   readonly estimatedRows?: number;
   /** Where the stream was configured, for errors. */
   readonly location: StreamConfig['location'];
@@ -191,8 +202,8 @@ function planOne(options: PlanOptions, stream: StreamConfig, read: ReadTarget, d
       });
     }
   }
-  if (write === 'merge' && primaryKey.length === 0) {
-    throw new ConfigError('write: merge needs a primary key and the source declares none', {
+  if ((write === 'merge' || write === 'mirror') && primaryKey.length === 0) {
+    throw new ConfigError(`write: ${write} needs a primary key and the source declares none`, {
       ...where,
       key: 'primary_key',
       hint: 'set primary_key: [col, ...] on the stream',
@@ -202,9 +213,12 @@ function planOne(options: PlanOptions, stream: StreamConfig, read: ReadTarget, d
     throw new ConfigError(`the destination cannot ${write}`, {
       ...where,
       key: 'write',
-      hint: `supported: ${options.destination.capabilities.writes.join(', ')}`,
+      hint: `supported: ${options.destination.capabilities.writes.join(', ')}${write === 'mirror' ? ' (mirror deletes rows by key, so it needs a table the destination can delete from)' : ''}`,
     });
   }
+  const mirror = write === 'mirror' ? mirrorOptions(settings, mode, where) : undefined;
+  const metadataColumns = [...new Set(settings.metadata_columns ?? [])];
+  refuseReservedColumns(names, mirror, metadataColumns, where);
   return {
     name: stream.name,
     read,
@@ -218,12 +232,45 @@ function planOne(options: PlanOptions, stream: StreamConfig, read: ReadTarget, d
     target: resolveTarget(options, settings.target, settings.target_schema, descriptor),
     ...(settings.where !== undefined ? { where: settings.where } : {}),
     schemaChange: settings.schema_change ?? 'evolve',
+    contract: streamContract(definedOnly(stream), options.sync.defaults, where),
     batchSize: settings.batch_size ?? options.defaults.batch_size,
     chunks: settings.chunks ?? 'auto',
     parallelism: settings.parallelism ?? defaultParallelism(options.defaults.threads),
+    ...(mirror ? { mirror } : {}),
+    metadataColumns,
     ...(descriptor.estimatedRows !== undefined ? { estimatedRows: descriptor.estimatedRows } : {}),
     location: stream.location,
   };
+}
+
+type Where = { readonly file: string; readonly line: number; readonly column: number; readonly stream: string };
+
+/** Mirror deletes what a full read lacks, so it needs one: an incremental read lacks every unchanged row. */
+function mirrorOptions(settings: StreamSettings, mode: ReadMode, where: Where): MirrorOptions {
+  if (mode !== 'full_refresh') {
+    throw new ConfigError('write: mirror needs mode: full_refresh; an incremental read lacks the unchanged rows and mirror would delete them', {
+      ...where,
+      key: 'mode',
+      hint: 'use write: merge for incremental streams, or mode: full_refresh to mirror',
+    });
+  }
+  return {
+    delete: settings.mirror_delete ?? 'hard',
+    allowEmpty: settings.mirror_allow_empty ?? false,
+    ...(settings.mirror_scope !== undefined ? { scope: settings.mirror_scope } : {}),
+    ...(settings.mirror_max_delete_percent !== undefined ? { maxDeletePercent: settings.mirror_max_delete_percent } : {}),
+  };
+}
+
+/** Ferry's own columns must not collide with the stream's: a value would be overwritten. */
+function refuseReservedColumns(names: readonly string[], mirror: MirrorOptions | undefined, metadata: readonly MetadataColumn[], where: Where): void {
+  const reserved = [...metadata.map((m) => METADATA_COLUMN_NAMES[m]), ...(mirror?.delete === 'soft' ? [SOFT_DELETE_COLUMN] : [])];
+  const clash = reserved.find((name) => names.includes(name));
+  if (clash === undefined) return;
+  throw new ConfigError(`the stream has a column "${clash}", which Ferry adds itself here`, {
+    ...where,
+    hint: 'drop it with exclude_columns, or turn off the setting that adds it (metadata_columns, mirror_delete: soft)',
+  });
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -1,5 +1,6 @@
 import type { Destination, Source } from '../core/connector.js';
 import { ConfigError, EXIT_CODES, FerryError, describeError, redact } from '../core/errors.js';
+import { nowTimestamptz } from '../core/ferry-columns.js';
 import type { Project } from '../config/project.js';
 import { builtinConnectors, type ConnectorRegistry } from '../connectors/registry.js';
 import type { RunStatus, RunStreamRecord, StateStore } from '../state/state-store.js';
@@ -79,6 +80,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
     throw new ConfigError(`no sync named "${options.sync}"`, { hint: `syncs: ${[...project.syncs.keys()].join(', ') || '(none)'} (files in syncs/)` });
   }
   const runId = newRunId();
+  const runStartedAt = nowTimestamptz();
   const started = performance.now();
   const dryRun = options.dryRun ?? false;
   // Aborted by the caller (Ctrl-C) or by losing the lock to another run.
@@ -139,6 +141,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
       const ctx = {
         sync: sync.name,
         runId,
+        runStartedAt,
         source,
         destination,
         state,

@@ -1,9 +1,12 @@
 import type { Checkpoint } from '../core/checkpoint.js';
-import type { Destination, RawFormat, Source, StreamWriter } from '../core/connector.js';
+import type { Destination, OpenRequest, RawFormat, Source, StreamWriter } from '../core/connector.js';
 import { CancelledError, FerryError, describeError, isRetryable, redact } from '../core/errors.js';
+import { addsColumns } from '../core/ferry-columns.js';
 import { tableRefText } from '../core/schema.js';
 import type { RunStreamRecord, StateStore } from '../state/state-store.js';
 import { runChunkedStream } from './chunk-runner.js';
+import type { ContractReport } from '../core/schema-contract.js';
+import { openWithContract } from './contract-writer.js';
 import { CursorTracker } from './cursor-tracker.js';
 import { prefetch } from './prefetch.js';
 import type { PlannedStream } from './plan-streams.js';
@@ -14,6 +17,8 @@ import type { RunLog } from './run-log.js';
 export interface StreamRunContext {
   readonly sync: string;
   readonly runId: string;
+  /** The run's start, canonical timestamptz: `_ferry_synced_at` of every row it writes. */
+  readonly runStartedAt: string;
   readonly source: Source;
   readonly destination: Destination;
   readonly state: StateStore;
@@ -34,6 +39,7 @@ interface AttemptResult {
   readonly bytesRead: number;
   readonly sql: readonly string[];
   readonly checkpoint: Checkpoint | undefined;
+  readonly contract: ContractReport | undefined;
 }
 
 /**
@@ -71,6 +77,7 @@ export async function runStream(ctx: StreamRunContext, stream: PlannedStream): P
       checkpointBefore: plan.previous?.state ?? null,
       checkpointAfter: result.checkpoint?.state ?? plan.previous?.state ?? null,
       error: null,
+      ...(result.contract ? { contract: result.contract } : {}),
     };
     await ctx.state.saveRunStream(record);
     ctx.emit({ type: 'stream_end', runId: ctx.runId, stream: stream.name, status: 'success', rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, seconds });
@@ -114,23 +121,33 @@ function wrap(error: unknown, stream: string): unknown {
   return new FerryError(error instanceof Error ? error.message : String(error), { stream, cause: error });
 }
 
+function openRequestOf(ctx: StreamRunContext, stream: PlannedStream): OpenRequest {
+  return {
+    sync: ctx.sync,
+    stream: stream.name,
+    runId: ctx.runId,
+    target: stream.target,
+    columns: stream.columns,
+    write: stream.write,
+    primaryKey: stream.primaryKey,
+    ...(stream.cursor !== undefined ? { cursorColumn: stream.cursor } : {}),
+    schemaChange: stream.schemaChange,
+    ...(stream.mirror ? { mirror: stream.mirror } : {}),
+    ...(stream.metadataColumns.length > 0 ? { metadataColumns: stream.metadataColumns } : {}),
+    syncedAt: ctx.runStartedAt,
+  };
+}
+
 async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan): Promise<AttemptResult> {
-  const rawFormat = pickRawFormat(ctx, stream);
-  const writer = await ctx.destination.open(
-    {
-      sync: ctx.sync,
-      stream: stream.name,
-      runId: ctx.runId,
-      target: stream.target,
-      columns: stream.columns,
-      write: stream.write,
-      primaryKey: stream.primaryKey,
-      ...(stream.cursor !== undefined ? { cursorColumn: stream.cursor } : {}),
-      schemaChange: stream.schemaChange,
-      ...(rawFormat ? { rawFormat } : {}),
-    },
-    ctx.signal,
-  );
+  const request = openRequestOf(ctx, stream);
+  const rawFormat = pickRawFormat(ctx, request, stream);
+  const { writer, report } = await openWithContract({
+    destination: ctx.destination,
+    contract: stream.contract,
+    log: ctx.log,
+    signal: ctx.signal,
+    request: { ...request, ...(rawFormat ? { rawFormat } : {}) },
+  });
   try {
     const passThrough = rawFormat !== undefined && writer.writeRaw !== undefined && ctx.source.readRaw !== undefined;
     ctx.emit({ type: 'stream_start', runId: ctx.runId, stream: stream.name, target: tableRefText(stream.target), mode: stream.mode, write: stream.write, passThrough, ...(stream.estimatedRows !== undefined ? { estimatedRows: stream.estimatedRows } : {}) });
@@ -141,14 +158,20 @@ async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: R
       ? { sync: ctx.sync, stream: stream.name, runId: ctx.runId, seq: nextSeq(plan.previous), state: copied.cursor ? { cursor: copied.cursor } : {} }
       : undefined;
     const commit = await writer.commit(checkpoint);
+    if (commit.deleted !== undefined) {
+      ctx.log.write('info', stream.name, `mirror: ${commit.deleted} row(s) ${stream.mirror?.delete === 'soft' ? 'marked deleted' : 'deleted'} whose key the source no longer has`);
+    }
     // The destination has committed; only now may the state store move forward.
     if (checkpoint) await ctx.state.saveCheckpoint(checkpoint);
+    const contract = report();
+    logDiscards(ctx, stream.name, contract);
     return {
       rowsRead: copied.rowsRead,
       rowsWritten: commit.rows,
       bytesRead: copied.bytesRead,
       sql: [ctx.source.readSql(plan.request), ...commit.sql],
       checkpoint,
+      contract,
     };
   } catch (error) {
     await writer.abort().catch((abortError: unknown) => ctx.log.write('warn', stream.name, `abort failed: ${describeError(abortError)}`));
@@ -196,10 +219,17 @@ async function copyRaw(ctx: StreamRunContext, writer: StreamWriter, plan: ReadPl
   return { rowsRead: result.rows, bytesRead };
 }
 
-/** Bytes can flow straight through only when no row needs inspecting (no cursor to track). */
-function pickRawFormat(ctx: StreamRunContext, stream: PlannedStream): RawFormat | undefined {
-  if (stream.mode === 'incremental' || !ctx.source.readRaw) return undefined;
+/** Bytes can flow straight through only when no row needs inspecting (no cursor to track) or widening (Ferry's own columns). */
+function pickRawFormat(ctx: StreamRunContext, request: OpenRequest, stream: PlannedStream): RawFormat | undefined {
+  if (stream.mode === 'incremental' || addsColumns(request) || !ctx.source.readRaw) return undefined;
   return ctx.source.rawFormats.find((f) => ctx.destination.capabilities.rawFormats.includes(f));
+}
+
+/** Rows and values a contract dropped are logged as a warning, never silently. */
+function logDiscards(ctx: StreamRunContext, stream: string, report: ContractReport | undefined): void {
+  if (!report || report.rowsDiscarded + report.valuesDiscarded === 0) return;
+  const detail = Object.entries(report.columns).map(([column, n]) => `${column}: ${n.rows} rows, ${n.values} values`).join('; ');
+  ctx.log.write('warn', stream, `schema contract discarded ${report.rowsDiscarded} rows and ${report.valuesDiscarded} values${detail ? ` (${detail})` : ''}`, { contract: report });
 }
 
 function nextSeq(previous: Checkpoint | undefined): number {

@@ -108,6 +108,7 @@ export class KyselyStateStore implements StateStore {
       checkpoint_before: record.checkpointBefore === null ? null : jsonText(record.checkpointBefore),
       checkpoint_after: record.checkpointAfter === null ? null : jsonText(record.checkpointAfter),
       error: record.error,
+      contract: record.contract === undefined ? null : jsonText(record.contract),
     };
     await this.#db
       .insertInto('ferry_run_streams')

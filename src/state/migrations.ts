@@ -18,6 +18,7 @@ export interface StateMigration {
 export const STATE_MIGRATIONS: readonly StateMigration[] = Object.freeze([
   { version: 1, name: 'runs, run streams, logs, checkpoints, locks', up: createRunTables },
   { version: 2, name: 'schedules, users, api keys, audit log, secrets', up: createReservedTables },
+  { version: 3, name: 'run streams: schema contract report', up: addContractReport },
 ]);
 
 /** The newest schema version this code knows. */
@@ -130,6 +131,11 @@ async function createRunTables(db: Kysely<StateTables>): Promise<void> {
     .addColumn('acquired_at', 'text', (c) => c.notNull())
     .addColumn('heartbeat_at', 'text', (c) => c.notNull())
     .execute();
+}
+
+/** What a stream's schema contract discarded and widened (JSON), NULL when it changed nothing. */
+async function addContractReport(db: Kysely<StateTables>): Promise<void> {
+  await db.schema.alterTable('ferry_run_streams').addColumn('contract', 'text').execute();
 }
 
 /** Reserved for the server, scheduler and secret store; unused by the store itself yet. */

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { Checkpoint, CheckpointState } from '../core/checkpoint.js';
+import type { ContractReport } from '../core/schema-contract.js';
 import { DataError } from '../core/errors.js';
 import { LOG_LEVELS, RUN_STATUSES, type LockInfo, type LogLevel, type LogLine, type RunRecord, type RunStatus, type RunStreamRecord } from './state-store.js';
 import type { CheckpointsTable, LocksTable, RunLogsTable, RunStreamsTable, RunsTable } from './state-tables.js';
@@ -52,6 +53,7 @@ export function runStreamFromRow(row: Selectable<RunStreamsTable>): RunStreamRec
     checkpointBefore: row.checkpoint_before === null ? null : parseCheckpointState(row.checkpoint_before, `checkpoint_before of ${where}`),
     checkpointAfter: row.checkpoint_after === null ? null : parseCheckpointState(row.checkpoint_after, `checkpoint_after of ${where}`),
     error: row.error,
+    ...(row.contract === null ? {} : { contract: parseObject(row.contract, `contract of ${where}`) as unknown as ContractReport }),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ContractReport } from '../core/schema-contract.js';
 import type { Checkpoint, CheckpointState } from '../core/checkpoint.js';
 
 /**
@@ -44,6 +45,8 @@ export interface RunStreamRecord {
   readonly checkpointBefore: CheckpointState | null;
   readonly checkpointAfter: CheckpointState | null;
   readonly error: string | null;
+  /** What the stream's schema contract discarded and widened; absent when it changed nothing. */
+  readonly contract?: ContractReport;
 }
 
 export interface LogLine {

@@ -39,6 +39,8 @@ export interface RunStreamsTable {
   readonly checkpoint_before: string | null;
   readonly checkpoint_after: string | null;
   readonly error: string | null;
+  /** ContractReport as JSON (migration 3); NULL when the contract changed nothing. */
+  readonly contract: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface RunLogsTable {

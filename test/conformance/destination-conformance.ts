@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeCheckpointCases } from './checkpoint-cases.js';
 import type { DestinationHarness, DestinationUnderTest, RegisterCase } from './destination-harness.js';
 import { describeMergeCases } from './merge-cases.js';
+import { describeMetadataCases } from './metadata-cases.js';
+import { describeMirrorCases } from './mirror-cases.js';
 import { describeSchemaChangeCases } from './schema-change-cases.js';
 import { describeValueCases } from './value-cases.js';
 import { describeWriteModeCases } from './write-mode-cases.js';
@@ -38,6 +40,8 @@ export function describeDestination(name: string, harness: DestinationHarness): 
     describeWriteModeCases(test, under, capabilities);
     if (capabilities.writes.includes('merge')) describeMergeCases(test, under, capabilities);
     if (capabilities.writes.includes('append')) describeCheckpointCases(test, under, capabilities);
-    if (harness.tableSchemas && capabilities.writes.includes('append')) describeSchemaChangeCases(test, under);
+    if (harness.tableSchemas && capabilities.writes.includes('append')) describeSchemaChangeCases(test, under, capabilities.writes);
+    if (capabilities.writes.includes('mirror')) describeMirrorCases(test, under);
+    describeMetadataCases(test, under, capabilities, harness.tableSchemas);
   });
 }

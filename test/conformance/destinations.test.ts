@@ -43,7 +43,7 @@ function closer(pair: { destination: Destination; source: Source }, remove: () =
 }
 
 describeDestination('sqlite', {
-  capabilities: { writes: ['replace', 'append', 'truncate', 'merge'], transactional: true, rawFormats: [], schemas: false },
+  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: [], schemas: false },
   tableSchemas: true,
   async open(): Promise<DestinationUnderTest> {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-conformance-sqlite-'));
@@ -61,7 +61,7 @@ describeDestination('sqlite', {
 });
 
 describeDestination('duckdb', {
-  capabilities: { writes: ['replace', 'append', 'truncate', 'merge'], transactional: true, rawFormats: [], schemas: true },
+  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: [], schemas: true },
   tableSchemas: true,
   async open(): Promise<DestinationUnderTest> {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-conformance-duckdb-'));
@@ -83,7 +83,7 @@ describeDestination('duckdb', {
 });
 
 describeDestination('postgres', {
-  capabilities: { writes: ['replace', 'append', 'truncate', 'merge'], transactional: true, rawFormats: ['pg-binary'], schemas: true },
+  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: ['pg-binary'], schemas: true },
   tableSchemas: true,
   async open(): Promise<DestinationUnderTest> {
     const db = await createTestDatabase('conformance');
@@ -105,7 +105,7 @@ function mysqlRefuses(column: Column, value: Value): boolean {
 
 for (const bulkLoad of ['load_data', 'insert'] as const) {
   describeDestination(`mysql (${bulkLoad})`, {
-    capabilities: { writes: ['replace', 'append', 'truncate', 'merge'], transactional: true, rawFormats: [], schemas: true },
+    capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: [], schemas: true },
     tableSchemas: true,
     refuses: mysqlRefuses,
     async open(): Promise<DestinationUnderTest> {

@@ -150,6 +150,8 @@ class MemoryWriter implements StreamWriter {
         rows = [...byKey.values()];
         break;
       }
+      case 'mirror':
+        throw new Error('the memory destination does not mirror');
     }
     // Data and checkpoint become visible together: this destination is "transactional".
     this.#world.target.set(name, { columns: [...this.#request.columns], primaryKey: [...this.#request.primaryKey], rows });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
+import { contractSummary } from '../../core/schema-contract.js';
 import type { RunRecord, StateStore } from '../../state/state-store.js';
 import { formatTable } from '../format-table.js';
 import { withProject, type GlobalOptions } from '../project-session.js';
@@ -79,6 +80,8 @@ async function printLogs(state: StateStore, runArg: string, flags: JsonFlag & { 
   print('');
   print(formatTable(['stream', 'status', 'mode', 'write', 'target', 'rows read', 'rows written'], streams.map((s) => [s.stream, s.status, s.mode, s.write, s.target, s.rowsRead, s.rowsWritten])));
   for (const s of streams) {
+    const contract = s.contract ? contractSummary(s.contract) : '';
+    if (contract) print(`\n-- ${s.stream} schema contract: ${contract}`);
     if (s.sql.length > 0) print(`\n-- ${s.stream}\n${s.sql.join(';\n')}`);
   }
 }

@@ -2,8 +2,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
+import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
+import { FerryColumns } from '../../core/ferry-columns.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
 import { createCheckpointTableSql, loadCheckpoint } from './checkpoint-table.js';
 import { duckdbDatabasePath, duckdbOptions, type DuckdbConfig } from './config.js';
@@ -11,9 +12,10 @@ import { acquireInstance, type InstanceLease } from './instance-cache.js';
 import { createTableSql } from './publish-statements.js';
 import { quoteIdentifier, stagingTableName, tableSql } from './sql-identifier.js';
 import { DuckdbStreamWriter } from './stream-writer.js';
+import { describeTargetTable } from './target-table.js';
 
 const CAPABILITIES: DestinationCapabilities = {
-  writes: ['replace', 'append', 'truncate', 'merge'],
+  writes: ['replace', 'append', 'truncate', 'merge', 'mirror'],
   transactional: true,
   rawFormats: [],
   schemas: true,
@@ -38,8 +40,10 @@ export class DuckdbDestination implements Destination {
     return { schema: schema ?? this.#config.schema, name: stream.table.name };
   }
 
-  async open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {
-    if (signal.aborted) throw new CancelledError('cancelled before the load started', { stream: request.stream });
+  async open(stream: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {
+    if (signal.aborted) throw new CancelledError('cancelled before the load started', { stream: stream.stream });
+    const ferry = FerryColumns.of(stream);
+    const { request } = ferry;
     const target: TableRef = { schema: request.target.schema ?? this.#config.schema, name: request.target.name };
     const staging: TableRef = { schema: target.schema, name: stagingTableName([request.sync, request.stream, tableSql(target, 'main')]) };
     const shared = await this.#connection();
@@ -59,7 +63,7 @@ export class DuckdbDestination implements Destination {
       await conn.run(`DROP TABLE IF EXISTS ${tableSql(staging, 'main')}`);
       for (const sql of createTableSql(staging, request.columns, { key: [], notNull: request.write === 'replace', ifNotExists: false })) await conn.run(sql);
       const appender = await conn.createAppender(staging.name, staging.schema);
-      return new DuckdbStreamWriter({
+      return ferry.wrap(new DuckdbStreamWriter({
         conn,
         appender,
         request,
@@ -70,11 +74,15 @@ export class DuckdbDestination implements Destination {
         checkpointSchema: this.#config.schema,
         serialize: (work) => this.#serialize(work),
         connectionName: this.#ctx.connection,
-      });
+      }));
     } catch (error) {
       conn.closeSync();
       throw new FerryError(`preparing ${target.schema}.${target.name} failed: ${(error as Error).message}`, { stream: request.stream, connection: this.#ctx.connection, cause: error });
     }
+  }
+
+  async describeTarget(target: TableRef): Promise<TargetTable | undefined> {
+    return describeTargetTable(await this.#connection(), target, this.#config.schema);
   }
 
   async readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined> {

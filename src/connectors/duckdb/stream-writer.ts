@@ -1,11 +1,15 @@
 import { DuckDBDataChunk, type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { CommitResult, OpenRequest, StreamWriter, WriteResult } from '../../core/connector.js';
+import type { CommitResult, MirrorOptions, OpenRequest, StreamWriter, WriteResult } from '../../core/connector.js';
 import { DataError, FerryError, RetryableError } from '../../core/errors.js';
 import type { Batch, Column, TableRef } from '../../core/schema.js';
+import { mirrorOf, nowTimestamptz, SOFT_DELETE_COLUMN } from '../../core/ferry-columns.js';
+import { checkMirrorGuard, mirrorGuardNeeded, mirrorScopeError } from '../../core/mirror-guard.js';
 import { saveCheckpoint } from './checkpoint-table.js';
+import { mirrorCountSql, mirrorDeleteSql, type MirrorShape } from './mirror-statements.js';
 import { addColumnSql, createTableSql, insertSelectSql, mergeSql } from './publish-statements.js';
 import { quoteIdentifier, tableSql } from './sql-identifier.js';
+import { alterColumnTypeSql } from './target-table.js';
 import { valueWriterFor, type WriteValue } from './write-value.js';
 
 /** DuckDB's vector size: the most rows one data chunk holds. */
@@ -65,15 +69,22 @@ export class DuckdbStreamWriter implements StreamWriter {
   async commit(checkpoint: Checkpoint | undefined): Promise<CommitResult> {
     this.#closeAppender();
     const sql: string[] = [];
-    const run = async (statement: string): Promise<number> => {
+    const run = async (statement: string, params?: string[]): Promise<number> => {
       sql.push(statement);
-      return (await this.#o.conn.run(statement)).rowsChanged;
+      return (await this.#o.conn.run(statement, params)).rowsChanged;
     };
+    let deleted: number | undefined;
     const rows = await this.#o.serialize(async () => {
       await this.#o.conn.run('BEGIN TRANSACTION');
       try {
         await this.#verifyCount();
+        const mirror = await this.#mirrorGuard();
         const published = await this.#publish(run);
+        if (mirror && this.#o.targetExists) {
+          const stamp = mirror.options.delete === 'soft' ? [this.#o.request.syncedAt ?? nowTimestamptz()] : undefined;
+          deleted = await this.#scoped(mirror.options, run(mirrorDeleteSql(mirror), stamp));
+        }
+        if (this.#o.request.write !== 'replace') await run(`DROP TABLE ${tableSql(this.#o.staging, 'main')}`);
         if (checkpoint) sql.push(await saveCheckpoint(this.#o.conn, this.#o.checkpointSchema, checkpoint));
         await this.#o.conn.run('COMMIT');
         return published;
@@ -83,7 +94,7 @@ export class DuckdbStreamWriter implements StreamWriter {
       }
     });
     this.#finish();
-    return { rows, sql };
+    return { rows, sql, ...(deleted !== undefined ? { deleted } : {}) };
   }
 
   async abort(): Promise<void> {
@@ -104,16 +115,47 @@ export class DuckdbStreamWriter implements StreamWriter {
       await run(`ALTER TABLE ${tableSql(staging, 'main')} RENAME TO ${quoteIdentifier(target.name)}`);
       return this.#staged;
     }
-    const key = request.write === 'merge' ? request.primaryKey : [];
+    const keyed = request.write === 'merge' || request.write === 'mirror';
+    const key = keyed ? request.primaryKey : [];
     if (this.#o.targetExists) {
       for (const column of this.#o.missing) for (const statement of addColumnSql(target, column)) await run(statement);
+      // Safe widenings decided by the schema contract, in the publish transaction.
+      for (const column of request.columns.filter((c) => request.widen?.includes(c.name))) for (const statement of alterColumnTypeSql(target, column)) await run(statement);
     } else {
       for (const statement of createTableSql(target, request.columns, { key, notNull: true, ifNotExists: false })) await run(statement);
     }
     if (request.write === 'truncate') await run(`DELETE FROM ${tableSql(target, 'main')}`);
-    const rows = await run(request.write === 'merge' ? mergeSql(target, staging, request) : insertSelectSql(target, staging, request.columns));
-    await run(`DROP TABLE ${tableSql(staging, 'main')}`);
-    return rows;
+    return run(keyed ? mergeSql(target, staging, request) : insertSelectSql(target, staging, request.columns));
+  }
+
+  /**
+   * For `mirror`: what its delete step needs; when a guard could refuse, the
+   * rows in scope are counted first (before the merge, in the transaction).
+   */
+  async #mirrorGuard(): Promise<MirrorShape | undefined> {
+    const { request, target, staging } = this.#o;
+    const options = mirrorOf(request);
+    if (!options) return undefined;
+    const shape: MirrorShape = { target, staging, primaryKey: request.primaryKey, options };
+    if (!this.#o.targetExists || !mirrorGuardNeeded(options, this.#staged)) return shape;
+    // A target that has no `_ferry_deleted_at` yet has every row live.
+    const unmarked = this.#o.missing.some((c) => c.name === SOFT_DELETE_COLUMN);
+    const reader = await this.#scoped(options, this.#o.conn.runAndReadAll(mirrorCountSql(unmarked ? { ...shape, options: { ...options, delete: 'hard' } } : shape)));
+    const [live, missing] = reader.getRows()[0] ?? [0, 0];
+    const label = `${target.schema}.${target.name}`;
+    checkMirrorGuard({ stream: request.stream, target: label, options, staged: this.#staged, counts: { live: Number(live), missing: Number(missing) } });
+    return shape;
+  }
+
+  /** A binder or parser error in a mirror statement comes from mirror_scope, its only user SQL. */
+  async #scoped<T>(options: MirrorOptions, work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      if (options.scope === undefined || !/^(Binder|Parser) Error/.test((error as Error).message)) throw error;
+      const target = `${this.#o.target.schema}.${this.#o.target.name}`;
+      throw mirrorScopeError(error, { stream: this.#o.request.stream, target, options });
+    }
   }
 
   async #verifyCount(): Promise<void> {

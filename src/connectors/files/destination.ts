@@ -10,6 +10,7 @@ import type {
   WriteResult,
 } from '../../core/connector.js';
 import { ConfigError } from '../../core/errors.js';
+import { FerryColumns } from '../../core/ferry-columns.js';
 import type { Batch, Column, Row, StreamDescriptor, TableRef } from '../../core/schema.js';
 import { csvOptionsFor, type FileFormat, type FilesConfig } from './config.js';
 import { CsvFileWriter } from './csv-writer.js';
@@ -134,16 +135,18 @@ export class FilesDestination implements Destination {
     return { format, gzip, publishPath: target, tempPath: await tempPathFor(target), resetParts: { folder, stem } };
   }
 
-  async open(request: OpenRequest, _signal: AbortSignal): Promise<StreamWriter> {
-    if (!CAPABILITIES.writes.includes(request.write)) {
-      throw new ConfigError(`stream ${request.stream}: the files destination cannot ${request.write}`, {
-        stream: request.stream,
-        hint: `use write: replace, append or truncate (files have no keys to ${request.write} on)`,
+  async open(stream: OpenRequest, _signal: AbortSignal): Promise<StreamWriter> {
+    if (!CAPABILITIES.writes.includes(stream.write)) {
+      throw new ConfigError(`stream ${stream.stream}: the files destination cannot ${stream.write}`, {
+        stream: stream.stream,
+        hint: `use write: replace, append or truncate (files have no keys to ${stream.write} on)`,
       });
     }
+    const ferry = FerryColumns.of(stream);
+    const { request } = ferry;
     const plan = await this.#plan(request);
     const writer = await createRowWriter(plan, request.columns, this.#config);
-    return new FileStreamWriter(plan, writer, request.columns, this.#root);
+    return ferry.wrap(new FileStreamWriter(plan, writer, request.columns, this.#root));
   }
 
   /** Files are not transactional: the engine's state store holds the checkpoint. */

@@ -1,16 +1,18 @@
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
+import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError } from '../../core/errors.js';
+import { FerryColumns } from '../../core/ferry-columns.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
 import { readCheckpointRow } from './checkpoint-table.js';
 import { closeConnection, openConnection, type MysqlConnection } from './client.js';
 import { defaultDatabase, type MysqlConfig } from './config.js';
 import { driverError } from './driver-error.js';
 import { MysqlStreamWriter } from './stream-writer.js';
+import { describeTargetTable } from './target-table.js';
 import { checkpointDatabaseOf, prepareWriter } from './writer-setup.js';
 
 const CAPABILITIES: DestinationCapabilities = Object.freeze({
-  writes: Object.freeze(['replace', 'append', 'truncate', 'merge'] as const),
+  writes: Object.freeze(['replace', 'append', 'truncate', 'merge', 'mirror'] as const),
   transactional: true,
   rawFormats: Object.freeze([] as const),
   schemas: true,
@@ -40,18 +42,35 @@ export class MysqlDestination implements Destination {
     return database === undefined ? { name: stream.table.name } : { schema: database, name: stream.table.name };
   }
 
-  async open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {
-    if (signal.aborted) throw new CancelledError('cancelled before opening the writer', { stream: request.stream });
+  async open(stream: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {
+    if (signal.aborted) throw new CancelledError('cancelled before opening the writer', { stream: stream.stream });
+    const ferry = FerryColumns.of(stream);
+    const { request } = ferry;
     checkpointDatabaseOf(this.#config, request.stream);
     const connection = await openConnection(this.#config, this.#ctx);
     try {
       const setup = await prepareWriter(connection, request, this.#config, this.#ctx);
       const writer = new MysqlStreamWriter(setup, (w) => this.#writers.delete(w));
       this.#writers.add(writer);
-      return writer;
+      return ferry.wrap(writer);
     } catch (error) {
       connection.destroy();
       throw driverError(error, `prepare ${request.target.schema ?? defaultDatabase(this.#config) ?? ''}.${request.target.name}`, { stream: request.stream });
+    }
+  }
+
+  async describeTarget(target: TableRef): Promise<TargetTable | undefined> {
+    const database = target.schema ?? defaultDatabase(this.#config);
+    if (database === undefined) return undefined;
+    const typing = { timeType: this.#config.time_type, datesAsText: this.#config.zero_dates === 'keep_text', nullableDates: this.#config.zero_dates === 'null' };
+    let connection: MysqlConnection | undefined;
+    try {
+      connection = await openConnection(this.#config, this.#ctx);
+      return await describeTargetTable(connection, typing, { schema: database, name: target.name });
+    } catch (error) {
+      throw driverError(error, `describe ${database}.${target.name}`);
+    } finally {
+      if (connection) await closeConnection(connection);
     }
   }
 

@@ -19,8 +19,8 @@ import type { TimeType } from './config.js';
  * | binary, varbinary, blob, geometry         | bytes            |                                                 |
  * | json (MariaDB: longtext + json_valid)     | json             |                                                 |
  * | uuid (MariaDB)                            | uuid             |                                                 |
- * | date / datetime(p) / timestamp(p)         | date / timestamp / timestamptz | zero dates: see `zero_dates`      |
- * | time(p)                                   | time (or interval with `time_type: interval`) |                    |
+ * | date / datetime(p) / timestamp(p)         | date / timestamp / timestamptz | zero dates: see `zero_dates`; p < 6 kept as precision |
+ * | time(p)                                   | time (or interval with `time_type: interval`) | p < 6 kept as precision |
  *
  * A column comment `ferry:<type>` (written by Ferry's destination) restores
  * kinds MySQL has no type for: `ferry:timestamptz` on DATETIME(6) in UTC,
@@ -94,6 +94,12 @@ function integerType(dataType: string, unsigned: boolean): LogicalType | undefin
   }
 }
 
+/** `datetime`, `time(3)`...: fewer than 6 fractional digits are kept as `precision` (no argument means 0). */
+function fractionDigits(declared: number | undefined): { precision?: number } {
+  const digits = declared ?? 0;
+  return digits < 6 ? { precision: digits } : {};
+}
+
 /** The logical type of a MySQL column type, before any `ferry:` comment. */
 export function nativeLogicalType(info: Pick<MysqlColumnInfo, 'dataType' | 'columnType' | 'isJson'>, options: TypingOptions): LogicalType {
   const dataType = info.dataType.toLowerCase();
@@ -107,9 +113,10 @@ export function nativeLogicalType(info: Pick<MysqlColumnInfo, 'dataType' | 'colu
   if (dataType === 'bit') return (args[0] ?? 1) === 1 ? { kind: 'boolean' } : { kind: 'bytes' };
   if (DATE_TYPES.has(dataType)) {
     if (options.datesAsText) return { kind: 'string' };
-    return { kind: dataType === 'date' ? 'date' : dataType === 'datetime' ? 'timestamp' : 'timestamptz' };
+    if (dataType === 'date') return { kind: 'date' };
+    return { kind: dataType === 'datetime' ? 'timestamp' : 'timestamptz', ...fractionDigits(args[0]) };
   }
-  if (dataType === 'time') return { kind: options.timeType };
+  if (dataType === 'time') return options.timeType === 'time' ? { kind: 'time', ...fractionDigits(args[0]) } : { kind: options.timeType };
   if (dataType === 'json' || info.isJson) return { kind: 'json' };
   if (dataType === 'uuid') return { kind: 'uuid' };
   if (dataType === 'char' || dataType === 'varchar') return args[0] !== undefined ? { kind: 'string', length: args[0] } : { kind: 'string' };

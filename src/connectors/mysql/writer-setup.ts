@@ -48,9 +48,9 @@ function validate(request: OpenRequest, label: string): void {
   const clash = names.find((n, i) => lower.indexOf(n.toLowerCase()) !== i);
   if (clash !== undefined) throw new ConfigError(`columns of ${label} differ only by case ("${clash}"); MySQL column names are case-insensitive`, where);
   if (names.includes(ORDER_COLUMN)) throw new ConfigError(`column name "${ORDER_COLUMN}" is reserved for merge staging`, where);
-  if (request.write !== 'merge') return;
+  if (request.write !== 'merge' && request.write !== 'mirror') return;
   if (request.primaryKey.length === 0) {
-    throw new ConfigError(`write: merge into ${label} needs a primary key`, { ...where, hint: 'set primary_key: [col, ...] on the stream' });
+    throw new ConfigError(`write: ${request.write} into ${label} needs a primary key`, { ...where, hint: 'set primary_key: [col, ...] on the stream' });
   }
   for (const key of [...request.primaryKey, ...(request.cursorColumn !== undefined ? [request.cursorColumn] : [])]) {
     if (!names.includes(key)) throw new ConfigError(`key or cursor column "${key}" is not among the stream's columns`, { ...where, hint: `columns: ${names.join(', ')}` });
@@ -105,7 +105,7 @@ export async function prepareWriter(connection: MysqlConnection, request: OpenRe
   await ensureDatabases(connection, [target.schema, checkpointDatabase], checkpointDatabase, flavor.collation);
   const existing = await findTarget(connection, target);
   const missing = checkTarget(request, label, existing);
-  const keyed = new Set(request.write === 'merge' || request.write === 'replace' ? request.primaryKey : []);
+  const keyed = new Set(request.write === 'merge' || request.write === 'mirror' || request.write === 'replace' ? request.primaryKey : []);
   const ddls = request.columns.map((c) => ddlOf(c, flavor, keyed.has(c.name)));
   // Values land in staging first, so they are written for the staging column's type.
   const texts = request.columns.map((c, i) => valueTextFor(c, ddls[i]?.type ?? ''));
@@ -115,7 +115,7 @@ export async function prepareWriter(connection: MysqlConnection, request: OpenRe
   if (orphans.length > 0) ctx.logger.info({ database: target.schema, tables: orphans }, 'dropped staging tables left by interrupted runs');
   const replaceKey = request.write === 'replace' && request.primaryKey.length > 0 ? { primaryKey: request.primaryKey } : {};
   await connection.query(
-    createTableSql(staging, { columns: request.columns, ddls, notNull: request.write === 'replace', loadOrder: request.write === 'merge', collation: flavor.collation, ...replaceKey }),
+    createTableSql(staging, { columns: request.columns, ddls, notNull: request.write === 'replace', loadOrder: request.write === 'merge' || request.write === 'mirror', collation: flavor.collation, ...replaceKey }),
   );
   const loadData = config.bulk_load !== 'insert' && flavor.localInfile;
   return { request, config, ctx, connection, flavor, target, staging, checkpointDatabase, existing, ddls, texts, missing, loadData };

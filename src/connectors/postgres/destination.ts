@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { CommitResult, ConnectorContext, Destination, DestinationCapabilities, OpenRequest, PublishTableRequest, StreamWriter } from '../../core/connector.js';
+import type { CommitResult, ConnectorContext, Destination, DestinationCapabilities, OpenRequest, PublishTableRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError } from '../../core/errors.js';
+import { FerryColumns } from '../../core/ferry-columns.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
 import { readCheckpointRow } from './checkpoint-table.js';
 import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
@@ -10,10 +11,11 @@ import { driverError } from './driver-error.js';
 import { PostgresDirectWriter } from './direct-writer.js';
 import { publishBuiltTable } from './publish-table.js';
 import { PostgresStreamWriter } from './stream-writer.js';
+import { describeTargetTable } from './target-table.js';
 import { prepareWriter } from './writer-setup.js';
 
 const CAPABILITIES: DestinationCapabilities = Object.freeze({
-  writes: Object.freeze(['replace', 'append', 'truncate', 'merge'] as const),
+  writes: Object.freeze(['replace', 'append', 'truncate', 'merge', 'mirror'] as const),
   transactional: true,
   rawFormats: Object.freeze(['pg-binary'] as const),
   schemas: true,
@@ -45,21 +47,33 @@ export class PostgresDestination implements Destination {
 
   async open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {
     if (signal.aborted) throw new CancelledError('cancelled before opening the writer', { stream: request.stream });
+    const ferry = FerryColumns.of(request);
     const client = await openClient(this.#config, this.#ctx);
     try {
       if (request.direct === true && request.write === 'append') {
-        const direct = await PostgresDirectWriter.open(client, request, this.#config, this.#ctx, (w) => this.#writers.delete(w));
+        const direct = await PostgresDirectWriter.open(client, ferry.request, this.#config, this.#ctx, (w) => this.#writers.delete(w));
         this.#writers.add(direct);
-        return direct;
+        return ferry.wrap(direct);
       }
-      const setup = await prepareWriter(client, request, this.#config, this.#ctx);
+      const setup = await prepareWriter(client, ferry.request, this.#config, this.#ctx);
       const writer = new PostgresStreamWriter(setup, (w) => this.#writers.delete(w));
       this.#writers.add(writer);
-      return writer;
+      return ferry.wrap(writer);
     } catch (error) {
       destroyClient(client);
       throw driverError(error, `prepare ${request.target.schema ?? this.#config.schema}.${request.target.name}`, { stream: request.stream });
     }
+  }
+
+  describeTarget(target: TableRef): Promise<TargetTable | undefined> {
+    const table = { schema: target.schema ?? this.#config.schema, name: target.name };
+    return withPooledClient(this.#pool, this.#config, this.#ctx, async (client) => {
+      try {
+        return await describeTargetTable(client, table);
+      } catch (error) {
+        throw driverError(error, `describe ${table.schema}.${table.name}`);
+      }
+    });
   }
 
   readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined> {

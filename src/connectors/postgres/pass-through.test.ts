@@ -3,6 +3,8 @@ import type { WriteMode } from '../../core/connector.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
 import type { PostgresDestination } from './destination.js';
 import type { PostgresSource } from './source.js';
+import { DEFAULT_SCHEMA_CONTRACT } from '../../core/schema-contract.js';
+import { openWithContract } from '../../engine/contract-writer.js';
 import { destinationFor, openRequest, sourceFor, tableRead } from './test-support/postgres-test-kit.js';
 
 let db: TestDatabase;
@@ -99,5 +101,29 @@ describe('binary pass-through', () => {
     await writer.commit(undefined);
     const landed = await db.query(`SELECT id, m, pg_typeof(m)::text AS t FROM copy.moods ORDER BY id`);
     expect(landed.rows).toEqual([{ id: 1, m: 'happy', t: 'text' }, { id: 2, m: null, t: 'text' }]);
+  });
+
+  it('widens a narrower target in place (smallint -> int, numeric(10,2) -> (12,2)) and still passes bytes through', async () => {
+    await db.query('CREATE TABLE copy.narrow (id bigint PRIMARY KEY, n smallint, amount numeric(10,2), note varchar(5))');
+    await db.query("INSERT INTO copy.narrow VALUES (-1, 1, 1.5, 'old')");
+    const descriptor = await source.describe({ kind: 'table', table: { schema: 'public', name: 'wide' } });
+    const columns = descriptor.columns.filter((c) => ['id', 'n', 'amount', 'note'].includes(c.name));
+    const log: string[] = [];
+    const { writer, report } = await openWithContract({
+      destination,
+      request: openRequest({ target: { schema: 'copy', name: 'narrow' }, columns, write: 'append', rawFormat: 'pg-binary' }),
+      contract: DEFAULT_SCHEMA_CONTRACT,
+      log: { write: (_level, _stream, message) => log.push(message) },
+      signal,
+    });
+    expect(writer.writeRaw).toBeDefined();
+    const staged = await writer.writeRaw?.(source.readRaw(tableRead('public', 'wide', { columns: columns.map((c) => c.name) }), 'pg-binary', signal), signal);
+    await writer.commit(undefined);
+    expect(staged?.rows).toBe(20001);
+    expect(report()?.widened).toEqual(['n: int16 -> int32', 'amount: decimal(10,2) -> decimal(12,2)', 'note: string(5) -> string(20)']);
+    const types = await db.query<{ attname: string; type: string }>("SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'copy.narrow'::regclass AND attnum > 0 ORDER BY attnum");
+    expect(types.rows.map((r) => r.type)).toEqual(['bigint', 'integer', 'numeric(12,2)', 'character varying(20)']);
+    expect(await differences('public.wide', 'copy.narrow WHERE id >= 0', ['id', 'n', 'amount', 'note'])).toBe(0);
+    expect((await db.query("SELECT n, amount::text, note FROM copy.narrow WHERE id = -1")).rows).toEqual([{ n: 1, amount: '1.50', note: 'old' }]);
   });
 });

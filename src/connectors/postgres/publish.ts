@@ -16,7 +16,11 @@ import {
   renameTableSql,
   uniqueIndexSql,
 } from './publish-sql.js';
+import { DEFAULT_MIRROR, mirrorOf, nowTimestamptz } from '../../core/ferry-columns.js';
+import { checkMirrorGuard, mirrorGuardNeeded, mirrorScopeError } from '../../core/mirror-guard.js';
+import { mirrorCountSql, mirrorDeleteSql } from './mirror-sql.js';
 import { hasUniqueKey } from './target-catalog.js';
+import { alterColumnTypeSql } from './target-table.js';
 import type { WriterSetup } from './writer-setup.js';
 
 /** Runs statements on the writer's client and records them for the run record. */
@@ -63,6 +67,11 @@ async function shapeTarget(setup: WriterSetup, run: Statements, withKey: boolean
   for (const column of setup.missing) {
     await run.run(addColumnSql(target, column, setup.types[request.columns.indexOf(column)] ?? 'text'));
   }
+  // Safe widenings decided by the schema contract, in the publish transaction: a rollback undoes them.
+  for (const name of request.widen ?? []) {
+    const index = request.columns.findIndex((c) => c.name === name);
+    if (index >= 0) await run.run(alterColumnTypeSql(target, name, setup.types[index] ?? 'text'));
+  }
 }
 
 async function publishReplace(setup: WriterSetup, run: Statements, staged: number): Promise<number> {
@@ -77,8 +86,9 @@ async function publishReplace(setup: WriterSetup, run: Statements, staged: numbe
   return staged;
 }
 
-async function publishMerge(setup: WriterSetup, run: Statements): Promise<number> {
-  const { request, target, staging } = setup;
+/** A key to merge on: the target's primary key, or a unique index added to a table created without one. */
+async function ensureMergeKey(setup: WriterSetup, run: Statements): Promise<void> {
+  const { request, target } = setup;
   await shapeTarget(setup, run, true);
   if (setup.existing && !hasUniqueKey(setup.existing, request.primaryKey)) {
     try {
@@ -92,24 +102,69 @@ async function publishMerge(setup: WriterSetup, run: Statements): Promise<number
       });
     }
   }
+}
+
+async function publishMerge(setup: WriterSetup, run: Statements): Promise<number> {
+  await ensureMergeKey(setup, run);
+  return mergeRows(setup, run);
+}
+
+function mergeRows(setup: WriterSetup, run: Statements): Promise<number> {
+  const { request, target, staging } = setup;
   const names = request.columns.map((c) => c.name);
   return run.run(mergeSql(target, staging, { names, primaryKey: request.primaryKey, ...(request.cursorColumn !== undefined ? { cursorColumn: request.cursorColumn } : {}) }));
 }
 
-async function publishRows(setup: WriterSetup, run: Statements, staged: number): Promise<number> {
+/**
+ * Merge, then delete (or mark) the target rows in scope whose key the load
+ * lacks, in the caller's transaction. Guards count first and refuse before
+ * anything changed.
+ */
+async function publishMirror(setup: WriterSetup, run: Statements, staged: number): Promise<Published> {
+  const { request, target, staging } = setup;
+  const options = mirrorOf(request) ?? DEFAULT_MIRROR;
+  const existed = setup.existing !== undefined;
+  await ensureMergeKey(setup, run);
+  const shape = { target, staging, primaryKey: request.primaryKey, options };
+  const context = { stream: request.stream, target: label(setup), options };
+  // Class 42 (syntax error, undefined column): the statement cannot compile, and mirror_scope is its only user SQL.
+  const scoped = <T>(work: Promise<T>): Promise<T> =>
+    work.catch((error: unknown) => {
+      throw options.scope !== undefined && errorCode(error)?.startsWith('42') ? mirrorScopeError(error, context) : error;
+    });
+  if (existed && mirrorGuardNeeded(options, staged)) {
+    run.sql.push(mirrorCountSql(shape));
+    const counted = await scoped(setup.client.query<{ live: string; missing: string }>(mirrorCountSql(shape)));
+    const row = counted.rows[0];
+    checkMirrorGuard({ ...context, staged, counts: { live: Number(row?.live ?? 0), missing: Number(row?.missing ?? 0) } });
+  }
+  const rows = await mergeRows(setup, run);
+  if (!existed) return { rows, deleted: 0 };
+  const deleted = await scoped(run.run(mirrorDeleteSql(shape), options.delete === 'soft' ? [request.syncedAt ?? nowTimestamptz()] : undefined));
+  return { rows, deleted };
+}
+
+interface Published {
+  readonly rows: number;
+  readonly deleted?: number;
+}
+
+async function publishRows(setup: WriterSetup, run: Statements, staged: number): Promise<Published> {
   const names = setup.request.columns.map((c) => c.name);
   switch (setup.request.write) {
     case 'replace':
-      return publishReplace(setup, run, staged);
+      return { rows: await publishReplace(setup, run, staged) };
     case 'merge':
-      return publishMerge(setup, run);
+      return { rows: await publishMerge(setup, run) };
+    case 'mirror':
+      return publishMirror(setup, run, staged);
     case 'truncate':
       await shapeTarget(setup, run, false);
       if (setup.existing) await run.run(`TRUNCATE ${quoteTable(setup.target)}`);
-      return run.run(insertSql(setup.target, setup.staging, names));
+      return { rows: await run.run(insertSql(setup.target, setup.staging, names)) };
     case 'append':
       await shapeTarget(setup, run, false);
-      return run.run(insertSql(setup.target, setup.staging, names));
+      return { rows: await run.run(insertSql(setup.target, setup.staging, names)) };
   }
 }
 
@@ -148,9 +203,9 @@ export async function publish(setup: WriterSetup, staged: number, checkpoint: Ch
     throw publishError(setup, error);
   }
   await run.run('BEGIN');
-  let rows: number;
+  let published: Published;
   try {
-    rows = await publishRows(setup, run, staged);
+    published = await publishRows(setup, run, staged);
     if (checkpoint) await run.run(upsertCheckpointSql(setup.config.schema), checkpointParams(checkpoint));
     await run.run('COMMIT');
   } catch (error) {
@@ -159,5 +214,5 @@ export async function publish(setup: WriterSetup, staged: number, checkpoint: Ch
   }
   // Published; a staging table that cannot be dropped now is dropped as an orphan later.
   if (request.write !== 'replace') await run.run(dropTableSql(staging)).catch(() => undefined);
-  return { rows, sql: run.sql };
+  return { rows: published.rows, sql: run.sql, ...(published.deleted !== undefined ? { deleted: published.deleted } : {}) };
 }

@@ -1,4 +1,4 @@
-import type { Column, LogicalKind, LogicalType } from '../../core/schema.js';
+import { TIME_KINDS, type Column, type LogicalKind, type LogicalType } from '../../core/schema.js';
 
 /**
  * Postgres types <-> logical types.
@@ -19,7 +19,7 @@ import type { Column, LogicalKind, LogicalType } from '../../core/schema.js';
  * | json, jsonb                                | json           | text as the server prints it                |
  * | uuid                                       | uuid           | lower case                                  |
  * | date                                       | date           | `2024-01-02`, `infinity`, `0044-03-15 BC`   |
- * | time[(p)]                                  | time           |                                             |
+ * | time[(p)]  (p < 6 kept as precision)        | time           |                                             |
  * | timetz[(p)]                                | timetz         | offset always `+HH:MM`                      |
  * | timestamp[(p)]                             | timestamp      | `T` separator; ` BC` suffix kept            |
  * | timestamptz[(p)]                           | timestamptz    | UTC with `Z` (` BC` suffix kept)            |
@@ -125,6 +125,8 @@ export function logicalTypeOf(ref: PgTypeRef): LogicalType {
   if ((ref.oid === PG_OID.varchar || ref.oid === PG_OID.bpchar) && ref.typmod >= VARHDRSZ) {
     return { kind, length: ref.typmod - VARHDRSZ };
   }
+  // time(p), timestamp(p)...: the typmod is the number of fractional digits (-1: the default, 6).
+  if (TIME_KINDS.has(kind) && ref.typmod >= 0 && ref.typmod < 6) return { kind, precision: ref.typmod };
   return { kind };
 }
 
@@ -160,6 +162,9 @@ const MAX_NUMERIC_PRECISION = 1000;
 export function ddlTypeOfLogical(type: LogicalType): string {
   if (type.kind === 'decimal' && type.precision !== undefined && type.precision >= 1 && type.precision <= MAX_NUMERIC_PRECISION) {
     return `numeric(${type.precision},${type.scale ?? 0})`;
+  }
+  if (TIME_KINDS.has(type.kind) && type.precision !== undefined && type.precision < 6) {
+    return DDL_BY_KIND[type.kind].replace(/^(timestamp|time)/, `$1(${type.precision})`);
   }
   return DDL_BY_KIND[type.kind];
 }

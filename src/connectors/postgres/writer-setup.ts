@@ -35,9 +35,9 @@ function validate(request: OpenRequest, target: QualifiedTable): void {
   const names = request.columns.map((c) => c.name);
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate !== undefined) throw new ConfigError(`column "${duplicate}" appears twice in ${target.schema}.${target.name}`, where);
-  if (request.write !== 'merge') return;
+  if (request.write !== 'merge' && request.write !== 'mirror') return;
   if (request.primaryKey.length === 0) {
-    throw new ConfigError(`write: merge into ${target.schema}.${target.name} needs a primary key`, { ...where, hint: 'set primary_key: [col, ...] on the stream' });
+    throw new ConfigError(`write: ${request.write} into ${target.schema}.${target.name} needs a primary key`, { ...where, hint: 'set primary_key: [col, ...] on the stream' });
   }
   for (const key of [...request.primaryKey, ...(request.cursorColumn !== undefined ? [request.cursorColumn] : [])]) {
     if (!names.includes(key)) throw new ConfigError(`key or cursor column "${key}" is not among the stream's columns`, { ...where, hint: `columns: ${names.join(', ')}` });
@@ -104,7 +104,7 @@ export async function prepareWriter(client: pg.Client, request: OpenRequest, con
   const orphans = await dropOrphanStaging(client, target.schema, staging.name, ctx.logger);
   if (orphans.length > 0) ctx.logger.info({ schema: target.schema, tables: orphans }, 'dropped staging tables left by interrupted runs');
   await client.query(
-    createTableSql(staging, { columns: request.columns, types, notNull: request.write === 'replace', loadOrder: request.write === 'merge' }),
+    createTableSql(staging, { columns: request.columns, types, notNull: request.write === 'replace', loadOrder: request.write === 'merge' || request.write === 'mirror' }),
   );
   const native = request.columns.every((c) => isNativeColumn(c, builtin));
   return { request, config, ctx, client, target, staging, existing, types, missing, native };

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter } from '../../core/connector.js';
+import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError, SchemaChangeError } from '../../core/errors.js';
+import { FerryColumns } from '../../core/ferry-columns.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
 import { loadCheckpoint } from './checkpoint-table.js';
 import { sqliteDatabasePath, type SqliteConfig } from './config.js';
@@ -9,10 +10,11 @@ import { openDatabase, wrapSqliteError } from './database.js';
 import { createStagingSql, createTableSql } from './publish-statements.js';
 import { quoteIdentifier, stagingTableName } from './sql-identifier.js';
 import { SqliteStreamWriter } from './stream-writer.js';
+import { describeTargetTable } from './target-table.js';
 import { WriteConnection } from './write-connection.js';
 
 const CAPABILITIES: DestinationCapabilities = {
-  writes: ['replace', 'append', 'truncate', 'merge'],
+  writes: ['replace', 'append', 'truncate', 'merge', 'mirror'],
   transactional: true,
   rawFormats: [],
   schemas: false,
@@ -35,8 +37,10 @@ export class SqliteDestination implements Destination {
     return { name: schema ? `${schema}_${stream.table.name}` : stream.table.name };
   }
 
-  async open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {
-    if (signal.aborted) throw new CancelledError('cancelled before the load started', { stream: request.stream });
+  async open(stream: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {
+    if (signal.aborted) throw new CancelledError('cancelled before the load started', { stream: stream.stream });
+    const ferry = FerryColumns.of(stream);
+    const { request } = ferry;
     const connection = this.#writeConnection();
     const { db } = connection;
     const staging = stagingTableName([request.sync, request.stream, request.target.name]);
@@ -52,10 +56,17 @@ export class SqliteDestination implements Destination {
       }
       db.exec(`DROP TABLE IF EXISTS ${quoteIdentifier(staging)}`);
       db.exec(request.write === 'replace' ? createTableSql(staging, request.columns, [], false) : createStagingSql(staging, request.columns));
-      return new SqliteStreamWriter({ connection, request, staging, missing, targetExists: existing !== undefined, connectionName: this.#ctx.connection });
+      return ferry.wrap(new SqliteStreamWriter({ connection, request, staging, missing, targetExists: existing !== undefined, connectionName: this.#ctx.connection }));
     } catch (error) {
       throw wrapSqliteError(error, `preparing ${request.target.name} failed`, { stream: request.stream, connection: this.#ctx.connection });
     }
+  }
+
+  async describeTarget(target: TableRef): Promise<TargetTable | undefined> {
+    const path = sqliteDatabasePath(this.#config, this.#ctx);
+    // A database that does not exist yet has no tables; do not create it just to look.
+    if (!this.#connection && path !== ':memory:' && !existsSync(path)) return undefined;
+    return describeTargetTable(this.#writeConnection().db, target.name);
   }
 
   async readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined> {

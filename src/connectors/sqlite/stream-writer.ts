@@ -1,11 +1,15 @@
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { CommitResult, OpenRequest, StreamWriter, WriteResult } from '../../core/connector.js';
+import type { CommitResult, MirrorOptions, OpenRequest, StreamWriter, WriteResult } from '../../core/connector.js';
 import { DataError, FerryError } from '../../core/errors.js';
 import type { Batch, Column } from '../../core/schema.js';
+import { mirrorOf, nowTimestamptz, SOFT_DELETE_COLUMN } from '../../core/ferry-columns.js';
+import { checkMirrorGuard, mirrorGuardNeeded, mirrorScopeError } from '../../core/mirror-guard.js';
 import { valueBinderFor, type BindValue, type SqliteParameter } from './bind-value.js';
+import { mirrorCountSql, mirrorDeleteSql, stagingKeyIndexSql, type MirrorShape } from './mirror-statements.js';
 import { saveCheckpoint } from './checkpoint-table.js';
 import { wrapSqliteError } from './database.js';
 import { addColumnSql, createTableSql, insertSelectSql, mergeSql } from './publish-statements.js';
+import { widenStatements } from './target-table.js';
 import { quoteIdentifier, quoteList } from './sql-identifier.js';
 import type { Statement } from 'better-sqlite3';
 import type { WriteConnection } from './write-connection.js';
@@ -60,19 +64,27 @@ export class SqliteStreamWriter implements StreamWriter {
   async commit(checkpoint: Checkpoint | undefined): Promise<CommitResult> {
     const sql: string[] = [];
     const { db } = this.#o.connection;
-    const run = (statement: string): number => {
+    const run = (statement: string, ...params: SqliteParameter[]): number => {
       sql.push(statement);
-      return db.prepare(statement).run().changes;
+      return db.prepare(statement).run(...params).changes;
     };
     try {
+      let deleted: number | undefined;
       const rows = this.#o.connection.publish(() => {
         this.#verifyCount();
+        const existed = this.#o.targetExists;
+        const guard = this.#mirrorGuard(existed, run);
         const published = this.#publish(run);
+        if (guard && existed) {
+          const stamp = guard.options.delete === 'soft' ? [this.#o.request.syncedAt ?? nowTimestamptz()] : [];
+          deleted = this.#scoped(guard.options, () => run(mirrorDeleteSql(guard), ...stamp));
+        }
+        if (this.#o.request.write !== 'replace') run(`DROP TABLE ${quoteIdentifier(this.#o.staging)}`);
         if (checkpoint) saveCheckpoint(db, checkpoint);
         return published;
       });
       this.#finished = true;
-      return { rows, sql };
+      return { rows, sql, ...(deleted !== undefined ? { deleted } : {}) };
     } catch (error) {
       throw wrapSqliteError(error, `publishing ${this.#o.request.stream} failed`, this.#context());
     }
@@ -87,6 +99,36 @@ export class SqliteStreamWriter implements StreamWriter {
     connection.flush();
   }
 
+  /**
+   * For `mirror`: what its delete step needs; when a guard could refuse, the
+   * rows in scope are counted first (before the merge, in the transaction).
+   */
+  #mirrorGuard(existed: boolean, run: (statement: string) => number): MirrorShape | undefined {
+    const { request, staging } = this.#o;
+    const options = mirrorOf(request);
+    if (!options) return undefined;
+    const shape: MirrorShape = { target: request.target.name, staging, primaryKey: request.primaryKey, options };
+    if (!existed) return shape;
+    run(stagingKeyIndexSql(shape));
+    if (!mirrorGuardNeeded(options, this.#staged)) return shape;
+    // A target that has no `_ferry_deleted_at` yet has every row live.
+    const unmarked = this.#o.missing.some((c) => c.name === SOFT_DELETE_COLUMN);
+    const countSql = mirrorCountSql(unmarked ? { ...shape, options: { ...options, delete: 'hard' } } : shape);
+    const counts = this.#scoped(options, () => this.#o.connection.db.prepare(countSql).get() as { live: number | bigint; missing: number | bigint });
+    checkMirrorGuard({ stream: request.stream, target: request.target.name, options, staged: this.#staged, counts: { live: Number(counts.live), missing: Number(counts.missing) } });
+    return shape;
+  }
+
+  /** SQLITE_ERROR from a mirror statement (no such column, syntax): mirror_scope is its only user SQL. */
+  #scoped<T>(options: MirrorOptions, work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (options.scope === undefined || (error as { code?: unknown }).code !== 'SQLITE_ERROR') throw error;
+      throw mirrorScopeError(error, { stream: this.#o.request.stream, target: this.#o.request.target.name, options });
+    }
+  }
+
   #publish(run: (statement: string) => number): number {
     const { request, staging } = this.#o;
     const target = request.target.name;
@@ -95,14 +137,15 @@ export class SqliteStreamWriter implements StreamWriter {
       run(`ALTER TABLE ${quoteIdentifier(staging)} RENAME TO ${quoteIdentifier(target)}`);
       return this.#staged;
     }
-    const key = request.write === 'merge' ? request.primaryKey : [];
-    run(createTableSql(target, request.columns, key, true));
+    const keyed = request.write === 'merge' || request.write === 'mirror';
+    run(createTableSql(target, request.columns, keyed ? request.primaryKey : [], true));
     if (this.#o.targetExists) for (const column of this.#o.missing) run(addColumnSql(target, column));
+    // Safe widenings decided by the schema contract: the table is rebuilt inside this transaction.
+    const widened = request.columns.filter((c) => request.widen?.includes(c.name));
+    if (this.#o.targetExists) for (const statement of widenStatements(this.#o.connection.db, target, widened)) run(statement);
     if (request.write === 'truncate') run(`DELETE FROM ${quoteIdentifier(target)}`);
-    if (request.write === 'merge') this.#ensureUniqueKey(run);
-    const rows = run(request.write === 'merge' ? mergeSql(target, staging, request) : insertSelectSql(target, staging, request.columns));
-    run(`DROP TABLE ${quoteIdentifier(staging)}`);
-    return rows;
+    if (keyed) this.#ensureUniqueKey(run);
+    return run(keyed ? mergeSql(target, staging, request) : insertSelectSql(target, staging, request.columns));
   }
 
   /** ON CONFLICT needs a unique index on the key; a table made by `replace` has none yet. */
