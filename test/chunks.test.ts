@@ -136,4 +136,18 @@ describe('chunked reads, Postgres to Postgres', () => {
       expect(Number(dupes.rows[0]?.d)).toBe(3050);
     }
   });
+
+  it('fills metadata columns in every chunk, and reads a mirror in one piece (saying why)', async () => {
+    const meta = await run('meta', stream('ints', { chunks: 4, target: 'dst.ints_meta', metadata_columns: '[run_id, synced_at]' }));
+    expect(meta.result.status, meta.log.join('\n')).toBe('success');
+    expect(meta.log.filter((l) => l.includes('committed:'))).toHaveLength(4);
+    const landed = await db.query<{ n: number; runs: number; run: string; times: number }>(
+      'SELECT count(*)::int AS n, count(DISTINCT _ferry_run_id)::int AS runs, min(_ferry_run_id) AS run, count(DISTINCT _ferry_synced_at)::int AS times FROM dst.ints_meta',
+    );
+    expect(landed.rows[0]).toEqual({ n: 3000, runs: 1, run: meta.result.runId, times: 1 });
+    const mirror = await run('mirror', stream('ints', { chunks: 4, write: 'mirror', target: 'dst.ints_mirror' }));
+    expect(mirror.result.status, mirror.log.join('\n')).toBe('success');
+    expect(mirror.log.some((l) => l.includes('read in one piece: mirror'))).toBe(true);
+    expect(await differences('public.ints', 'dst.ints_mirror')).toBe(0);
+  });
 });
