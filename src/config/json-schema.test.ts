@@ -58,6 +58,10 @@ destination: warehouse
 tags: [daily]
 schedule: "0 * * * *"
 defaults: { mode: full_refresh, write: replace, target_schema: raw }
+watermarks:
+  last: { sql: "select max(updated_at) from raw.orders", default: 0 }
+hooks:
+  after: [{ sql: "insert into audit values (1)", run_on: always }]
 streams:
   "*": {}
   orders:
@@ -74,7 +78,13 @@ streams:
     schema_change: evolve
     schema_contract: { tables: evolve, data_type: discard_value }
     batch_size: 5000
-  big_orders: { sql: select 1, write: replace, schema_contract: freeze }
+    filters: [{ column: status, op: in, value: [paid, 1, null] }, { column: total, op: gte, value: 10.5 }]
+    hooks: { after: ["analyze analytics.orders", { sql: "select 1", run_on: failure }] }
+  big_orders:
+    sql: "select * from orders where updated_at > {since}"
+    write: replace
+    schema_contract: freeze
+    watermarks: { since: { connection: warehouse, sql: "select max(updated_at) from raw.big_orders", default: "1970-01-01" } }
   legacy_table: { enabled: false }
   nothing:
   files: { path: exports/*.csv, primary_key: id }
@@ -91,7 +101,7 @@ describe('JSON Schema', () => {
     for (const key of ['name', 'state', 'threads', 'batch_size', 'connections', 'type', 'path', 'url', 'source', 'destination', 'tags', 'schedule', 'description', 'defaults', 'streams']) {
       expect(names, key).toContain(key);
     }
-    for (const key of ['mode', 'write', 'primary_key', 'cursor', 'cursor_start', 'null_cursor', 'columns', 'exclude_columns', 'target', 'target_schema', 'where', 'schema_change', 'schema_contract', 'tables', 'data_type', 'sql', 'enabled', 'mirror_delete', 'mirror_scope', 'mirror_allow_empty', 'mirror_max_delete_percent', 'metadata_columns']) {
+    for (const key of ['mode', 'write', 'primary_key', 'cursor', 'cursor_start', 'null_cursor', 'columns', 'exclude_columns', 'target', 'target_schema', 'where', 'schema_change', 'schema_contract', 'tables', 'data_type', 'sql', 'enabled', 'mirror_delete', 'mirror_scope', 'mirror_allow_empty', 'mirror_max_delete_percent', 'metadata_columns', 'filters', 'column', 'op', 'value', 'watermarks', 'connection', 'default', 'hooks', 'after', 'run_on']) {
       expect(names, key).toContain(key);
     }
     expect(project['$schema']).toBe('http://json-schema.org/draft-07/schema#');

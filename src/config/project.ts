@@ -1,4 +1,5 @@
 import type { MetadataColumn, MirrorDelete, ReadMode, SchemaChangePolicy, WriteMode } from '../core/connector.js';
+import type { FilterOp } from '../core/row-filter.js';
 import type { SchemaContractSetting } from '../core/schema-contract.js';
 
 /**
@@ -75,6 +76,41 @@ export interface StreamSettings {
   readonly metadata_columns?: readonly MetadataColumn[];
 }
 
+/** A filter value as written: numbers stay text until the column's type is known. */
+export type FilterValueText = string | boolean | null;
+
+/** One row filter as configured (values still text), with where it was written. */
+export interface FilterConfig {
+  readonly column: string;
+  readonly op: FilterOp;
+  readonly value: FilterValueText | readonly FilterValueText[];
+  readonly location: SourceLocation;
+  /** Where `column` and `value` are written, for errors about them. */
+  readonly columnLocation: SourceLocation;
+  readonly valueLocation: SourceLocation;
+}
+
+/** A named watermark: a resolver query whose first cell replaces `{name}` in a stream's SQL. */
+export interface WatermarkConfig {
+  readonly name: string;
+  /** Connection the query runs on; undefined: the sync's destination. */
+  readonly connection?: string;
+  readonly sql: string;
+  /** Text used when the query returns no row or NULL, or fails. */
+  readonly default?: string;
+  readonly location: SourceLocation;
+}
+
+/** When a hook runs, relative to the outcome of its stream or sync. */
+export type HookRunOnConfig = 'success' | 'failure' | 'always';
+
+/** A SQL statement run on the destination after a stream or a sync. */
+export interface HookConfig {
+  readonly sql: string;
+  readonly runOn: HookRunOnConfig;
+  readonly location: SourceLocation;
+}
+
 export interface StreamConfig extends StreamSettings {
   /**
    * The stream's key in the sync file: a table name (`public.orders`), a
@@ -87,6 +123,12 @@ export interface StreamConfig extends StreamSettings {
   readonly path?: string;
   /** Set to `false` to leave a stream matched by a wildcard out. */
   readonly enabled: boolean;
+  /** Row filters, ANDed, applied at the source. */
+  readonly filters?: readonly FilterConfig[];
+  /** Watermarks of this stream (they override the sync's of the same name). */
+  readonly watermarks?: readonly WatermarkConfig[];
+  /** Statements run on the destination after this stream. */
+  readonly hooks?: readonly HookConfig[];
   readonly location: SourceLocation;
 }
 
@@ -102,6 +144,10 @@ export interface SyncConfig {
   /** Cron expression; stored only for now. */
   readonly schedule?: string;
   readonly description?: string;
+  /** Watermarks every stream of the sync may use. */
+  readonly watermarks?: readonly WatermarkConfig[];
+  /** Statements run on the destination after the sync's streams. */
+  readonly hooks?: readonly HookConfig[];
   readonly location: SourceLocation;
 }
 

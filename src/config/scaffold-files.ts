@@ -94,10 +94,17 @@ streams:
   #     tables: evolve                    # target missing: evolve (create) | freeze (fail) | discard_row/discard_value (skip its rows)
   #     data_type: freeze                 # a type the target cannot hold: freeze (fail) | discard_row | discard_value (NULL) | evolve (variant column)
   #   batch_size: 5000                    # rows per batch for this stream
+  #   filters:                            # row filters, ANDed, applied by the source; ne keeps NULL rows
+  #     - { column: status, op: not_in, value: [test, cancelled] }   # eq ne gt gte lt lte in not_in
+  #   hooks:                              # SQL run on the destination after this stream
+  #     after:
+  #       - analyze analytics.orders      # run_on: success (default) | failure | always
   #
-  # A query instead of a table; the key names the stream:
+  # A query instead of a table; the key names the stream. {name} is a watermark:
   # big_orders:
-  #   sql: select * from orders where total > 1000
+  #   sql: select * from orders where total > 1000 and updated_at > {last_loaded}
+  #   watermarks:                         # its first cell, as a typed literal; default when no row/NULL
+  #     last_loaded: { sql: "select max(updated_at) from raw.big_orders", default: "1970-01-01" }
   #
   # For a files source, a path or glob in its folder:
   # exported_orders:

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { METADATA_COLUMNS, MIRROR_DELETES, READ_MODES, SCHEMA_CHANGE_POLICIES, WRITE_MODES } from '../core/connector.js';
+import { filtersSchema } from './filter-schema.js';
+import { hooksSchema } from './hook-schema.js';
 import { NULL_CURSOR_POLICIES } from './project.js';
 import { schemaContractSettingSchema } from './schema-contract-setting.js';
+import { watermarksSchema } from './watermark-schema.js';
 
 /**
  * Zod schemas of `ferry.yml` and `syncs/*.yml`, exactly as written by users.
@@ -118,6 +121,9 @@ const streamOnlyShape = {
     .optional()
     .describe('For file sources: a file or glob relative to the connection folder, e.g. `exports/*.csv`. Not with `sql`.'),
   enabled: z.boolean().default(true).describe('false leaves this stream out, e.g. a table that a wildcard matched.'),
+  filters: filtersSchema,
+  watermarks: watermarksSchema,
+  hooks: hooksSchema,
 } as const;
 
 /** A stream given as `name: {settings}` in the `streams` map. */
@@ -156,6 +162,8 @@ export const syncFileSchema = z
     schedule: z.string().min(1).optional().describe('Cron expression, e.g. "0 * * * *". Stored for now; `ferry serve` will run it.'),
     defaults: streamSettingsSchema.default({}),
     streams: streamsSchema,
+    watermarks: watermarksSchema,
+    hooks: hooksSchema,
   })
   .describe('A Ferry sync: copies streams from a source connection to a destination connection.');
 

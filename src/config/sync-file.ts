@@ -2,7 +2,9 @@ import type { ConfigIssue } from './config-errors.js';
 import { suggestion } from './did-you-mean.js';
 import type { StreamConfig, SyncConfig } from './project.js';
 import { syncFileSchema, type StreamEntry, type SyncFile } from './schema.js';
+import { locateExtras } from './stream-extras.js';
 import { checkSyncRules } from './sync-rules.js';
+import { checkWatermarkRules } from './watermark-rules.js';
 import type { Problem, YamlFile } from './yaml-file.js';
 import { problemsFromZod } from './zod-problems.js';
 
@@ -24,6 +26,7 @@ export function readSyncFile(yaml: YamlFile, name: string, connectionNames: Read
     ...(parsed.success ? [] : problemsFromZod(parsed.error.issues, { schema: syncFileSchema, input: yaml.value })),
     ...checkSyncRules(yaml.value),
     ...connectionProblems(yaml.value, connectionNames),
+    ...checkWatermarkRules(yaml.value, connectionNames),
   ];
   const issues = yaml.issuesWith(problems);
   if (!parsed.success || issues.length > 0) return { issues };
@@ -53,17 +56,25 @@ function buildSync(yaml: YamlFile, name: string, file: SyncFile): SyncConfig {
     tags: file.tags,
     ...(file.schedule !== undefined ? { schedule: file.schedule } : {}),
     ...(file.description !== undefined ? { description: file.description } : {}),
+    ...locateExtras(yaml, [], file),
     location: yaml.locate([]),
   };
 }
 
 function streamsOf(yaml: YamlFile, streams: SyncFile['streams']): StreamConfig[] {
   if (Array.isArray(streams)) {
-    return streams.map((entry, index) => ({ ...entry, location: yaml.locate(['streams', index]) }));
+    return streams.map((entry, index) => ({ ...withoutExtras(entry), ...locateExtras(yaml, ['streams', index], entry), location: yaml.locate(['streams', index]) }));
   }
   return Object.entries(streams).map(([name, entry]: [string, StreamEntry | null]) => ({
     name,
-    ...(entry ?? { enabled: true }),
+    ...(entry ? withoutExtras(entry) : { enabled: true }),
+    ...locateExtras(yaml, ['streams', name], entry ?? {}),
     location: yaml.locate(['streams', name], 'key'),
   }));
+}
+
+/** The entry without its filters, watermarks and hooks, which `locateExtras` adds back with locations. */
+function withoutExtras<T extends { filters?: unknown; watermarks?: unknown; hooks?: unknown }>(entry: T): Omit<T, 'filters' | 'watermarks' | 'hooks'> {
+  const { filters: _f, watermarks: _w, hooks: _h, ...rest } = entry;
+  return rest;
 }

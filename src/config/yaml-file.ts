@@ -28,6 +28,14 @@ export function formatKeyPath(path: KeyPath): string {
  */
 const TEXT_KEYS: ReadonlySet<string> = new Set(['cursor_start']);
 
+/** Filter values and watermark defaults are parsed later with a column's type: keep their text too. */
+function keepsText(path: KeyPath): boolean {
+  const last = path[path.length - 1];
+  if (typeof last === 'string' && TEXT_KEYS.has(last)) return true;
+  if (path.includes('filters')) return last === 'value' || path[path.length - 2] === 'value';
+  return path.includes('watermarks') && last === 'default';
+}
+
 /** A line whose key or value starts with `*`, which YAML reads as an alias: `*: {}`, `- name: *`. */
 const ALIAS_LIKE = /^\s*(-\s*)?([^\s:#]+:\s*)?\*/;
 const ALIAS_HINT = '; quote names that start with * (YAML reads *name as an alias), e.g. "*": {}';
@@ -142,8 +150,7 @@ export class YamlFile {
     } else if (isAlias(node) && node.resolve(this.#doc) === undefined) {
       issues.push({ ...this.#position(node), key: formatKeyPath(path), message: `unknown YAML alias *${node.source}${ALIAS_HINT}` });
     } else if (isScalar(node)) {
-      const last = path[path.length - 1];
-      if (typeof node.value === 'number' && typeof last === 'string' && TEXT_KEYS.has(last)) {
+      if (typeof node.value === 'number' && keepsText(path)) {
         node.value = node.source ?? String(node.value);
       } else if (typeof node.value === 'string') {
         const result = interpolate(node.value, variables);

@@ -1,7 +1,9 @@
 import type { ZodType } from 'zod';
 import type { Checkpoint } from './checkpoint.js';
 import type { ChunkPlan, ChunkPlanRequest, ChunkRange } from './chunk.js';
+import type { RowFilter } from './row-filter.js';
 import type { Batch, Column, LogicalType, StreamDescriptor, TableRef, Value } from './schema.js';
+import type { ExecuteOptions, SqlResult } from './sql-result.js';
 
 /** How rows are read. */
 export const READ_MODES = ['full_refresh', 'incremental'] as const;
@@ -88,6 +90,8 @@ export interface ReadRequest {
   readonly columns?: readonly string[];
   /** A SQL predicate (trusted: it comes from the project files) ANDed to the read. */
   readonly where?: string;
+  /** Typed row filters, ANDed to the read; compiled to SQL (bound or typed literals) or applied while reading. */
+  readonly filters?: readonly RowFilter[];
   readonly cursor?: CursorRead;
   /** Read only this range (from `Source.planChunks`), ANDed to everything else. */
   readonly chunk?: ChunkRange;
@@ -117,6 +121,14 @@ export interface Source {
    * Returns a single open range when the read cannot be split (queries, tiny tables).
    */
   planChunks?(request: ChunkPlanRequest): Promise<ChunkPlan>;
+  /** Run one SQL statement (watermark resolvers against a source connection). SQL sources only. */
+  execute?(sql: string, options?: ExecuteOptions): Promise<SqlResult>;
+  /**
+   * A canonical value as a SQL literal of this source's dialect, quoted and
+   * typed like `type` (watermarks substituted into a stream's `sql`/`where`).
+   * SQL sources only; never raw text.
+   */
+  literal?(value: Value, type: LogicalType): string;
   close(): Promise<void>;
 }
 
@@ -242,6 +254,8 @@ export interface Destination {
    * across runs, which chunked `replace` needs to resume after a crash.
    */
   publishTable?(request: PublishTableRequest, checkpoint: Checkpoint, signal: AbortSignal): Promise<CommitResult>;
+  /** Run one SQL statement outside any stream's transaction (hooks, watermark resolvers). SQL destinations only. */
+  execute?(sql: string, options?: ExecuteOptions): Promise<SqlResult>;
   close(): Promise<void>;
 }
 

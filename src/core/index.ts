@@ -4,5 +4,7 @@ export * from './errors.js';
 export * from './connector.js';
 export * from './checkpoint.js';
 export * from './chunk.js';
+export * from './row-filter.js';
+export * from './sql-result.js';
 export * from './ferry-columns.js';
 export * from './mirror-guard.js';

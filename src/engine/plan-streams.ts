@@ -10,11 +10,13 @@ import type {
 } from '../core/connector.js';
 import { ConfigError } from '../core/errors.js';
 import { METADATA_COLUMN_NAMES, SOFT_DELETE_COLUMN } from '../core/ferry-columns.js';
+import type { RowFilter } from '../core/row-filter.js';
 import type { Column, StreamDescriptor, TableRef } from '../core/schema.js';
-import type { NullCursorPolicy, ProjectDefaults, StreamConfig, StreamSettings, SyncConfig } from '../config/project.js';
+import type { HookConfig, NullCursorPolicy, ProjectDefaults, StreamConfig, StreamSettings, SyncConfig } from '../config/project.js';
 import { expandColumns, matchesPattern } from '../config/stream-pattern.js';
 import { defaultParallelism } from './chunk-count.js';
 import type { SchemaContract } from '../core/schema-contract.js';
+import { resolveFilters } from './stream-filters.js';
 import { streamContract } from './stream-contract.js';
 
 /** One stream of a sync, fully resolved: what to read, how, and where it lands. */
@@ -30,6 +32,10 @@ export interface PlannedStream {
   readonly nullCursor: NullCursorPolicy;
   readonly target: TableRef;
   readonly where?: string;
+  /** Typed row filters applied at the source. */
+  readonly filters: readonly RowFilter[];
+  /** Statements run on the destination after the stream. */
+  readonly hooks: readonly HookConfig[];
   readonly schemaChange: SchemaChangePolicy;
   /** Tables, columns and data types: what the stream may change in its target. */
   readonly contract: SchemaContract;
@@ -231,6 +237,8 @@ function planOne(options: PlanOptions, stream: StreamConfig, read: ReadTarget, d
     nullCursor: settings.null_cursor ?? 'exclude',
     target: resolveTarget(options, settings.target, settings.target_schema, descriptor),
     ...(settings.where !== undefined ? { where: settings.where } : {}),
+    filters: resolveFilters(stream.filters, descriptor.columns, stream.name),
+    hooks: stream.hooks ?? [],
     schemaChange: settings.schema_change ?? 'evolve',
     contract: streamContract(definedOnly(stream), options.sync.defaults, where),
     batchSize: settings.batch_size ?? options.defaults.batch_size,

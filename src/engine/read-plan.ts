@@ -43,6 +43,7 @@ export async function planRead(options: ReadPlanOptions): Promise<ReadPlan> {
     target: stream.read,
     columns: stream.columns.map((c) => c.name),
     ...(stream.where !== undefined ? { where: stream.where } : {}),
+    ...(stream.filters.length > 0 ? { filters: stream.filters } : {}),
     batchSize: stream.batchSize,
   };
   if (stream.mode !== 'incremental' || stream.cursor === undefined) {

@@ -1,9 +1,9 @@
 import type { Destination, Source } from '../core/connector.js';
 import { ConfigError, EXIT_CODES, FerryError, describeError, redact } from '../core/errors.js';
 import { nowTimestamptz } from '../core/ferry-columns.js';
-import type { Project } from '../config/project.js';
+import type { HookConfig, Project } from '../config/project.js';
 import { builtinConnectors, type ConnectorRegistry } from '../connectors/registry.js';
-import type { RunStatus, RunStreamRecord, StateStore } from '../state/state-store.js';
+import type { RunStatus, RunStreamRecord, RunWatermarkRecord, StateStore } from '../state/state-store.js';
 import { createDestination, createSource, resolveConnection } from './connections.js';
 import { planStreams, type PlannedStream } from './plan-streams.js';
 import { planRead } from './read-plan.js';
@@ -13,6 +13,8 @@ import { RunLog } from './run-log.js';
 import { runStream } from './stream-runner.js';
 import { runWithConcurrency } from './concurrency.js';
 import { acquireSyncLock } from './run-lock.js';
+import { afterStream, checkHooksSupported, runHooks, type HookContext } from './hooks.js';
+import { applyWatermarks } from './watermarks.js';
 
 export interface RunSyncOptions {
   readonly project: Project;
@@ -49,6 +51,8 @@ export interface DryRunStream {
   readonly from: string;
   readonly sql: string;
   readonly rows: number;
+  /** After-hooks that a real run would execute. */
+  readonly hooks: readonly { readonly sql: string; readonly runOn: string }[];
 }
 
 export interface RunResult {
@@ -57,6 +61,8 @@ export interface RunResult {
   readonly status: RunStatus;
   readonly streams: readonly RunStreamRecord[];
   readonly plan?: readonly DryRunStream[];
+  /** Watermarks resolved for this run (also on the run record in the state store). */
+  readonly watermarks: readonly RunWatermarkRecord[];
   readonly error: string | null;
   readonly seconds: number;
   /** What the CLI should exit with: 0, 1 (run failed), 2 (config), 3 (connection), 130 (cancelled). */
@@ -119,20 +125,29 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
   let destination: Destination | undefined;
   let streams: RunStreamRecord[] = [];
   let plan: DryRunStream[] | undefined;
+  let watermarks: readonly RunWatermarkRecord[] = [];
+  let hookCtx: HookContext | undefined;
+  let hookSeq = 0;
   let error: string | null = null;
   let errorCode: number = EXIT_CODES.runFailed;
   try {
     const registry = options.registry ?? builtinConnectors;
     source = createSource(resolveConnection(project, registry, sync.source, log.forStream(null)));
     destination = createDestination(resolveConnection(project, registry, sync.destination, log.forStream(null)));
+    const applied = await applyWatermarks({ project, registry, sync, source, destination, runId, log, ...(options.streams ? { only: options.streams } : {}) });
+    watermarks = applied.records;
+    await state.saveRunWatermarks(watermarks);
     const planned = await planStreams({
-      sync,
+      sync: applied.sync,
       defaults: project.defaults,
       source,
       destination,
       ...(options.streams ? { only: options.streams } : {}),
       fullRefresh: options.fullRefresh ?? false,
     });
+    const hooks = { runId, destination, destinationName: sync.destination, state, log, nextSeq: () => ++hookSeq };
+    checkHooksSupported(hooks, [...(sync.hooks ?? []), ...planned.flatMap((s) => s.hooks)]);
+    if (!dryRun) hookCtx = hooks;
     emit({ type: 'run_start', runId, sync: sync.name, streams: planned.map((s) => s.name) });
     log.write('info', null, `${dryRun ? 'dry run' : 'run'} ${runId}: ${planned.length} stream(s) from ${sync.source} to ${sync.destination}`);
     if (dryRun) {
@@ -154,7 +169,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
         retryDelayMs: options.retryDelayMs ?? 1000,
       };
       const threads = Math.max(1, options.threads ?? project.defaults.threads);
-      streams = await runWithConcurrency(planned, threads, (stream) => runStream(ctx, stream));
+      streams = await runWithConcurrency(planned, threads, async (stream) => afterStream(hooks, stream, await runStream(ctx, stream)));
     }
   } catch (caught) {
     error = redact(describeError(caught));
@@ -162,6 +177,8 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
     log.write('error', null, error);
   } finally {
     if (heartbeat) clearInterval(heartbeat);
+    const hookError = await syncHooks(hookCtx, sync.hooks, signal.aborted || lostLock, error, streams);
+    if (hookError !== undefined) error = hookError;
     await source?.close().catch(() => undefined);
     await destination?.close().catch(() => undefined);
   }
@@ -177,7 +194,29 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
   if (!dryRun && !lostLock) await state.releaseLock(sync.name, runId);
   emit({ type: 'run_end', runId, status });
   const exitCode = status === 'success' || status === 'dry_run' ? EXIT_CODES.ok : status === 'cancelled' ? EXIT_CODES.cancelled : errorCode;
-  return { runId, sync: sync.name, status, streams, ...(plan ? { plan } : {}), error, seconds: (performance.now() - started) / 1000, exitCode };
+  return { runId, sync: sync.name, status, streams, ...(plan ? { plan } : {}), watermarks, error, seconds: (performance.now() - started) / 1000, exitCode };
+}
+
+/**
+ * The sync's after-hooks, once its streams ended (not after a cancel or a lost
+ * lock). Returns the error that fails the run when a hook failed after success.
+ */
+async function syncHooks(
+  ctx: HookContext | undefined,
+  hooks: readonly HookConfig[] | undefined,
+  stopped: boolean,
+  error: string | null,
+  streams: readonly RunStreamRecord[],
+): Promise<string | undefined> {
+  if (!ctx || !hooks || hooks.length === 0 || stopped) return undefined;
+  const failed = error !== null || streams.some((s) => s.status !== 'success');
+  try {
+    const failure = await runHooks(ctx, hooks, null, failed ? 'failure' : 'success');
+    return failure === undefined ? undefined : `${failure} (every stream's data was committed)`;
+  } catch (caught) {
+    // Recording a hook failed (state store down): the run must still end and release its lock.
+    return failed ? undefined : `sync hooks could not run: ${redact(describeError(caught))}`;
+  }
 }
 
 function finalStatus(dryRun: boolean, aborted: boolean, error: string | null, streams: readonly RunStreamRecord[]): RunStatus {
@@ -204,6 +243,7 @@ async function dryRunStreams(
       from: read.from,
       sql: source.readSql(read.request),
       rows: await source.count(read.request),
+      hooks: stream.hooks.map((h) => ({ sql: h.sql, runOn: h.runOn })),
     });
   }
   return out;

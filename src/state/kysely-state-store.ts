@@ -3,9 +3,10 @@ import type { Checkpoint } from '../core/checkpoint.js';
 import { FerryError } from '../core/errors.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { migrateState } from './migrations.js';
+import { listRunHooks, listRunWatermarks, saveRunHook, saveRunWatermarks } from './run-extras.js';
 import type { StateDialect } from './state-dialect.js';
 import { checkpointFromRow, jsonText, lockFromRow, logLineFromRow, runFromRow, runStreamFromRow } from './state-rows.js';
-import type { ListRunsOptions, LockInfo, LogLine, NewRun, RunFinish, RunRecord, RunStreamRecord, StateStore } from './state-store.js';
+import type { ListRunsOptions, LockInfo, LogLine, NewRun, RunFinish, RunHookRecord, RunRecord, RunStreamRecord, RunWatermarkRecord, StateStore } from './state-store.js';
 import type { StateTables } from './state-tables.js';
 import { inWriteTransaction } from './write-transaction.js';
 
@@ -126,6 +127,22 @@ export class KyselyStateStore implements StateStore {
       .orderBy('stream')
       .execute();
     return rows.map(runStreamFromRow);
+  }
+
+  saveRunWatermarks(records: readonly RunWatermarkRecord[]): Promise<void> {
+    return saveRunWatermarks(this.#db, records);
+  }
+
+  listRunWatermarks(runId: string): Promise<RunWatermarkRecord[]> {
+    return listRunWatermarks(this.#db, runId);
+  }
+
+  saveRunHook(record: RunHookRecord): Promise<void> {
+    return saveRunHook(this.#db, record);
+  }
+
+  listRunHooks(runId: string): Promise<RunHookRecord[]> {
+    return listRunHooks(this.#db, runId);
   }
 
   async appendLog(lines: readonly Omit<LogLine, 'seq'>[]): Promise<void> {

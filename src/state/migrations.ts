@@ -19,6 +19,7 @@ export const STATE_MIGRATIONS: readonly StateMigration[] = Object.freeze([
   { version: 1, name: 'runs, run streams, logs, checkpoints, locks', up: createRunTables },
   { version: 2, name: 'schedules, users, api keys, audit log, secrets', up: createReservedTables },
   { version: 3, name: 'run streams: schema contract report', up: addContractReport },
+  { version: 4, name: 'run watermarks and hooks', up: createRunExtraTables },
 ]);
 
 /** The newest schema version this code knows. */
@@ -199,5 +200,40 @@ async function createReservedTables(db: Kysely<StateTables>, dialect: StateDiale
     .addColumn('key_id', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
+    .execute();
+}
+
+/** Resolved watermarks and hook results of each run. */
+async function createRunExtraTables(db: Kysely<StateTables>): Promise<void> {
+  await db.schema
+    .createTable('ferry_run_watermarks')
+    .addColumn('run_id', 'text', (c) => c.notNull())
+    .addColumn('scope', 'text', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('connection', 'text', (c) => c.notNull())
+    .addColumn('sql', 'text', (c) => c.notNull())
+    .addColumn('value', 'text')
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('origin', 'text', (c) => c.notNull())
+    .addColumn('literal', 'text', (c) => c.notNull())
+    .addColumn('error', 'text')
+    .addColumn('resolved_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('ferry_run_watermarks_pk', ['run_id', 'scope', 'name'])
+    .execute();
+
+  await db.schema
+    .createTable('ferry_run_hooks')
+    .addColumn('run_id', 'text', (c) => c.notNull())
+    .addColumn('seq', 'bigint', (c) => c.notNull())
+    .addColumn('stream', 'text')
+    .addColumn('sql', 'text', (c) => c.notNull())
+    .addColumn('run_on', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('started_at', 'text', (c) => c.notNull())
+    .addColumn('finished_at', 'text')
+    .addColumn('rows_affected', 'bigint')
+    .addColumn('output', 'text')
+    .addColumn('error', 'text')
+    .addPrimaryKeyConstraint('ferry_run_hooks_pk', ['run_id', 'seq'])
     .execute();
 }

@@ -16,8 +16,10 @@ const TABLES = [
   'ferry_checkpoints',
   'ferry_locks',
   'ferry_migrations',
+  'ferry_run_hooks',
   'ferry_run_logs',
   'ferry_run_streams',
+  'ferry_run_watermarks',
   'ferry_runs',
   'ferry_schedules',
   'ferry_secrets',
@@ -138,6 +140,7 @@ describe('openStateStore with Postgres', () => {
     );
     expect(types?.rows).toEqual([
       { column: 'ferry_checkpoints.seq', data_type: 'bigint' },
+      { column: 'ferry_run_hooks.seq', data_type: 'bigint' },
       { column: 'ferry_run_logs.seq', data_type: 'bigint' },
       { column: 'ferry_run_streams.rows_read', data_type: 'bigint' },
       { column: 'ferry_runs.rows_read', data_type: 'bigint' },

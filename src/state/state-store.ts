@@ -1,5 +1,8 @@
 import type { ContractReport } from '../core/schema-contract.js';
 import type { Checkpoint, CheckpointState } from '../core/checkpoint.js';
+import type { RunHookRecord, RunWatermarkRecord } from './run-extras-records.js';
+
+export type { HookOutput, HookStatus, RunHookRecord, RunWatermarkRecord, WatermarkOrigin } from './run-extras-records.js';
 
 /**
  * Everything Ferry remembers between runs. Implemented over Kysely for SQLite
@@ -100,6 +103,14 @@ export interface StateStore {
   /** Insert or replace the record of one stream in a run (keyed by runId + stream). */
   saveRunStream(record: RunStreamRecord): Promise<void>;
   listRunStreams(runId: string): Promise<RunStreamRecord[]>;
+
+  /** Record the watermarks a run resolved (insert or replace by run, stream and name). */
+  saveRunWatermarks(records: readonly RunWatermarkRecord[]): Promise<void>;
+  listRunWatermarks(runId: string): Promise<RunWatermarkRecord[]>;
+  /** Record one hook of a run (insert or replace by run and seq). */
+  saveRunHook(record: RunHookRecord): Promise<void>;
+  /** In `seq` order. */
+  listRunHooks(runId: string): Promise<RunHookRecord[]>;
 
   appendLog(lines: readonly Omit<LogLine, 'seq'>[]): Promise<void>;
   /** Lines in order; `afterSeq` for tailing. */

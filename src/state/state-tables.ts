@@ -70,6 +70,35 @@ export interface LocksTable {
   readonly heartbeat_at: string;
 }
 
+export interface RunWatermarksTable {
+  readonly run_id: string;
+  /** Stream name, or '' for a sync watermark (part of the key, so not NULL). */
+  readonly scope: string;
+  readonly name: string;
+  readonly connection: string;
+  readonly sql: string;
+  readonly value: string | null;
+  readonly kind: string;
+  readonly origin: string;
+  readonly literal: string;
+  readonly error: string | null;
+  readonly resolved_at: string;
+}
+
+export interface RunHooksTable {
+  readonly run_id: string;
+  readonly seq: Counter;
+  readonly stream: string | null;
+  readonly sql: string;
+  readonly run_on: string;
+  readonly status: string;
+  readonly started_at: string;
+  readonly finished_at: string | null;
+  readonly rows_affected: ColumnType<number | string | null, number | null, number | null>;
+  readonly output: string | null;
+  readonly error: string | null;
+}
+
 export interface MigrationsTable {
   readonly version: number;
   readonly name: string;
@@ -84,4 +113,6 @@ export interface StateTables {
   readonly ferry_checkpoints: CheckpointsTable;
   readonly ferry_locks: LocksTable;
   readonly ferry_migrations: MigrationsTable;
+  readonly ferry_run_watermarks: RunWatermarksTable;
+  readonly ferry_run_hooks: RunHooksTable;
 }

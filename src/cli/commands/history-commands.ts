@@ -3,6 +3,7 @@ import { ConfigError } from '../../core/errors.js';
 import { contractSummary } from '../../core/schema-contract.js';
 import type { RunRecord, StateStore } from '../../state/state-store.js';
 import { formatTable } from '../format-table.js';
+import { hookOutputs, hookTable, watermarkSummary, watermarkTable } from '../run-extras-view.js';
 import { withProject, type GlobalOptions } from '../project-session.js';
 
 interface JsonFlag {
@@ -38,8 +39,9 @@ export function registerHistoryCommands(program: Command, exit: (code: number) =
     .action(async (sync: string | undefined, flags: JsonFlag & { limit: string }) => {
       await withProject(program.opts<GlobalOptions>(), async (_project, state) => {
         const runs = await state.listRuns({ ...(sync ? { sync } : {}), limit: Number(flags.limit) });
-        if (flags.json) return print(JSON.stringify(runs, null, 2));
-        print(formatTable(['run', 'sync', 'status', 'started', 'seconds', 'rows read', 'rows written', 'error'], runs.map(historyRow)));
+        const marks = await Promise.all(runs.map((r) => state.listRunWatermarks(r.id)));
+        if (flags.json) return print(JSON.stringify(runs.map((r, i) => ({ ...r, watermarks: marks[i] ?? [] })), null, 2));
+        print(formatTable(['run', 'sync', 'status', 'started', 'seconds', 'rows read', 'rows written', 'watermarks', 'error'], runs.map((r, i) => historyRow(r, watermarkSummary(marks[i] ?? [])))));
       });
       exit(0);
     });
@@ -56,9 +58,9 @@ export function registerHistoryCommands(program: Command, exit: (code: number) =
     });
 }
 
-function historyRow(run: RunRecord): unknown[] {
+function historyRow(run: RunRecord, watermarks: string): unknown[] {
   const seconds = run.finishedAt ? ((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000).toFixed(1) : '';
-  return [run.id, run.sync, run.status, run.startedAt, seconds, run.rowsRead, run.rowsWritten, (run.error ?? '').split('\n')[0]?.slice(0, 80)];
+  return [run.id, run.sync, run.status, run.startedAt, seconds, run.rowsRead, run.rowsWritten, watermarks, (run.error ?? '').split('\n')[0]?.slice(0, 80)];
 }
 
 async function printLogs(state: StateStore, runArg: string, flags: JsonFlag & { follow?: boolean }): Promise<void> {
@@ -79,6 +81,11 @@ async function printLogs(state: StateStore, runArg: string, flags: JsonFlag & { 
   const streams = await state.listRunStreams(run.id);
   print('');
   print(formatTable(['stream', 'status', 'mode', 'write', 'target', 'rows read', 'rows written'], streams.map((s) => [s.stream, s.status, s.mode, s.write, s.target, s.rowsRead, s.rowsWritten])));
+  const watermarks = await state.listRunWatermarks(run.id);
+  if (watermarks.length > 0) print(`\n${watermarkTable(watermarks)}`);
+  const hooks = await state.listRunHooks(run.id);
+  if (hooks.length > 0) print(`\n${hookTable(hooks)}`);
+  for (const output of hookOutputs(hooks)) print(`\n${output}`);
   for (const s of streams) {
     const contract = s.contract ? contractSummary(s.contract) : '';
     if (contract) print(`\n-- ${s.stream} schema contract: ${contract}`);

@@ -3,6 +3,7 @@ import { ConfigError, EXIT_CODES } from '../../core/errors.js';
 import type { Project } from '../../config/project.js';
 import { runSync, type RunResult } from '../../engine/run-sync.js';
 import { formatTable, streamTiming } from '../format-table.js';
+import { watermarkTable } from '../run-extras-view.js';
 import { LOG_FORMATS, ProgressView, type LogFormat } from '../progress-view.js';
 import { withProject, type GlobalOptions } from '../project-session.js';
 
@@ -104,7 +105,8 @@ function printResult(result: RunResult, json: boolean): void {
   if (result.plan) {
     process.stdout.write(`\nDry run of sync ${result.sync} (nothing written)\n\n`);
     process.stdout.write(`${formatTable(['stream', 'target', 'mode', 'write', 'from', 'rows'], result.plan.map((p) => [p.stream, p.target, p.mode, p.write, p.from, p.rows]))}\n`);
-    for (const p of result.plan) process.stdout.write(`\n-- ${p.stream}\n${p.sql}\n`);
+    if (result.watermarks.length > 0) process.stdout.write(`\n${watermarkTable(result.watermarks)}\n`);
+    for (const p of result.plan) process.stdout.write(`\n-- ${p.stream}\n${p.sql}\n${p.hooks.map((h) => `-- after (${h.runOn}, not run): ${h.sql}\n`).join('')}`);
   } else {
     const rows = result.streams.map((s) => {
       const { seconds, rate } = streamTiming(s);

@@ -6,6 +6,8 @@ import type { ConnectorContext, Destination, DestinationCapabilities, OpenReques
 import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
+import { executeSql } from './execute-sql.js';
 import { createCheckpointTableSql, loadCheckpoint } from './checkpoint-table.js';
 import { duckdbDatabasePath, duckdbOptions, type DuckdbConfig } from './config.js';
 import { acquireInstance, type InstanceLease } from './instance-cache.js';
@@ -90,6 +92,24 @@ export class DuckdbDestination implements Destination {
     const path = duckdbDatabasePath(this.#config, this.#ctx);
     if (!this.#conn && path !== ':memory:' && !existsSync(path)) return undefined;
     return loadCheckpoint(await this.#connection(), this.#config.schema, sync, stream);
+  }
+
+  /**
+   * One statement on the shared connection, serialized with publishes (they
+   * share DuckDB's optimistic catalog). A database file that does not exist
+   * yet is not created just to run it.
+   */
+  async execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {
+    const path = duckdbDatabasePath(this.#config, this.#ctx);
+    if (!this.#conn && path !== ':memory:' && !existsSync(path)) {
+      throw new FerryError(`the DuckDB database ${path} does not exist yet`, { connection: this.#ctx.connection });
+    }
+    const conn = await this.#connection();
+    try {
+      return await this.#serialize(() => executeSql(conn, sql, options));
+    } catch (error) {
+      throw new FerryError(`the statement failed: ${(error as Error).message}`, { connection: this.#ctx.connection, cause: error });
+    }
   }
 
   async close(): Promise<void> {

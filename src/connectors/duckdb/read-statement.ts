@@ -1,7 +1,8 @@
-import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import { DuckDBTypeId, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { ReadRequest } from '../../core/connector.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Column } from '../../core/schema.js';
+import { filterPredicate, type RowFilter } from '../../core/row-filter.js';
 import { quoteIdentifier } from './sql-identifier.js';
 import type { ReadColumnType, } from './type-map.js';
 import type { ReadShape } from './table-shape.js';
@@ -50,11 +51,36 @@ export function readStatement(request: ReadRequest, shape: ReadShape): ReadState
       const type = shape.types[index] as DuckDBType;
       values.push(valueWriterFor(type)(cursor.from));
       types.push(type);
-      conditions.push(cursor.includeNulls ? `(${column} >= $1 OR ${column} IS NULL)` : `${column} >= $1`);
+      const at = `$${values.length}`;
+      conditions.push(cursor.includeNulls ? `(${column} >= ${at} OR ${column} IS NULL)` : `${column} >= ${at}`);
     } else if (!cursor.includeNulls) {
       conditions.push(`${column} IS NOT NULL`);
     }
   }
+  for (const filter of request.filters ?? []) {
+    // Each value is a parameter typed like its column, so int64, decimals and timestamps compare exactly.
+    const type = shape.types[pick({ ...request, columns: [filter.column] }, shape)[0] ?? -1] as DuckDBType;
+    refuseTextOrder(filter, type, request.stream);
+    const write = valueWriterFor(type);
+    conditions.push(filterPredicate(filter, quoteIdentifier(filter.column), (value) => {
+      values.push(write(value));
+      types.push(type);
+      return `$${values.length}`;
+    }));
+  }
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
   return { sql: `SELECT ${list.join(', ')} FROM ${shape.from}${where}`, values, types, columns };
+}
+
+/**
+ * Decimals wider than DuckDB's DECIMAL(38) are stored as their text, which
+ * neither orders (`'10' < '9'`) nor compares equal (`'0.10'` vs `'0.1'`) like
+ * numbers: filtering them in SQL would silently pick the wrong rows.
+ */
+function refuseTextOrder(filter: RowFilter, type: DuckDBType, stream: string): void {
+  if (filter.type.kind !== 'decimal' || type.typeId !== DuckDBTypeId.VARCHAR) return;
+  throw new ConfigError(`column "${filter.column}" holds decimals as text in DuckDB (unconstrained or wider than DECIMAL(38)): a filter cannot compare them exactly`, {
+    stream,
+    hint: 'use a `where` predicate with an explicit cast, e.g. CAST(amount AS DECIMAL(38,10)) > 10',
+  });
 }

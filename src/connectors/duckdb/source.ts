@@ -2,7 +2,10 @@ import { setImmediate as breathe } from 'node:timers/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ConnectorContext, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import { CancelledError, DataError, FerryError } from '../../core/errors.js';
-import type { Batch, Row, StreamDescriptor } from '../../core/schema.js';
+import type { Batch, LogicalType, Row, StreamDescriptor, Value } from '../../core/schema.js';
+import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
+import { executeSql } from './execute-sql.js';
+import { duckdbLiteral } from './sql-literal.js';
 import { duckdbDatabasePath, duckdbOptions, type DuckdbConfig } from './config.js';
 import { acquireInstance, type InstanceLease } from './instance-cache.js';
 import { readStatement, type ReadStatement } from './read-statement.js';
@@ -40,7 +43,8 @@ export class DuckdbSource implements Source {
     const shape = this.#shapes.get(JSON.stringify(request.target));
     if (!shape) return `SELECT ... FROM ${request.target.kind === 'table' ? request.target.table.name : `(${request.target.sql})`} (describe the stream first)`;
     const statement = readStatement(request, shape);
-    return statement.values.length > 0 ? `${statement.sql} -- $1 = ${String(statement.values[0])}` : statement.sql;
+    const shown = statement.values.map((v, i) => `$${i + 1} = ${String(v)}`);
+    return shown.length > 0 ? `${statement.sql} -- ${shown.join(', ')}` : statement.sql;
   }
 
   async count(request: ReadRequest): Promise<number> {
@@ -77,6 +81,18 @@ export class DuckdbSource implements Source {
     } finally {
       conn.closeSync();
     }
+  }
+
+  async execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {
+    try {
+      return await executeSql(await this.#connection(), sql, options);
+    } catch (error) {
+      throw new FerryError(`the statement failed: ${(error as Error).message}`, { connection: this.#ctx.connection, cause: error });
+    }
+  }
+
+  literal(value: Value, type: LogicalType): string {
+    return duckdbLiteral(value, type);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { CancelledError, ConfigError } from '../../core/errors.js';
 import type { ConnectorContext, CursorRead, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import type { Batch, Column, Row, StreamDescriptor } from '../../core/schema.js';
+import { filterRowPredicate, filterText, type RowFilter } from '../../core/row-filter.js';
 import { compareValues } from '../../core/values.js';
 import type { FilesConfig } from './config.js';
 import type { DecodedFile } from './decoded-file.js';
@@ -41,10 +42,20 @@ function cursorFilter(columns: readonly Column[], cursor: CursorRead | undefined
   };
 }
 
+/** Cursor bound and row filters over full decoded rows; exact comparisons by kind (no floats for decimals or int64). */
+function rowFilter(columns: readonly Column[], request: ReadRequest): (row: Row) => boolean {
+  const cursor = cursorFilter(columns, request.cursor, request.stream);
+  const filters = (request.filters ?? []).map((f: RowFilter) => {
+    projection(columns, [f.column], request.stream);
+    return filterRowPredicate(f, columns, compareValues);
+  });
+  return (row) => cursor(row) && filters.every((keep) => keep(row));
+}
+
 /**
  * Reads files under the connection's folder: a stream is a file or a glob
  * (read in sorted order as one stream). The cursor is applied after decoding
- * (`>= from`); `where` is applied by DuckDB for Parquet and refused for CSV/JSONL.
+ * (`>= from`), and so are row `filters`; `where` is applied by DuckDB for Parquet and refused for CSV/JSONL.
  */
 export class FilesSource implements Source {
   readonly rawFormats = [] as const;
@@ -87,6 +98,7 @@ export class FilesSource implements Source {
     const cursor = request.cursor;
     const filters = [
       request.where,
+      ...(request.filters ?? []).map(filterText),
       cursor && `${cursor.column} >= ${cursor.from === undefined ? '(start)' : String(cursor.from)}${cursor.includeNulls ? ` OR ${cursor.column} IS NULL` : ''}`,
     ].filter((f): f is string => typeof f === 'string');
     const source = format === 'parquet' ? `read_parquet('${pattern}')` : `read ${format} '${pattern}'`;
@@ -112,7 +124,7 @@ export class FilesSource implements Source {
       if (expected === undefined) {
         expected = { file, columns: decoded.columns };
         pick = projection(decoded.columns, request.columns, request.stream);
-        keep = cursorFilter(decoded.columns, request.cursor, request.stream);
+        keep = rowFilter(decoded.columns, request);
         columns = pick.map((i) => decoded.columns[i] as Column);
       }
       try {

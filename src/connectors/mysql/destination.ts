@@ -3,6 +3,8 @@ import type { ConnectorContext, Destination, DestinationCapabilities, OpenReques
 import { CancelledError } from '../../core/errors.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
+import { executeSql } from './execute-sql.js';
 import { readCheckpointRow } from './checkpoint-table.js';
 import { closeConnection, openConnection, type MysqlConnection } from './client.js';
 import { defaultDatabase, type MysqlConfig } from './config.js';
@@ -85,6 +87,17 @@ export class MysqlDestination implements Destination {
       throw driverError(error, `read the checkpoint of ${stream}`, { stream });
     } finally {
       if (connection) await closeConnection(connection);
+    }
+  }
+
+  /** One statement on a connection of its own (autocommit), closed afterwards. */
+  async execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {
+    const connection = await openConnection(this.#config, this.#ctx);
+    try {
+      const typing = { timeType: this.#config.time_type, datesAsText: this.#config.zero_dates === 'keep_text', nullableDates: this.#config.zero_dates === 'null' };
+      return await executeSql(connection, sql, this.#config, typing, options);
+    } finally {
+      await closeConnection(connection);
     }
   }
 

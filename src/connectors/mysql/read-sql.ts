@@ -2,6 +2,7 @@ import type { CursorRead, ReadRequest } from '../../core/connector.js';
 import { DataError } from '../../core/errors.js';
 import type { Column, LogicalKind, Value } from '../../core/schema.js';
 import { mysqlChunkCondition } from './chunk-planner.js';
+import { filterSql } from './filter-sql.js';
 import { hexLiteral, quoteIdent, quoteLiteral, quoteTable } from './identifiers.js';
 
 /**
@@ -75,6 +76,7 @@ export function fromClause(request: ReadRequest, defaultDatabase: string | undef
 export function whereClause(request: ReadRequest): string {
   const conditions: string[] = [];
   if (request.where !== undefined && request.where.trim() !== '') conditions.push(`(${trimQuery(request.where)})`);
+  for (const filter of request.filters ?? []) conditions.push(filterSql(filter));
   const bound = request.cursor ? cursorCondition(request.cursor) : undefined;
   if (bound !== undefined) conditions.push(bound);
   const chunk = request.chunk ? mysqlChunkCondition(request.chunk, request.stream) : undefined;

@@ -2,7 +2,9 @@ import type { RowDataPacket } from 'mysql2/promise';
 import type { ChunkPlan, ChunkPlanRequest } from '../../core/chunk.js';
 import type { ConnectorContext, RawFormat, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import { CancelledError, ConfigError, DataError, FerryError } from '../../core/errors.js';
-import type { Batch, Column, Row, StreamDescriptor, Value } from '../../core/schema.js';
+import type { Batch, Column, LogicalType, Row, StreamDescriptor, Value } from '../../core/schema.js';
+import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
+import { executeSql } from './execute-sql.js';
 import { describeTable, discoverTables } from './catalog.js';
 import { closeConnection, coreOf, openConnection, type MysqlConnection } from './client.js';
 import { defaultDatabase, type MysqlConfig } from './config.js';
@@ -10,7 +12,7 @@ import { driverError } from './driver-error.js';
 import { describeQuery } from './query-columns.js';
 import { planMysqlChunks } from './chunk-planner.js';
 import { quoteIdent } from './identifiers.js';
-import { countSql, selectSql } from './read-sql.js';
+import { countSql, cursorLiteral, selectSql } from './read-sql.js';
 import { encodeValue } from '../../core/values.js';
 import { decoderFor, type DecodeContext } from './read-value.js';
 import type { TypingOptions } from './type-map.js';
@@ -117,6 +119,15 @@ export class MysqlSource implements Source {
       value = batch.rows[0]?.[0] ?? value;
     }
     return encodeValue(value);
+  }
+
+  async execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {
+    return executeSql(await this.#catalogConnection(), sql, this.#config, this.#typing, options);
+  }
+
+  /** A literal MySQL compares exactly with a column of the type (see cursorLiteral). */
+  literal(value: Value, type: LogicalType): string {
+    return value === null ? 'NULL' : cursorLiteral(value, type.kind);
   }
 
   async close(): Promise<void> {

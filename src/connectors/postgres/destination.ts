@@ -4,6 +4,8 @@ import type { CommitResult, ConnectorContext, Destination, DestinationCapabiliti
 import { CancelledError } from '../../core/errors.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
+import { executeSql } from './execute-sql.js';
 import { readCheckpointRow } from './checkpoint-table.js';
 import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
 import type { PostgresConfig } from './config.js';
@@ -94,6 +96,11 @@ export class PostgresDestination implements Destination {
     } finally {
       await client.end().catch(() => undefined);
     }
+  }
+
+  /** One statement on a pooled connection, in its own implicit transaction. */
+  execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {
+    return withPooledClient(this.#pool, this.#config, this.#ctx, (client) => executeSql(client, sql, options));
   }
 
   /** Abort writers still open (their staged rows are dropped), then close the pool. */

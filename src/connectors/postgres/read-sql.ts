@@ -1,6 +1,7 @@
 import type { CursorRead, ReadRequest } from '../../core/connector.js';
 import type { LogicalKind, Value } from '../../core/schema.js';
 import { chunkCondition } from './chunk-sql.js';
+import { filterSql } from './filter-sql.js';
 import { quoteColumns, quoteIdent, quoteLiteral, quoteTable } from './identifiers.js';
 
 /**
@@ -70,6 +71,7 @@ export function selectSql(request: ReadRequest, defaultSchema: string): string {
       : quoteTable({ schema: target.table.schema ?? defaultSchema, name: target.table.name });
   const conditions: string[] = [];
   if (request.where !== undefined && request.where.trim() !== '') conditions.push(`(${trimQuery(request.where)})`);
+  for (const filter of request.filters ?? []) conditions.push(filterSql(filter));
   const bound = request.cursor ? cursorCondition(request.cursor) : undefined;
   if (bound !== undefined) conditions.push(bound);
   const chunk = request.chunk ? chunkCondition(request.chunk, request) : undefined;

@@ -3,7 +3,8 @@ import { to as copyTo } from 'pg-copy-streams';
 import type { ChunkPlan, ChunkPlanRequest } from '../../core/chunk.js';
 import type { ConnectorContext, RawFormat, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import { CancelledError, ConfigError, FerryError } from '../../core/errors.js';
-import type { Batch, Column, StreamDescriptor, Value } from '../../core/schema.js';
+import type { Batch, Column, LogicalType, StreamDescriptor, Value } from '../../core/schema.js';
+import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
 import { encodeValue } from '../../core/values.js';
 import { describeRelation, discoverRelations } from './catalog.js';
 import { planPostgresChunks } from './chunk-planner.js';
@@ -12,8 +13,9 @@ import type { PostgresConfig } from './config.js';
 import { CopyTextParser } from './copy-text-parser.js';
 import { driverError } from './driver-error.js';
 import { describeQuery } from './query-columns.js';
+import { executeSql } from './execute-sql.js';
 import { quoteIdent } from './identifiers.js';
-import { copyOutSql, countSql, selectSql } from './read-sql.js';
+import { copyOutSql, countSql, cursorLiteral, selectSql } from './read-sql.js';
 
 /**
  * Bytes the COPY stream may buffer ahead of the decoder (about one batch of
@@ -109,6 +111,15 @@ export class PostgresSource implements Source {
       value = batch.rows[0]?.[0] ?? value;
     }
     return encodeValue(value);
+  }
+
+  execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {
+    return withPooledClient(this.#pool, this.#config, this.#ctx, (client) => executeSql(client, sql, options));
+  }
+
+  /** A quoted literal cast to the type (`'42'::bigint`); see cursorLiteral. */
+  literal(value: Value, type: LogicalType): string {
+    return value === null ? 'NULL' : cursorLiteral(value, type.kind);
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
-import { CancelledError, SchemaChangeError } from '../../core/errors.js';
+import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
 import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
+import { executeSql } from './execute-sql.js';
 import { loadCheckpoint } from './checkpoint-table.js';
 import { sqliteDatabasePath, type SqliteConfig } from './config.js';
 import { openDatabase, wrapSqliteError } from './database.js';
@@ -74,6 +76,26 @@ export class SqliteDestination implements Destination {
     const path = sqliteDatabasePath(this.#config, this.#ctx);
     if (!this.#connection && path !== ':memory:' && !existsSync(path)) return undefined;
     return loadCheckpoint(this.#writeConnection().db, sync, stream);
+  }
+
+  /**
+   * One statement (or script) in autocommit, after rows staged by other
+   * streams are flushed (writers share this connection). A database file
+   * that does not exist yet is not created just to run it.
+   */
+  async execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {
+    const path = sqliteDatabasePath(this.#config, this.#ctx);
+    if (!this.#connection && path !== ':memory:' && !existsSync(path)) {
+      throw new FerryError(`the SQLite database ${path} does not exist yet`, { connection: this.#ctx.connection });
+    }
+    const connection = this.#writeConnection();
+    try {
+      // Rows other streams staged are committed first; the hook then runs in autocommit, so VACUUM works.
+      connection.flush();
+      return executeSql(connection.db, sql, options);
+    } catch (error) {
+      throw wrapSqliteError(error, 'the statement failed', { connection: this.#ctx.connection });
+    }
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import type { Column, StreamDescriptor } from '../../core/schema.js';
 import { encodeValue } from '../../core/values.js';
 import { valueBinderFor, type SqliteParameter } from './bind-value.js';
 import { sqliteChunkCondition } from './chunk-planner.js';
+import { filterSql } from './filter-sql.js';
 import { quoteIdentifier } from './sql-identifier.js';
 import { tableSql } from './table-shape.js';
 
@@ -65,6 +66,11 @@ export function readStatement(options: ReadStatementOptions): ReadStatement {
   const conditions: string[] = [];
   const params: SqliteParameter[] = [];
   if (request.where !== undefined) conditions.push(`(${request.where})`);
+  for (const filter of request.filters ?? []) {
+    const predicate = filterSql(filter);
+    conditions.push(predicate.sql);
+    params.push(...predicate.params);
+  }
   if (request.cursor && (request.cursor.from !== undefined || (request.cursor.to !== undefined && request.cursor.to !== null))) {
     const condition = cursorCondition(request.cursor);
     conditions.push(condition.sql);

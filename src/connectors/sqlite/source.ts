@@ -2,7 +2,10 @@ import { setImmediate as breathe } from 'node:timers/promises';
 import type { ChunkPlan, ChunkPlanRequest } from '../../core/chunk.js';
 import type { ConnectorContext, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import { CancelledError, DataError } from '../../core/errors.js';
-import type { Batch, Row, StreamDescriptor } from '../../core/schema.js';
+import type { Batch, LogicalType, Row, StreamDescriptor, Value } from '../../core/schema.js';
+import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
+import { executeSql } from './execute-sql.js';
+import { sqliteLiteral } from './sql-literal.js';
 import { openDatabase, wrapSqliteError, type SqliteDatabase } from './database.js';
 import { sqliteDatabasePath, type SqliteConfig } from './config.js';
 import { ValueRefused, valueReaderFor, type ReadValue } from './read-value.js';
@@ -90,6 +93,18 @@ export class SqliteSource implements Source {
     const raw = this.#database().prepare(`SELECT max(${quoteIdentifier(cursor)}) FROM (${statement.sql})`).pluck().safeIntegers(true).get(...statement.params);
     if (raw === null || raw === undefined || !column) return null;
     return encodeValue(valueReaderFor(column.type)(raw));
+  }
+
+  async execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {
+    try {
+      return executeSql(this.#database(), sql, options);
+    } catch (error) {
+      throw wrapSqliteError(error, 'the statement failed', { connection: this.#ctx.connection });
+    }
+  }
+
+  literal(value: Value, type: LogicalType): string {
+    return sqliteLiteral(value, type);
   }
 
   async close(): Promise<void> {
