@@ -1,7 +1,7 @@
 // Shared helpers for the benchmark scripts: temp projects, timing, peak RSS.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectorSchemas, loadProject, openStateStore, runSync } from '../dist/index.js';
 
@@ -52,13 +52,15 @@ export async function timeFerry(dir, options = {}) {
     peakExternal = Math.max(peakExternal, m.external + m.arrayBuffers);
   }, 50);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const result = await runSync({ project, state, sync: 'bench', ...options });
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   clearInterval(sampler);
   await state.close();
   if (result.status !== 'success') throw new Error(`ferry run ${result.status}: ${result.error}`);
   const rows = result.streams.reduce((n, s) => n + s.rowsWritten, 0);
-  return { seconds, rows, peakMiB: Math.round(peak / 2 ** 20), peakHeapMiB: Math.round(peakHeap / 2 ** 20), peakExternalMiB: Math.round(peakExternal / 2 ** 20) };
+  return { seconds, rows, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakMiB: Math.round(peak / 2 ** 20), peakHeapMiB: Math.round(peakHeap / 2 ** 20), peakExternalMiB: Math.round(peakExternal / 2 ** 20) };
 }
 
 export function report(title, rows, baseline, ferry) {
@@ -69,4 +71,54 @@ export function report(title, rows, baseline, ferry) {
   console.log(`  ferry               ${ferry.seconds.toFixed(2)} s  ${fmt(rows / ferry.seconds)} rows/s`);
   console.log(`  ratio (ferry/base)  ${(baseline.seconds / ferry.seconds).toFixed(2)}x`);
   console.log(`  ferry peak RSS      ${ferry.peakMiB} MiB (JS heap ${ferry.peakHeapMiB} MiB, buffers ${ferry.peakExternalMiB} MiB)`);
+  // Ferry's own process; the database servers' CPU is not counted on either side.
+  if (ferry.cpuSeconds !== undefined) console.log(`  ferry process CPU   ${ferry.cpuSeconds.toFixed(2)} s (user + system)`);
+  const [load1] = loadavg();
+  console.log(`  load average        ${load1.toFixed(2)} on ${availableParallelism()} cores (other work on the machine slows both sides)`);
+}
+
+/** Rows to generate: the first argument, else BENCH_ROWS, else `fallback` (5M). */
+export function benchRows(fallback = 5_000_000) {
+  const text = process.argv[2] ?? process.env.BENCH_ROWS;
+  const rows = Number(text ?? fallback);
+  if (!Number.isInteger(rows) || rows < 1) throw new Error(`row count must be a positive integer, got ${JSON.stringify(text)}`);
+  return rows;
+}
+
+export function dropDatabases(...names) {
+  for (const name of names) psql('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
+
+/** Shell-quote one argument. */
+export function sh(text) {
+  return `'${String(text).replace(/'/g, `'\\''`)}'`;
+}
+
+/** A psql command line (for pipelines) running `sql` on `db`, with Ferry's session zone (UTC). */
+export function psqlCommand(db, sql, extra = '') {
+  return `PGOPTIONS='-c TimeZone=UTC' psql -h 127.0.0.1 -U postgres -d ${db} -v ON_ERROR_STOP=1 -Atq ${extra} -c ${sh(sql)}`;
+}
+
+/** md5 of the text COPY of `select` (which should have an ORDER BY): equal digests mean equal tables. */
+export function dumpDigest(db, select) {
+  return execFileSync('bash', ['-o', 'pipefail', '-c', `${psqlCommand(db, `COPY (${select}) TO STDOUT`)} | md5sum`], { encoding: 'utf8' }).split(' ')[0];
+}
+
+/** Throw unless two tables hold the same rows (ordered dump digests). */
+export function assertSameTable(dbA, selectA, dbB, selectB, what) {
+  const a = dumpDigest(dbA, selectA);
+  const b = dumpDigest(dbB, selectB);
+  if (a !== b) throw new Error(`${what}: the two end states differ (md5 ${a} vs ${b})`);
+  console.log(`  verified            ${what}: identical (md5 ${a})`);
+}
+
+/** Run `cleanUp` (synchronous: psql, rm) when the process exits, also after a failure, so no database or file is left behind. */
+export function cleanUpOnExit(cleanUp) {
+  process.on('exit', () => {
+    try {
+      cleanUp();
+    } catch (error) {
+      console.error(`clean-up failed: ${error.message}`);
+    }
+  });
 }

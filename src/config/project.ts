@@ -64,6 +64,8 @@ export interface StreamSettings {
   readonly chunks?: number | 'auto';
   /** Chunks of one stream read at once. */
   readonly parallelism?: number;
+  /** Refuse the stream when the destination would map a column to another type. */
+  readonly strict_types?: boolean;
   /** `mirror`: delete rows missing from the source (`hard`) or mark them in `_ferry_deleted_at` (`soft`). */
   readonly mirror_delete?: MirrorDelete;
   /** `mirror`: SQL predicate on the target limiting which rows may be deleted. */

@@ -94,6 +94,7 @@ streams:
   #     tables: evolve                    # target missing: evolve (create) | freeze (fail) | discard_row/discard_value (skip its rows)
   #     data_type: freeze                 # a type the target cannot hold: freeze (fail) | discard_row | discard_value (NULL) | evolve (variant column)
   #   batch_size: 5000                    # rows per batch for this stream
+  #   strict_types: true                  # refuse the stream if a column would land in another type (docs/fidelity.md)
   #   filters:                            # row filters, ANDed, applied by the source; ne keeps NULL rows
   #     - { column: status, op: not_in, value: [test, cancelled] }   # eq ne gt gte lt lte in not_in
   #   hooks:                              # SQL run on the destination after this stream

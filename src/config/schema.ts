@@ -107,6 +107,10 @@ export const streamSettingsShape = {
     .max(64)
     .optional()
     .describe("Chunks of one stream read at once, each on its own source and destination connection. Default: the machine's CPU count, at least 2, at most defaults.threads."),
+  strict_types: z
+    .boolean()
+    .optional()
+    .describe('true refuses the stream, before anything is written, when the destination would only map a column to another type (docs/fidelity.md); `ferry run --strict-types` sets it for every stream. Default false.'),
 } as const;
 
 export const streamSettingsSchema = z

@@ -3,6 +3,7 @@ import type { Checkpoint } from './checkpoint.js';
 import type { ChunkPlan, ChunkPlanRequest, ChunkRange } from './chunk.js';
 import type { RowFilter } from './row-filter.js';
 import type { Batch, Column, LogicalType, StreamDescriptor, TableRef, Value } from './schema.js';
+import type { TypeFidelity } from './type-fidelity.js';
 import type { ExecuteOptions, SqlResult } from './sql-result.js';
 
 /** How rows are read. */
@@ -143,6 +144,11 @@ export interface DestinationCapabilities {
   readonly directAppend?: boolean;
   /** Several writers of one stream may be open at once (chunks written in parallel); else the engine writes chunks one by one. */
   readonly parallelWriters?: boolean;
+  /**
+   * Table names compare ignoring case (SQLite, DuckDB): targets `Orders` and
+   * `orders` are one table, so the planner refuses two streams writing them.
+   */
+  readonly caseInsensitiveNames?: boolean;
 }
 
 export interface OpenRequest {
@@ -245,6 +251,11 @@ export interface Destination {
   /** Where a stream lands unless the sync names a target. */
   defaultTarget(stream: StreamDescriptor, schema?: string): TableRef;
   open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter>;
+  /**
+   * Whether a column lands at `target` exactly, by a documented mapping, or not
+   * at all (see core/type-fidelity.ts). Pure: decided from the type map, no I/O.
+   */
+  typeFidelity(column: Column, target: TableRef): TypeFidelity;
   /** The checkpoint committed with the data (transactional destinations), if any. */
   readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined>;
   /**

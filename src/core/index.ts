@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './connector.js';
 export * from './checkpoint.js';
 export * from './chunk.js';
+export * from './type-fidelity.js';
 export * from './row-filter.js';
 export * from './sql-result.js';
 export * from './ferry-columns.js';

@@ -1,5 +1,6 @@
 import type {
   Destination,
+  DestinationCapabilities,
   MetadataColumn,
   MirrorOptions,
   ReadMode,
@@ -15,6 +16,7 @@ import type { Column, StreamDescriptor, TableRef } from '../core/schema.js';
 import type { HookConfig, NullCursorPolicy, ProjectDefaults, StreamConfig, StreamSettings, SyncConfig } from '../config/project.js';
 import { expandColumns, matchesPattern } from '../config/stream-pattern.js';
 import { defaultParallelism } from './chunk-count.js';
+import { collisionError, targetCollision } from './target-collisions.js';
 import type { SchemaContract } from '../core/schema-contract.js';
 import { resolveFilters } from './stream-filters.js';
 import { streamContract } from './stream-contract.js';
@@ -44,6 +46,8 @@ export interface PlannedStream {
   readonly chunks: number | 'auto';
   /** Chunks read at once. */
   readonly parallelism: number;
+  /** Refuse the stream before writing when a column would only be mapped (`strict_types`). */
+  readonly strictTypes: boolean;
   /** For `write: mirror`: how rows missing from the source are removed. */
   readonly mirror?: MirrorOptions;
   /** Ferry metadata columns added to every row. */
@@ -97,7 +101,7 @@ export async function planStreams(options: PlanOptions): Promise<PlannedStream[]
     const descriptor = named ? { ...described, name, table: { name } } : described;
     planned.push(planOne(options, entry.config, read, descriptor));
   }
-  refuseUnsafeTargets(options.sync, planned);
+  refuseUnsafeTargets(options.sync, planned, options.destination.capabilities);
   if (planned.length === 0 && !(options.only && options.only.length > 0)) {
     throw new ConfigError(`sync "${sync.name}" selects no stream: its patterns matched none of the source's tables`, {
       file: sync.file,
@@ -118,19 +122,11 @@ export async function planStreams(options: PlanOptions): Promise<PlannedStream[]
  * whose target is its own source table (same connection on both sides) would
  * replace the data it reads: both are refused before anything runs.
  */
-function refuseUnsafeTargets(sync: SyncConfig, planned: readonly PlannedStream[]): void {
-  const seen = new Map<string, PlannedStream>();
+function refuseUnsafeTargets(sync: SyncConfig, planned: readonly PlannedStream[], capabilities: DestinationCapabilities): void {
+  const collision = targetCollision(planned, capabilities);
+  if (collision) throw collisionError(collision.first, collision.second, capabilities, collision.second.location);
   for (const stream of planned) {
     const key = tableKey(stream.target);
-    const other = seen.get(key);
-    if (other) {
-      throw new ConfigError(`streams "${other.name}" and "${stream.name}" both write to ${key}`, {
-        ...stream.location,
-        stream: stream.name,
-        hint: 'give one of them a target (or target_schema)',
-      });
-    }
-    seen.set(key, stream);
     if (sync.source === sync.destination && stream.read.kind === 'table' && tableKey(stream.read.table) === key) {
       throw new ConfigError(`stream "${stream.name}" would write into the table it reads (${key})`, {
         ...stream.location,
@@ -244,6 +240,7 @@ function planOne(options: PlanOptions, stream: StreamConfig, read: ReadTarget, d
     batchSize: settings.batch_size ?? options.defaults.batch_size,
     chunks: settings.chunks ?? 'auto',
     parallelism: settings.parallelism ?? defaultParallelism(options.defaults.threads),
+    strictTypes: settings.strict_types ?? false,
     ...(mirror ? { mirror } : {}),
     metadataColumns,
     ...(descriptor.estimatedRows !== undefined ? { estimatedRows: descriptor.estimatedRows } : {}),

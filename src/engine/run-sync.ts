@@ -13,6 +13,7 @@ import { RunLog } from './run-log.js';
 import { runStream } from './stream-runner.js';
 import { runWithConcurrency } from './concurrency.js';
 import { acquireSyncLock } from './run-lock.js';
+import { refuseMappedTypes } from './strict-types.js';
 import { afterStream, checkHooksSupported, runHooks, type HookContext } from './hooks.js';
 import { applyWatermarks } from './watermarks.js';
 
@@ -28,6 +29,8 @@ export interface RunSyncOptions {
   readonly fullRefresh?: boolean;
   /** Start incremental streams from this cursor value (`--cursor-value`). */
   readonly cursorValue?: string;
+  /** Refuse every stream with a column the destination would only map (`--strict-types`). */
+  readonly strictTypes?: boolean;
   /** Resolve, connect, count and print the plan; write nothing (`--dry-run`). */
   readonly dryRun?: boolean;
   /** Streams copied at once (`--threads`); default from ferry.yml. */
@@ -145,6 +148,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
       ...(options.streams ? { only: options.streams } : {}),
       fullRefresh: options.fullRefresh ?? false,
     });
+    refuseMappedTypes(planned, destination, options.strictTypes ?? false);
     const hooks = { runId, destination, destinationName: sync.destination, state, log, nextSeq: () => ++hookSeq };
     checkHooksSupported(hooks, [...(sync.hooks ?? []), ...planned.flatMap((s) => s.hooks)]);
     if (!dryRun) hookCtx = hooks;
@@ -256,5 +260,6 @@ function runOptionsRecord(options: RunSyncOptions): Record<string, unknown> {
     ...(options.cursorValue !== undefined ? { cursorValue: options.cursorValue } : {}),
     ...(options.dryRun ? { dryRun: true } : {}),
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.strictTypes ? { strictTypes: true } : {}),
   };
 }

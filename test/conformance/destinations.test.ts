@@ -43,7 +43,7 @@ function closer(pair: { destination: Destination; source: Source }, remove: () =
 }
 
 describeDestination('sqlite', {
-  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: [], schemas: false },
+  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: [], schemas: false, caseInsensitiveNames: true },
   tableSchemas: true,
   async open(): Promise<DestinationUnderTest> {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-conformance-sqlite-'));
@@ -61,7 +61,7 @@ describeDestination('sqlite', {
 });
 
 describeDestination('duckdb', {
-  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: [], schemas: true },
+  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: [], schemas: true, caseInsensitiveNames: true },
   tableSchemas: true,
   async open(): Promise<DestinationUnderTest> {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-conformance-duckdb-'));

@@ -81,11 +81,12 @@ function describeColumnContractCases(test: RegisterCase, under: () => Destinatio
 
 function describeTableContractCases(test: RegisterCase, under: () => DestinationUnderTest): void {
   test('tables freeze refuses to create a missing target; evolve creates it with every column', async () => {
+    await seedOrders(under(), 'tables_neighbour');
     const target = under().target('tables_frozen');
     const refused = await loadWithContract(under(), target, { columns: WIDER, rows: WIDER_ROWS, contract: { tables: 'freeze', columns: 'freeze' } }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(SchemaChangeError);
     expect((refused as SchemaChangeError).message).toMatch(/target \S*tables_frozen does not exist and schema_contract.tables is freeze/);
-    expect((await under().source.discover()).filter((s) => s.table.name === target.name)).toEqual([]);
+    expect((await under().source.discover()).filter((s) => s.table.name === target.name && s.table.schema === target.schema)).toEqual([]);
     // A new table takes all its columns even when columns are frozen (as in dlt).
     const created = await loadWithContract(under(), target, { columns: WIDER, rows: WIDER_ROWS, contract: { columns: 'freeze' } });
     expect(created.rows).toBe(3);
@@ -94,12 +95,14 @@ function describeTableContractCases(test: RegisterCase, under: () => Destination
 
   for (const mode of ['discard_row', 'discard_value'] as const) {
     test(`tables ${mode} discards the rows of a stream whose target does not exist, creates nothing, and counts them`, async () => {
+      // Another table makes sure the database itself exists, so discover() can look.
+      await seedOrders(under(), `tables_${mode}_neighbour`);
       const target = under().target(`tables_${mode}`);
       const load = await loadWithContract(under(), target, { columns: WIDER, rows: WIDER_ROWS, contract: { tables: mode } });
       expect(load).toMatchObject({ rows: 0, report: { rowsDiscarded: 3, valuesDiscarded: 0, tableDiscarded: true } });
       expect(load.log.join('\n')).toContain(`schema_contract.tables is ${mode}`);
       const streams = await under().source.discover();
-      expect(streams.filter((s) => s.table.name === target.name)).toEqual([]);
+      expect(streams.filter((s) => s.table.name === target.name && s.table.schema === target.schema)).toEqual([]);
     });
   }
 }

@@ -11,6 +11,7 @@ import type {
 import { RetryableError } from '../../src/core/errors.js';
 import type { Batch, Column, Row, StreamDescriptor } from '../../src/core/schema.js';
 import { compareValues } from '../../src/core/values.js';
+import { exactAs, type TypeFidelity } from '../../src/core/type-fidelity.js';
 
 /**
  * An in-memory source and a transactional in-memory destination with fault
@@ -173,6 +174,10 @@ class MemoryDestination implements Destination {
   readonly #world: MemoryWorld;
   constructor(world: MemoryWorld) {
     this.#world = world;
+  }
+  /** Holds every kind as the canonical value itself. */
+  typeFidelity(column: Column): TypeFidelity {
+    return exactAs(`memory ${column.type.kind}`);
   }
   defaultTarget(stream: StreamDescriptor): { name: string } {
     return { name: stream.table.name };

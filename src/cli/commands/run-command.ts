@@ -13,6 +13,7 @@ interface RunFlags extends GlobalOptions {
   readonly fullRefresh?: boolean;
   readonly cursorValue?: string;
   readonly dryRun?: boolean;
+  readonly strictTypes?: boolean;
   readonly threads?: string;
   readonly logFormat: LogFormat;
   readonly verbose?: boolean;
@@ -28,6 +29,7 @@ export function registerRunCommand(program: Command, exit: (code: number) => voi
     .option('--full-refresh', 'ignore cursors: read everything and replace the targets')
     .option('--cursor-value <value>', 'start incremental streams from this cursor value (inclusive)')
     .option('--dry-run', 'resolve, connect, print the plan, SQL and source row counts; write nothing')
+    .option('--strict-types', 'refuse, before writing, every stream with a column the destination would only map to another type (docs/fidelity.md)')
     .option('--threads <n>', 'streams copied at once (default: defaults.threads in ferry.yml)')
     .option('--log-format <format>', `progress output: ${LOG_FORMATS.join(' | ')}`, 'auto')
     .option('-v, --verbose', 'show info log lines as they happen')
@@ -66,6 +68,7 @@ async function runCommand(names: readonly string[], flags: RunFlags): Promise<nu
           ...(flags.fullRefresh ? { fullRefresh: true } : {}),
           ...(flags.cursorValue !== undefined ? { cursorValue: flags.cursorValue } : {}),
           ...(flags.dryRun ? { dryRun: true } : {}),
+          ...(flags.strictTypes ? { strictTypes: true } : {}),
           ...(threads !== undefined ? { threads } : {}),
         });
         view.finish();

@@ -4,8 +4,9 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
+import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { TypeFidelity } from '../../core/type-fidelity.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
-import type { StreamDescriptor, TableRef } from '../../core/schema.js';
 import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
 import { executeSql } from './execute-sql.js';
 import { createCheckpointTableSql, loadCheckpoint } from './checkpoint-table.js';
@@ -14,6 +15,7 @@ import { acquireInstance, type InstanceLease } from './instance-cache.js';
 import { createTableSql } from './publish-statements.js';
 import { quoteIdentifier, stagingTableName, tableSql } from './sql-identifier.js';
 import { DuckdbStreamWriter } from './stream-writer.js';
+import { duckdbTypeFidelity } from './type-fidelity.js';
 import { describeTargetTable } from './target-table.js';
 
 const CAPABILITIES: DestinationCapabilities = {
@@ -21,6 +23,7 @@ const CAPABILITIES: DestinationCapabilities = {
   transactional: true,
   rawFormats: [],
   schemas: true,
+  caseInsensitiveNames: true,
 };
 
 /** Writes streams into a DuckDB database: appender into staging, one transaction to publish. */
@@ -36,6 +39,10 @@ export class DuckdbDestination implements Destination {
   constructor(config: DuckdbConfig, ctx: ConnectorContext) {
     this.#config = config;
     this.#ctx = ctx;
+  }
+
+  typeFidelity(column: Column): TypeFidelity {
+    return duckdbTypeFidelity(column);
   }
 
   defaultTarget(stream: StreamDescriptor, schema?: string): TableRef {

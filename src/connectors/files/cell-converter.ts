@@ -12,8 +12,19 @@ export interface CellPlace {
   readonly columnName: string;
 }
 
+/** The column a converter serves (its place is built only for an error: no object per cell). */
+export interface CellColumn {
+  readonly file: string;
+  readonly index: number;
+  readonly name: string;
+}
+
 /** Converts one column's text cells to canonical values; throws a DataError naming file, line and column. */
-export type TextCellConverter = (text: string, place: CellPlace) => Value;
+export type TextCellConverter = (text: string, line: number) => Value;
+
+function placeOf(column: CellColumn, line: number): CellPlace {
+  return { file: column.file, line, columnIndex: column.index, columnName: column.name };
+}
 
 function violation(text: string, place: CellPlace, kind: LogicalKind, why: string, hint: string, cause?: unknown): DataError {
   const shown = text.length > 60 ? `${JSON.stringify(text.slice(0, 60))}...` : JSON.stringify(text);
@@ -31,27 +42,28 @@ function violation(text: string, place: CellPlace, kind: LogicalKind, why: strin
  * value must fit the rule that inferred the kind: never a silent coercion);
  * kinds the user set in `column_types` parse leniently.
  */
-export function textCellConverter(kind: LogicalKind, name: string, inference: InferenceOptions): TextCellConverter {
+export function textCellConverter(kind: LogicalKind, column: CellColumn, inference: InferenceOptions): TextCellConverter {
+  const name = column.name;
   const chosen = inference.columnTypes[name] !== undefined;
   if (kind === 'string' && !chosen) return (text) => text;
   if (!chosen && isInferredTextKind(kind)) {
-    return (text, place) => {
+    return (text, line) => {
       const value = convertInferredText(kind, text);
       if (value !== undefined) return value;
       throw violation(
         text,
-        place,
+        placeOf(column, line),
         kind,
         `does not fit the type inferred from the first ${inference.sampleRows} rows:`,
         `set column_types: { ${JSON.stringify(name)}: string } (or the kind it should be) on the connection, raise sample_rows, or set infer_types: false`,
       );
     };
   }
-  return (text, place) => {
+  return (text, line) => {
     try {
       return parseTextAs(kind, text);
     } catch (error) {
-      throw violation(text, place, kind, 'does not parse as', `fix the value or change column_types for "${name}"`, error);
+      throw violation(text, placeOf(column, line), kind, 'does not parse as', `fix the value or change column_types for "${name}"`, error);
     }
   };
 }

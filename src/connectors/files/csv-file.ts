@@ -1,5 +1,5 @@
 import { DataError } from '../../core/errors.js';
-import type { Column, LogicalKind, Row } from '../../core/schema.js';
+import type { Column, LogicalKind, Row, Value } from '../../core/schema.js';
 import type { CsvOptions, InferenceOptions } from './config.js';
 import { readCsvRecords, type TextRecord } from './csv-reader.js';
 import { assertSameColumns, columnNames, type DecodedFile, fileColumns } from './decoded-file.js';
@@ -34,23 +34,46 @@ function convertRecord(file: SourceFile, record: TextRecord, names: readonly str
       hint: 'csv.columns must name every field of the file',
     });
   }
-  return record.cells.map((cell, i) => {
-    if (cell === null) return null;
-    const convert = converters[i] as TextCellConverter;
-    return convert(cell, { file: file.name, line: record.line, columnIndex: i, columnName: names[i] ?? '' });
-  });
+  const cells = record.cells;
+  const row: Row = new Array<Value>(cells.length);
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i] ?? null;
+    row[i] = cell === null ? null : (converters[i] as TextCellConverter)(cell, record.line);
+  }
+  return row;
 }
 
 async function* convertedRows(
   file: SourceFile,
-  sample: readonly TextRecord[],
-  rest: AsyncIterator<TextRecord>,
+  head: readonly TextRecord[],
+  rest: AsyncIterator<readonly TextRecord[]>,
   names: readonly string[],
   converters: readonly TextCellConverter[],
-): AsyncGenerator<Row> {
-  for (const record of sample) yield convertRecord(file, record, names, converters);
-  for (let next = await rest.next(); next.done !== true; next = await rest.next()) {
-    yield convertRecord(file, next.value, names, converters);
+): AsyncGenerator<readonly Row[]> {
+  const convert = (record: TextRecord): Row => convertRecord(file, record, names, converters);
+  if (head.length > 0) yield head.map(convert);
+  for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield next.value.map(convert);
+}
+
+/** Takes single records off a stream of runs (for the header and the sample); `rest()` is what was taken but not used. */
+class RecordTaker {
+  #run: readonly TextRecord[] = [];
+  #at = 0;
+
+  constructor(private readonly runs: AsyncIterator<readonly TextRecord[]>) {}
+
+  async next(): Promise<TextRecord | undefined> {
+    while (this.#at >= this.#run.length) {
+      const next = await this.runs.next();
+      if (next.done === true) return undefined;
+      this.#run = next.value;
+      this.#at = 0;
+    }
+    return this.#run[this.#at++];
+  }
+
+  rest(): readonly TextRecord[] {
+    return this.#run.slice(this.#at);
   }
 }
 
@@ -61,16 +84,17 @@ async function* convertedRows(
 export async function openCsvFile(file: SourceFile, options: CsvFileOptions): Promise<DecodedFile> {
   const { csv, inference } = options;
   const records = readCsvRecords(file, csv, options.signal);
+  const taker = new RecordTaker(records);
   const sample: TextRecord[] = [];
   let names: string[] = [...(csv.columns ?? [])];
   if (csv.header) {
-    const header = await records.next();
-    if (header.done !== true) names = columnNames(file, header.value.cells);
+    const header = await taker.next();
+    if (header !== undefined) names = columnNames(file, header.cells);
   }
   for (let i = 0; i < inference.sampleRows; i++) {
-    const next = await records.next();
-    if (next.done === true) break;
-    sample.push(next.value);
+    const next = await taker.next();
+    if (next === undefined) break;
+    sample.push(next);
   }
   if (names.length === 0 && sample[0]) names = sample[0].cells.map((_, i) => `column_${i + 1}`);
   let columns = fileColumns(names, inferKinds(names, sample, inference), 'csv');
@@ -78,10 +102,10 @@ export async function openCsvFile(file: SourceFile, options: CsvFileOptions): Pr
     assertSameColumns(file, options.expected.file, options.expected.columns, columns);
     columns = [...options.expected.columns];
   }
-  const converters = columns.map((c) => textCellConverter(c.type.kind, c.name, inference));
+  const converters = columns.map((c, index) => textCellConverter(c.type.kind, { file: file.name, index, name: c.name }, inference));
   return {
     columns,
-    rows: convertedRows(file, sample, records, names, converters),
+    rows: convertedRows(file, [...sample, ...taker.rest()], records, names, converters),
     close: async () => {
       await records.return(undefined);
     },

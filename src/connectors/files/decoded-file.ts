@@ -6,7 +6,11 @@ import type { SourceFile } from './file-input.js';
 /** A file opened for reading: its columns and a lazy stream of its rows. */
 export interface DecodedFile {
   readonly columns: readonly Column[];
-  readonly rows: AsyncIterable<Row>;
+  /**
+   * The rows, in runs of any length (a CSV chunk, a Parquet vector, one JSONL
+   * line): one async step per run, not per row, which costs less than the rows.
+   */
+  readonly rows: AsyncIterable<readonly Row[]>;
   /** Stop reading early and release the file. */
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import type {
 import { ConfigError } from '../../core/errors.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
 import type { Batch, Column, Row, StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { TypeFidelity } from '../../core/type-fidelity.js';
 import { csvOptionsFor, type FileFormat, type FilesConfig } from './config.js';
 import { CsvFileWriter } from './csv-writer.js';
 import { appendPartPath, publishFile, removeAppendParts, tempPathFor } from './file-publisher.js';
@@ -19,6 +20,7 @@ import { FORMAT_EXTENSIONS, isGzipPath, pathStem, resolveFormat } from './file-f
 import { pathUnderRoot } from './file-listing.js';
 import { JsonlFileWriter } from './jsonl-writer.js';
 import { ParquetFileWriter } from './parquet-writer.js';
+import { filesTypeFidelity } from './type-fidelity.js';
 import type { RowFileWriter } from './text-file-sink.js';
 
 const CAPABILITIES: DestinationCapabilities = {
@@ -111,6 +113,11 @@ export class FilesDestination implements Destination {
   constructor(config: FilesConfig, root: string, _ctx: ConnectorContext) {
     this.#config = config;
     this.#root = root;
+  }
+
+  /** Decided by the target file's format (its extension, else the connection's `format`). */
+  typeFidelity(column: Column, target: TableRef): TypeFidelity {
+    return filesTypeFidelity(column, resolveFormat(target.name, this.#config.format));
   }
 
   defaultTarget(stream: StreamDescriptor): TableRef {

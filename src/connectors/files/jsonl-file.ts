@@ -121,9 +121,9 @@ function inferColumns(sample: readonly JsonRecord[], inference: InferenceOptions
   return fileColumns([...names], kinds, 'jsonl');
 }
 
-async function* decodedRows(decoder: JsonRowDecoder, sample: readonly JsonRecord[], rest: AsyncIterator<JsonRecord>): AsyncGenerator<Row> {
-  for (const record of sample) yield decoder.decode(record);
-  for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield decoder.decode(next.value);
+async function* decodedRows(decoder: JsonRowDecoder, sample: readonly JsonRecord[], rest: AsyncIterator<JsonRecord>): AsyncGenerator<readonly Row[]> {
+  yield sample.map((record) => decoder.decode(record));
+  for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield [decoder.decode(next.value)];
 }
 
 /**

@@ -38,7 +38,7 @@ const asDecimal = (value: DuckDBValue): Value => canonicalDecimal(String(value))
 function shortestFloat32(value: DuckDBValue): Value {
   const f = Number(value);
   if (!Number.isFinite(f) || f === 0) return f;
-  for (let digits = 1; digits < 9; digits++) {
+  for (let digits = 1; digits <= 9; digits++) {
     const candidate = Number(f.toPrecision(digits));
     if (Math.fround(candidate) === f) return candidate;
   }

@@ -98,7 +98,7 @@ async function* streamRows(
   file: SourceFile,
   plans: readonly ParquetColumnPlan[],
   options: ParquetOpenOptions,
-): AsyncGenerator<Row> {
+): AsyncGenerator<readonly Row[]> {
   const abort = (): void => connection.interrupt();
   options.signal.addEventListener('abort', abort);
   try {
@@ -110,9 +110,7 @@ async function* streamRows(
         throw parquetFailure(file, error);
       });
       if (chunk === null || chunk.rowCount === 0) return;
-      for (const values of chunk.getRows()) {
-        yield values.map((v, i) => (v === null ? null : (plans[i] as ParquetColumnPlan).convert(v)));
-      }
+      yield chunk.getRows().map((values) => values.map((v, i) => (v === null ? null : (plans[i] as ParquetColumnPlan).convert(v))));
     }
   } finally {
     options.signal.removeEventListener('abort', abort);

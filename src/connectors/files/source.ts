@@ -127,14 +127,18 @@ export class FilesSource implements Source {
         keep = rowFilter(decoded.columns, request);
         columns = pick.map((i) => decoded.columns[i] as Column);
       }
+      // Rows are new arrays per file row: without a projection they go into the batch as they are.
+      const identity = pick.length === decoded.columns.length && pick.every((p, i) => p === i);
       try {
-        for await (const row of decoded.rows) {
-          if (!keep(row)) continue;
-          rows.push(pick.map((i) => row[i] ?? null));
-          if (rows.length >= request.batchSize) {
-            if (signal.aborted) throw new CancelledError('read cancelled', { stream: request.stream, file: file.name });
-            yield { columns, rows };
-            rows = [];
+        for await (const run of decoded.rows) {
+          for (const row of run) {
+            if (!keep(row)) continue;
+            rows.push(identity ? row : pick.map((i) => row[i] ?? null));
+            if (rows.length >= request.batchSize) {
+              if (signal.aborted) throw new CancelledError('read cancelled', { stream: request.stream, file: file.name });
+              yield { columns, rows };
+              rows = [];
+            }
           }
         }
       } finally {

@@ -49,8 +49,27 @@ export class TextFileSink {
 
   async write(text: string): Promise<void> {
     if (this.#failure) throw this.#failure;
-    if (!this.#head.write(text)) await Promise.race([once(this.#head, 'drain'), once(this.#file, 'error')]);
+    if (!this.#head.write(text)) await this.#drained();
     if (this.#failure) throw this.#failure;
+  }
+
+  /**
+   * Resolves on 'drain', or on 'close' of the gzip stream or the file (a failed
+   * stream closes without draining); every listener is removed again, so waiting
+   * once per batch does not pile listeners up.
+   */
+  #drained(): Promise<void> {
+    const head = this.#head;
+    const closers = [...new Set<Writable>([head, this.#file])];
+    return new Promise((resolve) => {
+      const done = (): void => {
+        head.off('drain', done);
+        for (const closer of closers) closer.off('close', done);
+        resolve();
+      };
+      head.on('drain', done);
+      for (const closer of closers) closer.on('close', done);
+    });
   }
 
   async finish(): Promise<void> {

@@ -49,8 +49,8 @@ export const mysqlConfigSchema = z
       .optional()
       .describe('true: use TLS and verify the server certificate; false or unset: no TLS. Example: true'),
     zero_dates: z
-      .enum(ZERO_DATE_POLICIES)
-      .default('error')
+      // YAML reads a bare `null` as null: `zero_dates: null` means the policy named null.
+      .preprocess((value) => (value === null ? 'null' : value), z.enum(ZERO_DATE_POLICIES).default('error'))
       .describe(
         'Reading DATE/DATETIME/TIMESTAMP values with a zero part (0000-00-00, 2020-00-00), which no other engine holds: `error` fails the read naming table, column and value (default); `null` reads them as NULL (those columns become nullable; a warning counts them); `keep_text` reads every DATE, DATETIME and TIMESTAMP column as text exactly as the server prints it.',
       ),

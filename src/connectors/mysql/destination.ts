@@ -2,7 +2,8 @@ import type { Checkpoint } from '../../core/checkpoint.js';
 import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError } from '../../core/errors.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
-import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { TypeFidelity } from '../../core/type-fidelity.js';
 import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
 import { executeSql } from './execute-sql.js';
 import { readCheckpointRow } from './checkpoint-table.js';
@@ -11,6 +12,7 @@ import { defaultDatabase, type MysqlConfig } from './config.js';
 import { driverError } from './driver-error.js';
 import { MysqlStreamWriter } from './stream-writer.js';
 import { describeTargetTable } from './target-table.js';
+import { mysqlTypeFidelity } from './type-fidelity.js';
 import { checkpointDatabaseOf, prepareWriter } from './writer-setup.js';
 
 const CAPABILITIES: DestinationCapabilities = Object.freeze({
@@ -37,6 +39,10 @@ export class MysqlDestination implements Destination {
   constructor(config: MysqlConfig, ctx: ConnectorContext) {
     this.#config = config;
     this.#ctx = ctx;
+  }
+
+  typeFidelity(column: Column): TypeFidelity {
+    return mysqlTypeFidelity(column);
   }
 
   defaultTarget(stream: StreamDescriptor, schema?: string): TableRef {

@@ -1,3 +1,4 @@
+import mysql from 'mysql2/promise';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,8 +9,12 @@ import { runSync } from '../../engine/run-sync.js';
 import { openStateStore } from '../../state/index.js';
 import { createMysqlTestDatabase, type MysqlTestDatabase } from '../../../test/support/mysql.js';
 import { builtinConnectors } from '../registry.js';
+import { SESSION_SQL } from './config.js';
+import { mysqlConnector } from './index.js';
 import type { MysqlSource } from './source.js';
-import { loadRows, mysqlDestination, mysqlSource, readAll, tableRead } from './test-support/mysql-test-kit.js';
+import { MysqlStreamWriter } from './stream-writer.js';
+import { prepareWriter } from './writer-setup.js';
+import { loadRows, mysqlDestination, mysqlSource, readAll, tableRead, testContext } from './test-support/mysql-test-kit.js';
 
 let db: MysqlTestDatabase;
 let target: MysqlTestDatabase;
@@ -133,6 +138,30 @@ describe('mysql destination', () => {
     } finally {
       await destination.close();
     }
+  });
+
+  it('falls back to multi-row INSERTs when the server refuses LOAD DATA LOCAL (bulk_load: auto), and fails with load_data', async () => {
+    const columns: Column[] = [{ name: 'id', type: { kind: 'int32' }, nullable: false }, { name: 's', type: { kind: 'string' }, nullable: true }];
+    const request = { sync: 's', stream: 'fallback', runId: 'r', target: { schema: target.name, name: 'fallback' }, columns, write: 'append' as const, primaryKey: [], schemaChange: 'evolve' as const };
+    // A session that does not announce LOCAL_FILES: the server refuses LOAD DATA LOCAL on it.
+    const refusing = async () => {
+      const connection = await mysql.createConnection({ uri: target.url, flags: ['-LOCAL_FILES'] });
+      await connection.query(SESSION_SQL);
+      return connection;
+    };
+    const auto = mysqlConnector.configSchema.parse({ url: target.url });
+    const setup = await prepareWriter(await refusing(), request, auto, testContext);
+    expect(setup.loadData).toBe(false);
+    const writer = new MysqlStreamWriter(setup, () => undefined);
+    await writer.write({ columns, rows: [[1, 'tab\there'], [2, null]] });
+    expect((await writer.commit(undefined)).rows).toBe(2);
+    expect((await readAll(source, tableRead(target.name, 'fallback'))).rows).toEqual([[1, 'tab\there'], [2, null]]);
+    const strict = mysqlConnector.configSchema.parse({ url: target.url, bulk_load: 'load_data' });
+    const connection = await refusing();
+    await expect(prepareWriter(connection, request, strict, testContext)).rejects.toThrow(/bulk_load: load_data, but the server refused LOAD DATA LOCAL/);
+    const [left] = await connection.query("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE '\\_ferry\\_stage%'");
+    expect(left).toEqual([{ n: 0 }]);
+    connection.destroy();
   });
 
   it('keeps native MySQL types MySQL -> MySQL (unsigned, enum, set, bit, year, decimal(65,30), timestamp(3))', async () => {

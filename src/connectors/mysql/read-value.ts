@@ -57,9 +57,20 @@ function dateDecoder(column: Column): Decoder {
   };
 }
 
+/** MySQL's `YYYY-MM-DD HH:MM:SS[.ffffff]` as the canonical `YYYY-MM-DDTHH:MM:SS[.fff]` (trailing zeros dropped), without a regex. */
+function plainTimestamp(text: string): string {
+  let end = text.length;
+  while (end > 20 && text.charCodeAt(end - 1) === 48) end--;
+  if (end === 20) end = 19;
+  return `${text.slice(0, 10)}T${text.slice(11, end)}`;
+}
+
+const PLAIN_DATETIME = /^[1-9]\d{3}-(?!00)\d{2}-(?!00)\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$/;
+
 function timestampDecoder(column: Column, zone: boolean): Decoder {
   return (raw, context) => {
     const text = raw.toString('latin1');
+    if (PLAIN_DATETIME.test(text)) return zone ? `${plainTimestamp(text)}Z` : plainTimestamp(text);
     const date = decodeDatePart(text.slice(0, 10));
     if (date.zero) return zeroDate(column, text, context);
     if (date.bc && zone) throw new DataError(`column "${column.name}" holds the year-0 instant '${text}'`, { stream: context.stream });
@@ -119,7 +130,10 @@ export function decoderFor(column: Column): Decoder {
       return (raw) => Number(raw.toString('latin1'));
     case 'decimal':
       // ZEROFILL columns print leading zeros; the value has none.
-      return (raw) => canonicalDecimal(raw.toString('latin1'));
+      return (raw) => {
+        const text = raw.toString('latin1');
+        return /^-?0\d/.test(text) ? canonicalDecimal(text) : text;
+      };
     case 'bytes':
       return (raw) => Uint8Array.prototype.slice.call(raw);
     case 'uuid':

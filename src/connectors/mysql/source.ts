@@ -1,5 +1,6 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { ChunkPlan, ChunkPlanRequest } from '../../core/chunk.js';
+import type { Readable } from 'node:stream';
 import type { ConnectorContext, RawFormat, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import { CancelledError, ConfigError, DataError, FerryError } from '../../core/errors.js';
 import type { Batch, Column, LogicalType, Row, StreamDescriptor, Value } from '../../core/schema.js';
@@ -16,9 +17,6 @@ import { countSql, cursorLiteral, selectSql } from './read-sql.js';
 import { encodeValue } from '../../core/values.js';
 import { decoderFor, type DecodeContext } from './read-value.js';
 import type { TypingOptions } from './type-map.js';
-
-/** Rows the driver may buffer ahead of the consumer before it pauses the socket. */
-const READ_AHEAD_ROWS = 1000;
 
 /**
  * Reads tables and queries with one streamed SELECT per read on a dedicated
@@ -75,30 +73,28 @@ export class MysqlSource implements Source {
     const decoders = columns.map(decoderFor);
     const context: DecodeContext = { stream: request.stream, zeroDates: this.#config.zero_dates, zeroDateCounts: new Map() };
     const size = Math.max(1, request.batchSize);
-    let rows: Row[] = [];
     let bytes = 0;
     let yielded = false;
-    for await (const raw of this.#stream(selectSql(request, columns, this.#database), request.stream, signal)) {
+    const decodeRow = (raw: RawRow): Row => {
       const row = new Array<Row[number]>(raw.length);
       for (let i = 0; i < raw.length; i++) {
         const cell = raw[i];
         if (cell === null || cell === undefined) {
           row[i] = null;
-          continue;
+        } else {
+          bytes += cell.length;
+          row[i] = decode(decoders[i], cell, context, columns[i]);
         }
-        bytes += cell.length;
-        row[i] = decode(decoders[i], cell, context, columns[i]);
       }
-      rows.push(row);
-      if (rows.length >= size) {
-        yield { columns, rows, bytes };
-        yielded = true;
-        rows = [];
-        bytes = 0;
-      }
+      return row;
+    };
+    for await (const rows of this.#stream(selectSql(request, columns, this.#database), request.stream, size, decodeRow, signal)) {
+      yield { columns, rows, bytes };
+      yielded = true;
+      bytes = 0;
     }
     // An empty read still yields one (empty) batch so consumers learn the columns.
-    if (rows.length > 0 || !yielded) yield { columns, rows, bytes };
+    if (!yielded) yield { columns, rows: [], bytes };
     for (const [column, n] of context.zeroDateCounts) {
       this.#ctx.logger.warn({ stream: request.stream, column, rows: n }, `zero dates read as NULL (zero_dates: null)`);
     }
@@ -165,22 +161,25 @@ export class MysqlSource implements Source {
   }
 
   /**
-   * Rows of `sql` as arrays of raw buffers, streamed on a dedicated connection.
+   * Rows of `sql`, decoded as they arrive (raw buffers die young, which keeps
+   * garbage collection cheap), in chunks of up to `chunk` rows, streamed on a
+   * dedicated connection. While a chunk is being consumed the
+   * driver buffers at most `chunk` more rows, then pauses the socket.
    * Leaving early (break, error, abort) destroys the connection: a half-read
    * result cannot be skipped cheaply, and closing the socket stops the query.
    */
-  async *#stream(sql: string, stream: string, signal: AbortSignal): AsyncGenerator<(Buffer | null)[]> {
+  async *#stream(sql: string, stream: string, chunk: number, decodeRow: (raw: RawRow) => Row, signal: AbortSignal): AsyncGenerator<Row[]> {
     if (signal.aborted) throw new CancelledError('read cancelled', { stream });
     const connection = await openConnection(this.#config, this.#ctx);
     this.#reading.add(connection);
-    const rows = coreOf(connection).query({ sql, rowsAsArray: true, typeCast: false }).stream({ highWaterMark: READ_AHEAD_ROWS });
+    const rows = coreOf(connection).query({ sql, rowsAsArray: true, typeCast: false }).stream({ highWaterMark: chunk });
     const onAbort = (): void => {
       rows.destroy(new CancelledError('read cancelled', { stream }));
     };
     signal.addEventListener('abort', onAbort, { once: true });
     let finished = false;
     try {
-      for await (const row of rows) yield row as (Buffer | null)[];
+      for await (const rowsChunk of chunks(rows, chunk, decodeRow)) yield rowsChunk;
       finished = true;
     } catch (error) {
       if (signal.aborted) throw new CancelledError('read cancelled', { stream, cause: error });
@@ -191,6 +190,60 @@ export class MysqlSource implements Source {
       if (finished) await closeConnection(connection);
       else connection.destroy();
     }
+  }
+}
+
+type RawRow = (Buffer | null)[];
+
+/**
+ * Group a row stream into decoded arrays of up to `size` rows without a
+ * promise per row: rows are decoded in 'data' events and the stream is
+ * paused while a full chunk waits for the consumer.
+ */
+async function* chunks(rows: Readable, size: number, decodeRow: (raw: RawRow) => Row): AsyncGenerator<Row[]> {
+  let buffer: Row[] = [];
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const signal = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  rows.on('data', (raw: RawRow) => {
+    try {
+      buffer.push(decodeRow(raw));
+    } catch (error) {
+      failure = error;
+      rows.destroy();
+      signal();
+      return;
+    }
+    if (buffer.length >= size) {
+      rows.pause();
+      signal();
+    }
+  });
+  rows.once('end', () => {
+    ended = true;
+    signal();
+  });
+  rows.once('error', (error: unknown) => {
+    failure = error;
+    signal();
+  });
+  while (true) {
+    if (failure !== undefined) throw failure;
+    if (buffer.length >= size || (ended && buffer.length > 0)) {
+      const full = buffer;
+      buffer = [];
+      yield full;
+      rows.resume();
+      continue;
+    }
+    if (ended) return;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
   }
 }
 

@@ -12,7 +12,7 @@ import { timeToInterval } from './read-value.js';
 /** A value ready for the server: text, raw bytes, or NULL. */
 export type WireValue = string | Uint8Array | null;
 
-/** Why a value cannot be written, or undefined when it can. */
+/** The text (or bytes) MySQL parses back into the value; throws Unwritable for a value MySQL cannot hold. */
 export type ValueText = (value: Exclude<Value, null>) => string | Uint8Array;
 
 const PLAIN_DATE = /^\d{4}-\d{2}-\d{2}$/;

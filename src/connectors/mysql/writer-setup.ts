@@ -8,7 +8,8 @@ import { ddlOf, type ColumnDdl } from './ddl-type.js';
 import { quoteIdent } from './identifiers.js';
 import { InsertStager } from './insert-stager.js';
 import { LoadDataStager, loadDataSql } from './load-data.js';
-import { createTableSql, ORDER_COLUMN } from './publish-sql.js';
+import { createTableSql, dropTableSql, ORDER_COLUMN } from './publish-sql.js';
+import { serverMessage } from './driver-error.js';
 import { readFlavor, type ServerFlavor } from './server-flavor.js';
 import type { Stager } from './stager.js';
 import { dropOrphanStaging, lockStaging, stagingName } from './staging.js';
@@ -117,8 +118,34 @@ export async function prepareWriter(connection: MysqlConnection, request: OpenRe
   await connection.query(
     createTableSql(staging, { columns: request.columns, ddls, notNull: request.write === 'replace', loadOrder: request.write === 'merge' || request.write === 'mirror', collation: flavor.collation, ...replaceKey }),
   );
-  const loadData = config.bulk_load !== 'insert' && flavor.localInfile;
+  const loadData = config.bulk_load !== 'insert' && flavor.localInfile && (await loadDataWorks(connection, staging, request, config, ctx));
   return { request, config, ctx, connection, flavor, target, staging, checkpointDatabase, existing, ddls, texts, missing, loadData };
+}
+
+/**
+ * local_infile=ON is not the whole story (a proxy, a client-side block or a
+ * server built without it still refuse): load an empty stream once. With
+ * `bulk_load: auto` a refusal means multi-row INSERTs; with `load_data` it is
+ * the writer's error.
+ */
+async function loadDataWorks(connection: MysqlConnection, staging: QualifiedTable, request: OpenRequest, config: MysqlConfig, ctx: ConnectorContext): Promise<boolean> {
+  const probe = new LoadDataStager(connection, loadDataSql(staging, request.columns.map((c) => c.name)));
+  try {
+    await probe.finish();
+    return true;
+  } catch (error) {
+    if (config.bulk_load === 'load_data') {
+      await connection.query(dropTableSql(staging)).catch(() => undefined);
+      throw new ConfigError(`bulk_load: load_data, but the server refused LOAD DATA LOCAL: ${serverMessage(error)}`, {
+        stream: request.stream,
+        key: 'bulk_load',
+        hint: 'allow local_infile on the server (and any proxy), or use bulk_load: auto',
+        cause: error,
+      });
+    }
+    ctx.logger.info({ stream: request.stream, err: error instanceof Error ? error.message : String(error) }, 'LOAD DATA LOCAL refused; staging with multi-row INSERTs');
+    return false;
+  }
 }
 
 /** The stager that fills this writer's staging table. */

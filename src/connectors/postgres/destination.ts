@@ -2,8 +2,9 @@ import type pg from 'pg';
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { CommitResult, ConnectorContext, Destination, DestinationCapabilities, OpenRequest, PublishTableRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError } from '../../core/errors.js';
+import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { TypeFidelity } from '../../core/type-fidelity.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
-import type { StreamDescriptor, TableRef } from '../../core/schema.js';
 import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
 import { executeSql } from './execute-sql.js';
 import { readCheckpointRow } from './checkpoint-table.js';
@@ -13,6 +14,7 @@ import { driverError } from './driver-error.js';
 import { PostgresDirectWriter } from './direct-writer.js';
 import { publishBuiltTable } from './publish-table.js';
 import { PostgresStreamWriter } from './stream-writer.js';
+import { postgresTypeFidelity } from './type-fidelity.js';
 import { describeTargetTable } from './target-table.js';
 import { prepareWriter } from './writer-setup.js';
 
@@ -41,6 +43,10 @@ export class PostgresDestination implements Destination {
     this.#config = config;
     this.#ctx = ctx;
     this.#pool = openPool(config, ctx);
+  }
+
+  typeFidelity(column: Column): TypeFidelity {
+    return postgresTypeFidelity(column);
   }
 
   defaultTarget(stream: StreamDescriptor, schema?: string): TableRef {

@@ -18,6 +18,8 @@ export interface TableShape {
   readonly primaryKey?: readonly string[];
   /** Add the `_ferry_ord` identity column. */
   readonly loadOrder?: boolean;
+  /** `CREATE UNLOGGED TABLE`: no WAL for rows that never outlive the load (staging that is not swapped in). */
+  readonly unlogged?: boolean;
 }
 
 export function createTableSql(table: TableRef, shape: TableShape): string {
@@ -26,7 +28,7 @@ export function createTableSql(table: TableRef, shape: TableShape): string {
   );
   if (shape.loadOrder) defs.push(`${quoteIdent(ORDER_COLUMN)} bigint GENERATED ALWAYS AS IDENTITY`);
   if (shape.primaryKey && shape.primaryKey.length > 0) defs.push(`PRIMARY KEY (${quoteColumns(shape.primaryKey)})`);
-  return `CREATE TABLE ${quoteTable(table)} (${defs.join(', ')})`;
+  return `CREATE ${shape.unlogged ? 'UNLOGGED ' : ''}TABLE ${quoteTable(table)} (${defs.join(', ')})`;
 }
 
 export function addColumnSql(table: TableRef, column: Column, type: string): string {

@@ -104,7 +104,14 @@ export async function prepareWriter(client: pg.Client, request: OpenRequest, con
   const orphans = await dropOrphanStaging(client, target.schema, staging.name, ctx.logger);
   if (orphans.length > 0) ctx.logger.info({ schema: target.schema, tables: orphans }, 'dropped staging tables left by interrupted runs');
   await client.query(
-    createTableSql(staging, { columns: request.columns, types, notNull: request.write === 'replace', loadOrder: request.write === 'merge' || request.write === 'mirror' }),
+    // Only `replace` turns its staging table into the target; the others copy rows out of it, so it needs no WAL.
+    createTableSql(staging, {
+      columns: request.columns,
+      types,
+      notNull: request.write === 'replace',
+      loadOrder: request.write === 'merge' || request.write === 'mirror',
+      unlogged: request.write !== 'replace',
+    }),
   );
   const native = request.columns.every((c) => isNativeColumn(c, builtin));
   return { request, config, ctx, client, target, staging, existing, types, missing, native };

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
-import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
+import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
+import type { TypeFidelity } from '../../core/type-fidelity.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
-import type { StreamDescriptor, TableRef } from '../../core/schema.js';
+import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
 import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
 import { executeSql } from './execute-sql.js';
 import { loadCheckpoint } from './checkpoint-table.js';
@@ -12,6 +13,7 @@ import { openDatabase, wrapSqliteError } from './database.js';
 import { createStagingSql, createTableSql } from './publish-statements.js';
 import { quoteIdentifier, stagingTableName } from './sql-identifier.js';
 import { SqliteStreamWriter } from './stream-writer.js';
+import { sqliteTypeFidelity } from './type-fidelity.js';
 import { describeTargetTable } from './target-table.js';
 import { WriteConnection } from './write-connection.js';
 
@@ -20,6 +22,7 @@ const CAPABILITIES: DestinationCapabilities = {
   transactional: true,
   rawFormats: [],
   schemas: false,
+  caseInsensitiveNames: true,
 };
 
 /** Writes streams into tables of one SQLite file (created on first write, WAL mode). */
@@ -32,6 +35,10 @@ export class SqliteDestination implements Destination {
   constructor(config: SqliteConfig, ctx: ConnectorContext) {
     this.#config = config;
     this.#ctx = ctx;
+  }
+
+  typeFidelity(column: Column): TypeFidelity {
+    return sqliteTypeFidelity(column);
   }
 
   /** SQLite has no schemas: `orders`, or `sales_orders` when the stream came from schema `sales`. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../core/errors.js';
 import type { Column } from '../../core/schema.js';
+import { defaultDatabase, mysqlConfigSchema } from './config.js';
 import { quoteIdent, quoteLiteral, quoteTable } from './identifiers.js';
 import { encodeLoadDataRows, escapeBytes } from './load-data-text.js';
 import { shortestFloat32, timeToInterval } from './read-value.js';
@@ -53,5 +54,14 @@ describe('read helpers', () => {
     expect(quoteTable({ schema: 'db.x', name: 'a`b' })).toBe('`db.x`.`a``b`');
     expect(quoteIdent('ü "q"')).toBe('`ü "q"`');
     expect(quoteLiteral("it's \\ \0\n\r\x1a")).toBe("'it\\'s \\\\ \\0\\n\\r\\Z'");
+  });
+});
+
+describe('mysql config', () => {
+  it('reads YAML `zero_dates: null` as the null policy and defaults to error', () => {
+    expect(mysqlConfigSchema.parse({ host: 'h', zero_dates: null }).zero_dates).toBe('null');
+    expect(mysqlConfigSchema.parse({ host: 'h' })).toMatchObject({ zero_dates: 'error', time_type: 'time', bulk_load: 'auto', port: 3306 });
+    expect(() => mysqlConfigSchema.parse({ host: 'h', zero_dates: 'zero' })).toThrow();
+    expect(defaultDatabase(mysqlConfigSchema.parse({ url: 'mysql://u:p@h:3307/my%20db' }))).toBe('my db');
   });
 });

@@ -1,0 +1,44 @@
+// PG -> CSV and PG -> Parquet: Ferry exporting a generated table (bigint, int,
+// timestamptz, numeric, text with quotes and commas, jsonb, bool, uuid, NULLs) to a
+// file, against `psql \copy (SELECT ...) TO` a CSV file of the same table.
+// Usage: npm run bench:pg-to-files [-- ROWS]   (BENCH_ROWS=5000000 by default; BENCH_FORMATS=csv or parquet for one)
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PG, benchRows, cleanUpOnExit, dropDatabases, makeProject, psql, psqlCommand, recreateDatabase, report, timeFerry, timeShell } from './support.mjs';
+
+const ROWS = benchRows();
+const DB = 'ferry_bench_export';
+const work = mkdtempSync(join(tmpdir(), 'ferry-bench-export-'));
+cleanUpOnExit(() => {
+  dropDatabases(DB);
+  rmSync(work, { recursive: true, force: true });
+});
+
+recreateDatabase(DB);
+console.log(`generating ${ROWS.toLocaleString('en-US')} rows in ${DB}.bench_t ...`);
+psql(DB, 'CREATE TABLE bench_t (id bigint PRIMARY KEY, n int, ts timestamptz, amount numeric(12,2), note text, doc jsonb, flag bool, uid uuid)');
+psql(DB, `INSERT INTO bench_t SELECT g, (g % 100000)::int, timestamptz '2020-01-01' + g * interval '1.000001 second',
+  round((g % 1000000) / 100.0, 2), CASE WHEN g % 10 = 0 THEN 'say "hi", ' || g WHEN g % 17 = 0 THEN NULL ELSE 'note ' || md5(g::text) END,
+  jsonb_build_object('k', g, 'tag', 't' || (g % 7)), g % 2 = 0, md5(g::text)::uuid FROM generate_series(1, ${ROWS}::bigint) g`);
+psql(DB, 'VACUUM ANALYZE bench_t');
+
+const baseFile = join(work, 'baseline.csv');
+const baseline = {
+  seconds: await timeShell(psqlCommand(DB, `\\copy (SELECT * FROM bench_t) TO '${baseFile}' WITH (FORMAT csv, HEADER)`)),
+  label: 'psql \\copy (SELECT ...) TO csv',
+};
+console.log(`  baseline file ${(statSync(baseFile).size / 2 ** 20).toFixed(0)} MiB`);
+
+const connections = { src: { type: 'postgres', url: `${PG}/${DB}` }, out: { type: 'files', path: join(work, 'out') } };
+const formats = (process.env.BENCH_FORMATS ?? 'csv,parquet').split(',');
+const targets = [['CSV', 'bench_t.csv'], ['Parquet', 'bench_t.parquet']].filter(([label]) => formats.includes(label.toLowerCase()));
+for (const [label, file] of targets) {
+  const dir = makeProject(connections, `source: src\ndestination: out\nstreams:\n  public.bench_t:\n    mode: full_refresh\n    write: replace\n    target: ${file}\n`);
+  const ferry = await timeFerry(dir);
+  if (ferry.rows !== ROWS) throw new Error(`expected ${ROWS} rows written, got ${ferry.rows}`);
+  report(`PG -> ${label} file`, ROWS, baseline, ferry);
+  console.log(`  ferry file          ${(statSync(join(work, 'out', file)).size / 2 ** 20).toFixed(0)} MiB`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
