@@ -61,6 +61,10 @@ export interface StreamSettings {
   readonly schema_contract?: SchemaContractSetting;
   /** Rows per batch on the data path. */
   readonly batch_size?: number;
+  /** Key/page ranges to read in parallel and checkpoint one by one; `auto` decides by table size. */
+  readonly chunks?: number | 'auto';
+  /** Chunks of one stream read at once. */
+  readonly parallelism?: number;
   /** Refuse the stream when the destination would map a column to another type. */
   readonly strict_types?: boolean;
   /** `mirror`: delete rows missing from the source (`hard`) or mark them in `_ferry_deleted_at` (`soft`). */

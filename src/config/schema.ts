@@ -17,6 +17,7 @@ import { watermarksSchema } from './watermark-schema.js';
 export const DEFAULT_STATE = 'sqlite:.ferry/state.db';
 export const DEFAULT_THREADS = 4;
 export const DEFAULT_BATCH_SIZE = 10_000;
+export const CHUNKS_MAX = 256;
 
 const oneOrMany = (item: string, description: string) =>
   z
@@ -95,6 +96,18 @@ export const streamSettingsShape = {
     .describe('Shorthand for schema_contract.columns: evolve (default) adds new source columns to the target; freeze fails the run naming them.'),
   schema_contract: schemaContractSettingSchema,
   batch_size: batchSize('Rows per batch on the data path. Default: defaults.batch_size of ferry.yml.').optional(),
+  chunks: z
+    .union([z.int().min(1).max(CHUNKS_MAX), z.literal('auto')], { error: `expected a number of chunks from 1 to ${CHUNKS_MAX}, or auto` })
+    .optional()
+    .describe(
+      'Split a table read into this many key ranges (Postgres: ctid page ranges for tables without a NOT NULL key), read in parallel and committed one by one, so a killed run resumes from the completed chunks. auto (default): 1 below 1,000,000 estimated rows, then one chunk per 500,000 rows up to 32. 1 reads in one piece.',
+    ),
+  parallelism: z
+    .int()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe("Chunks of one stream read at once, each on its own source and destination connection. Default: the machine's CPU count, at least 2, at most defaults.threads."),
   strict_types: z
     .boolean()
     .optional()

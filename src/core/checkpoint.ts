@@ -1,3 +1,4 @@
+import type { ChunkRange } from './chunk.js';
 import type { LogicalKind } from './schema.js';
 
 /** A JSON-serializable value. */
@@ -17,9 +18,30 @@ export interface CursorState {
   readonly boundaryKeys: readonly string[];
 }
 
+/**
+ * A chunked read in progress: the plan and the chunks whose rows are committed.
+ * Kept apart from `cursor`, which does not move until every chunk is done.
+ */
+export interface ChunkProgress {
+  /** Run that made the plan. */
+  readonly runId: string;
+  /** Hash of what the plan depends on (read SQL, columns, key, write, target, source fingerprint). */
+  readonly settings: string;
+  readonly ranges: readonly ChunkRange[];
+  /** Indexes into `ranges` whose rows are committed. */
+  readonly done: readonly number[];
+  /** Rows committed by the done chunks. */
+  readonly rows: number;
+  /** Incremental reads: upper end (encoded, inclusive) of the cursor window every chunk reads. */
+  readonly cursorTo?: string;
+  /** Incremental reads: the cursor state of the done chunks together; becomes `cursor` when all are done. */
+  readonly cursor?: CursorState;
+}
+
 export interface CheckpointState {
   readonly cursor?: CursorState;
-  readonly [key: string]: Json | CursorState | undefined;
+  readonly chunks?: ChunkProgress;
+  readonly [key: string]: Json | CursorState | ChunkProgress | undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { ZodType } from 'zod';
 import type { CaptureOptions, ChangeApplier, ChangeApplyOptions, ChangeCapture, ChangeTarget } from './change-capture.js';
 import type { Checkpoint } from './checkpoint.js';
+import type { ChunkPlan, ChunkPlanRequest, ChunkRange } from './chunk.js';
 import type { RowFilter } from './row-filter.js';
 import type { Batch, Column, LogicalType, StreamDescriptor, TableRef, Value } from './schema.js';
 import type { TypeFidelity } from './type-fidelity.js';
@@ -74,6 +75,11 @@ export interface CursorRead {
   readonly type: LogicalType;
   /** Inclusive lower bound (`>=`); undefined reads from the beginning. */
   readonly from?: Value;
+  /**
+   * Inclusive upper bound (`<=`), set by chunked reads: every chunk reads the
+   * same cursor window, fixed when the chunks were planned.
+   */
+  readonly to?: Value;
   /** Also read rows whose cursor is NULL (`OR cursor IS NULL`). */
   readonly includeNulls: boolean;
 }
@@ -89,6 +95,8 @@ export interface ReadRequest {
   /** Typed row filters, ANDed to the read; compiled to SQL (bound or typed literals) or applied while reading. */
   readonly filters?: readonly RowFilter[];
   readonly cursor?: CursorRead;
+  /** Read only this range (from `Source.planChunks`), ANDed to everything else. */
+  readonly chunk?: ChunkRange;
   /** Target rows per batch. */
   readonly batchSize: number;
 }
@@ -110,6 +118,13 @@ export interface Source {
   readRaw?(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array>;
   /** Change data capture (`mode: cdc`), where the source has a change log. */
   openChangeCapture?(options: CaptureOptions): ChangeCapture;
+  /**
+   * Split a table read into disjoint ranges covering every row (key ranges, or
+   * physical ranges for tables without a usable key), each readable on its own
+   * connection by setting `ReadRequest.chunk`. Absent: the source reads in one piece.
+   * Returns a single open range when the read cannot be split (queries, tiny tables).
+   */
+  planChunks?(request: ChunkPlanRequest): Promise<ChunkPlan>;
   /** Run one SQL statement (watermark resolvers against a source connection). SQL sources only. */
   execute?(sql: string, options?: ExecuteOptions): Promise<SqlResult>;
   /**
@@ -128,6 +143,10 @@ export interface DestinationCapabilities {
   readonly rawFormats: readonly RawFormat[];
   /** Table names may carry a schema. */
   readonly schemas: boolean;
+  /** `open` honours `OpenRequest.direct` (append without staging, data and checkpoint in one transaction). */
+  readonly directAppend?: boolean;
+  /** Several writers of one stream may be open at once (chunks written in parallel); else the engine writes chunks one by one. */
+  readonly parallelWriters?: boolean;
   /**
    * Table names compare ignoring case (SQLite, DuckDB): targets `Orders` and
    * `orders` are one table, so the planner refuses two streams writing them.
@@ -156,6 +175,12 @@ export interface OpenRequest {
   readonly widen?: readonly string[];
   /** Set when the engine will call `writeRaw` with this format instead of `write`. */
   readonly rawFormat?: RawFormat;
+  /**
+   * With `write: append` on an existing table no one else reads (a chunked
+   * replace's landing table): load straight into it in one transaction that
+   * `commit` closes with the checkpoint. Only when `capabilities.directAppend`.
+   */
+  readonly direct?: boolean;
   /** For `mirror`: how rows missing from the load go. Default: hard deletes, no scope, empty loads refused. */
   readonly mirror?: MirrorOptions;
   /** Metadata columns to append to every row (see `ferry-columns.ts`). */
@@ -195,6 +220,16 @@ export interface StreamWriter {
   abort(): Promise<void>;
 }
 
+/** Replace `target` by a table built with earlier `append` commits (chunked `replace`). */
+export interface PublishTableRequest {
+  readonly sync: string;
+  readonly stream: string;
+  /** The table the chunks were appended to; it becomes `target`. */
+  readonly from: TableRef;
+  readonly target: TableRef;
+  readonly primaryKey: readonly string[];
+}
+
 /** An existing target table as the destination reads it back, for schema contracts. */
 export interface TargetTable {
   /** Columns in table order, with the logical types the destination's own source would read. */
@@ -228,6 +263,13 @@ export interface Destination {
   readCheckpoint(sync: string, stream: string): Promise<Checkpoint | undefined>;
   /** Apply captured changes (`mode: cdc`) with the checkpoint in the same transaction. */
   openChangeApplier?(options: ChangeApplyOptions, targets: readonly ChangeTarget[], signal: AbortSignal): Promise<ChangeApplier>;
+  /**
+   * Atomically swap `request.from` in as `request.target` (dropping the old
+   * target, adding the primary key) and store `checkpoint` in the same
+   * transaction. Offered by destinations that can keep a partly built table
+   * across runs, which chunked `replace` needs to resume after a crash.
+   */
+  publishTable?(request: PublishTableRequest, checkpoint: Checkpoint, signal: AbortSignal): Promise<CommitResult>;
   /** Run one SQL statement outside any stream's transaction (hooks, watermark resolvers). SQL destinations only. */
   execute?(sql: string, options?: ExecuteOptions): Promise<SqlResult>;
   close(): Promise<void>;

@@ -3,6 +3,7 @@ export * from './values.js';
 export * from './errors.js';
 export * from './connector.js';
 export * from './checkpoint.js';
+export * from './chunk.js';
 export * from './type-fidelity.js';
 export * from './change-capture.js';
 export * from './row-filter.js';

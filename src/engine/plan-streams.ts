@@ -15,6 +15,7 @@ import type { RowFilter } from '../core/row-filter.js';
 import type { Column, StreamDescriptor, TableRef } from '../core/schema.js';
 import type { HookConfig, NullCursorPolicy, ProjectDefaults, StreamConfig, StreamSettings, SyncConfig } from '../config/project.js';
 import { expandColumns, matchesPattern } from '../config/stream-pattern.js';
+import { defaultParallelism } from './chunk-count.js';
 import { collisionError, targetCollision } from './target-collisions.js';
 import type { SchemaContract } from '../core/schema-contract.js';
 import { resolveFilters } from './stream-filters.js';
@@ -41,6 +42,10 @@ export interface PlannedStream {
   /** Tables, columns and data types: what the stream may change in its target. */
   readonly contract: SchemaContract;
   readonly batchSize: number;
+  /** Requested chunks (`auto`: decided from `estimatedRows`). */
+  readonly chunks: number | 'auto';
+  /** Chunks read at once. */
+  readonly parallelism: number;
   /** Refuse the stream before writing when a column would only be mapped (`strict_types`). */
   readonly strictTypes: boolean;
   /** For `write: mirror`: how rows missing from the source are removed. */
@@ -233,6 +238,8 @@ function planOne(options: PlanOptions, stream: StreamConfig, read: ReadTarget, d
     schemaChange: settings.schema_change ?? 'evolve',
     contract: streamContract(definedOnly(stream), options.sync.defaults, where),
     batchSize: settings.batch_size ?? options.defaults.batch_size,
+    chunks: settings.chunks ?? 'auto',
+    parallelism: settings.parallelism ?? defaultParallelism(options.defaults.threads),
     strictTypes: settings.strict_types ?? false,
     ...(mirror ? { mirror } : {}),
     metadataColumns,

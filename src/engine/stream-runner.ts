@@ -4,6 +4,7 @@ import { CancelledError, FerryError, describeError, isRetryable, redact } from '
 import { addsColumns } from '../core/ferry-columns.js';
 import { tableRefText } from '../core/schema.js';
 import type { RunStreamRecord, StateStore } from '../state/state-store.js';
+import { runChunkedStream } from './chunk-runner.js';
 import type { ContractReport } from '../core/schema-contract.js';
 import { openWithContract } from './contract-writer.js';
 import { CursorTracker } from './cursor-tracker.js';
@@ -62,7 +63,7 @@ export async function runStream(ctx: StreamRunContext, stream: PlannedStream): P
     plan = await planRead({ sync: ctx.sync, stream, state: ctx.state, destination: ctx.destination, fullRefresh: ctx.fullRefresh, ...(ctx.cursorValue !== undefined ? { cursorValue: ctx.cursorValue } : {}) });
     await ctx.state.saveRunStream({ ...base, ...emptyCounts(), status: 'running', finishedAt: null, sql: [], checkpointBefore: plan.previous?.state ?? null, checkpointAfter: null, error: null });
     ctx.log.write('info', stream.name, `reading ${plan.from} -> ${base.target} (${stream.write})`);
-    const result = await withRetries(ctx, stream, plan);
+    const result = (await runChunkedStream(ctx, stream, plan)) ?? (await withRetries(ctx, stream, plan));
     const seconds = (performance.now() - started) / 1000;
     ctx.log.write('info', stream.name, `done: ${result.rowsRead} rows read, ${result.rowsWritten} written in ${seconds.toFixed(2)} s`);
     const record: RunStreamRecord = {
@@ -152,8 +153,9 @@ async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: R
     ctx.emit({ type: 'stream_start', runId: ctx.runId, stream: stream.name, target: tableRefText(stream.target), mode: stream.mode, write: stream.write, passThrough, ...(stream.estimatedRows !== undefined ? { estimatedRows: stream.estimatedRows } : {}) });
     const copied = passThrough && rawFormat ? await copyRaw(ctx, writer, plan, rawFormat) : await copyBatches(ctx, stream, writer, plan);
     if (ctx.signal.aborted) throw new CancelledError('run cancelled before commit', { stream: stream.name });
-    const checkpoint: Checkpoint | undefined = copied.cursor
-      ? { sync: ctx.sync, stream: stream.name, runId: ctx.runId, seq: nextSeq(plan.previous), state: { cursor: copied.cursor } }
+    // An abandoned chunk plan is cleared with this commit, so no later run resumes it.
+    const checkpoint: Checkpoint | undefined = copied.cursor || plan.previous?.state.chunks
+      ? { sync: ctx.sync, stream: stream.name, runId: ctx.runId, seq: nextSeq(plan.previous), state: copied.cursor ? { cursor: copied.cursor } : {} }
       : undefined;
     const commit = await writer.commit(checkpoint);
     if (commit.deleted !== undefined) {

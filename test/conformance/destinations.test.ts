@@ -83,7 +83,7 @@ describeDestination('duckdb', {
 });
 
 describeDestination('postgres', {
-  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: ['pg-binary'], schemas: true },
+  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: ['pg-binary'], schemas: true, directAppend: true, parallelWriters: true },
   tableSchemas: true,
   async open(): Promise<DestinationUnderTest> {
     const db = await createTestDatabase('conformance');
@@ -105,7 +105,7 @@ function mysqlRefuses(column: Column, value: Value): boolean {
 
 for (const bulkLoad of ['load_data', 'insert'] as const) {
   describeDestination(`mysql (${bulkLoad})`, {
-    capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: [], schemas: true },
+    capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: [], schemas: true, parallelWriters: true },
     tableSchemas: true,
     refuses: mysqlRefuses,
     async open(): Promise<DestinationUnderTest> {

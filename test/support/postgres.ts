@@ -20,6 +20,8 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
   await admin.end();
   const url = `${PG_BASE}/${name}`;
   const pool = new pg.Pool({ connectionString: url, max: 2 });
+  // DROP DATABASE ... WITH (FORCE) may terminate a client the pool is still closing.
+  pool.on('error', () => undefined);
   return {
     name,
     url,

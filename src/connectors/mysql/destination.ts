@@ -20,6 +20,8 @@ const CAPABILITIES: DestinationCapabilities = Object.freeze({
   transactional: true,
   rawFormats: Object.freeze([] as const),
   schemas: true,
+  // Each writer stages into a table of its own, so chunks of one stream load in parallel.
+  parallelWriters: true,
 });
 
 /**

@@ -1,6 +1,7 @@
 import type { CursorRead, ReadRequest } from '../../core/connector.js';
 import { DataError } from '../../core/errors.js';
 import type { Column, LogicalKind, Value } from '../../core/schema.js';
+import { mysqlChunkCondition } from './chunk-planner.js';
 import { filterSql } from './filter-sql.js';
 import { hexLiteral, quoteIdent, quoteLiteral, quoteTable } from './identifiers.js';
 
@@ -44,9 +45,13 @@ export function cursorLiteral(value: Exclude<Value, null>, kind: LogicalKind): s
 }
 
 function cursorCondition(cursor: CursorRead): string | undefined {
-  if (cursor.from === undefined || cursor.from === null) return undefined;
   const column = quoteIdent(cursor.column);
-  const bound = `${column} >= ${cursorLiteral(cursor.from, cursor.type.kind)}`;
+  const parts: string[] = [];
+  if (cursor.from !== undefined && cursor.from !== null) parts.push(`${column} >= ${cursorLiteral(cursor.from, cursor.type.kind)}`);
+  // The upper end of a chunked read's cursor window (inclusive).
+  if (cursor.to !== undefined && cursor.to !== null) parts.push(`${column} <= ${cursorLiteral(cursor.to, cursor.type.kind)}`);
+  if (parts.length === 0) return undefined;
+  const bound = parts.join(' AND ');
   return cursor.includeNulls ? `(${bound} OR ${column} IS NULL)` : bound;
 }
 
@@ -74,6 +79,8 @@ export function whereClause(request: ReadRequest): string {
   for (const filter of request.filters ?? []) conditions.push(filterSql(filter));
   const bound = request.cursor ? cursorCondition(request.cursor) : undefined;
   if (bound !== undefined) conditions.push(bound);
+  const chunk = request.chunk ? mysqlChunkCondition(request.chunk, request.stream) : undefined;
+  if (chunk !== undefined) conditions.push(chunk);
   return conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
 }
 

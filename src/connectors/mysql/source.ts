@@ -1,4 +1,5 @@
 import type { RowDataPacket } from 'mysql2/promise';
+import type { ChunkPlan, ChunkPlanRequest } from '../../core/chunk.js';
 import type { Readable } from 'node:stream';
 import type { ConnectorContext, RawFormat, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import { CancelledError, ConfigError, DataError, FerryError } from '../../core/errors.js';
@@ -10,7 +11,10 @@ import { closeConnection, coreOf, openConnection, type MysqlConnection } from '.
 import { defaultDatabase, type MysqlConfig } from './config.js';
 import { driverError } from './driver-error.js';
 import { describeQuery } from './query-columns.js';
+import { planMysqlChunks } from './chunk-planner.js';
+import { quoteIdent } from './identifiers.js';
 import { countSql, cursorLiteral, selectSql } from './read-sql.js';
+import { encodeValue } from '../../core/values.js';
 import { decoderFor, type DecodeContext } from './read-value.js';
 import type { TypingOptions } from './type-map.js';
 
@@ -94,6 +98,23 @@ export class MysqlSource implements Source {
     for (const [column, n] of context.zeroDateCounts) {
       this.#ctx.logger.warn({ stream: request.stream, column, rows: n }, `zero dates read as NULL (zero_dates: null)`);
     }
+  }
+
+  async planChunks(request: ChunkPlanRequest): Promise<ChunkPlan> {
+    const descriptor = await this.describe(request.read.target);
+    const plan = await planMysqlChunks(request, descriptor, this.#database, (read) => this.read(read, new AbortController().signal));
+    return request.cursor === undefined ? plan : { ...plan, cursorMax: await this.#cursorMax(request.read, request.cursor) };
+  }
+
+  /** The highest cursor value the read sees now, decoded like any row (so encoded canonically). */
+  async #cursorMax(read: ReadRequest, cursor: string): Promise<string | null> {
+    const inner = this.readSql({ ...read, columns: [cursor] });
+    const sql = `SELECT MAX(${quoteIdent(cursor)}) AS ${quoteIdent(cursor)} FROM (${inner}) w`;
+    let value: Value = null;
+    for await (const batch of this.read({ stream: read.stream, target: { kind: 'query', sql }, batchSize: 1 }, new AbortController().signal)) {
+      value = batch.rows[0]?.[0] ?? value;
+    }
+    return encodeValue(value);
   }
 
   async execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {

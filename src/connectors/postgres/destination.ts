@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { ChangeApplier, ChangeApplyOptions } from '../../core/change-capture.js';
-import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
+import type { CommitResult, ConnectorContext, Destination, DestinationCapabilities, OpenRequest, PublishTableRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError } from '../../core/errors.js';
 import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
 import type { TypeFidelity } from '../../core/type-fidelity.js';
@@ -13,6 +13,8 @@ import { readCheckpointRow } from './checkpoint-table.js';
 import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
 import type { PostgresConfig } from './config.js';
 import { driverError } from './driver-error.js';
+import { PostgresDirectWriter } from './direct-writer.js';
+import { publishBuiltTable } from './publish-table.js';
 import { PostgresStreamWriter } from './stream-writer.js';
 import { postgresTypeFidelity } from './type-fidelity.js';
 import { describeTargetTable } from './target-table.js';
@@ -23,6 +25,8 @@ const CAPABILITIES: DestinationCapabilities = Object.freeze({
   transactional: true,
   rawFormats: Object.freeze(['pg-binary'] as const),
   schemas: true,
+  directAppend: true,
+  parallelWriters: true,
 });
 
 /**
@@ -35,7 +39,7 @@ export class PostgresDestination implements Destination {
   readonly #config: PostgresConfig;
   readonly #ctx: ConnectorContext;
   readonly #pool: pg.Pool;
-  readonly #writers = new Set<PostgresStreamWriter>();
+  readonly #writers = new Set<StreamWriter>();
 
   constructor(config: PostgresConfig, ctx: ConnectorContext) {
     this.#config = config;
@@ -56,6 +60,11 @@ export class PostgresDestination implements Destination {
     const ferry = FerryColumns.of(request);
     const client = await openClient(this.#config, this.#ctx);
     try {
+      if (request.direct === true && request.write === 'append') {
+        const direct = await PostgresDirectWriter.open(client, ferry.request, this.#config, this.#ctx, (w) => this.#writers.delete(w));
+        this.#writers.add(direct);
+        return ferry.wrap(direct);
+      }
       const setup = await prepareWriter(client, ferry.request, this.#config, this.#ctx);
       const writer = new PostgresStreamWriter(setup, (w) => this.#writers.delete(w));
       this.#writers.add(writer);
@@ -89,6 +98,16 @@ export class PostgresDestination implements Destination {
 
   openChangeApplier(options: ChangeApplyOptions): Promise<ChangeApplier> {
     return PostgresChangeApplier.open(this.#config, this.#ctx, options);
+  }
+
+  async publishTable(request: PublishTableRequest, checkpoint: Checkpoint, signal: AbortSignal): Promise<CommitResult> {
+    if (signal.aborted) throw new CancelledError('cancelled before publishing', { stream: request.stream });
+    const client = await openClient(this.#config, this.#ctx);
+    try {
+      return await publishBuiltTable(client, this.#config, request, checkpoint);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   /** One statement on a pooled connection, in its own implicit transaction. */

@@ -1,5 +1,6 @@
 import type { CursorRead, ReadRequest } from '../../core/connector.js';
 import type { LogicalKind, Value } from '../../core/schema.js';
+import { chunkCondition } from './chunk-sql.js';
 import { filterSql } from './filter-sql.js';
 import { quoteColumns, quoteIdent, quoteLiteral, quoteTable } from './identifiers.js';
 
@@ -50,9 +51,13 @@ export function cursorLiteral(value: Exclude<Value, null>, kind: LogicalKind): s
 }
 
 function cursorCondition(cursor: CursorRead): string | undefined {
-  if (cursor.from === undefined || cursor.from === null) return undefined;
   const column = quoteIdent(cursor.column);
-  const bound = `${column} >= ${cursorLiteral(cursor.from, cursor.type.kind)}`;
+  const parts: string[] = [];
+  if (cursor.from !== undefined && cursor.from !== null) parts.push(`${column} >= ${cursorLiteral(cursor.from, cursor.type.kind)}`);
+  // The upper end of a chunked read's cursor window (inclusive).
+  if (cursor.to !== undefined && cursor.to !== null) parts.push(`${column} <= ${cursorLiteral(cursor.to, cursor.type.kind)}`);
+  if (parts.length === 0) return undefined;
+  const bound = parts.join(' AND ');
   return cursor.includeNulls ? `(${bound} OR ${column} IS NULL)` : bound;
 }
 
@@ -69,6 +74,8 @@ export function selectSql(request: ReadRequest, defaultSchema: string): string {
   for (const filter of request.filters ?? []) conditions.push(filterSql(filter));
   const bound = request.cursor ? cursorCondition(request.cursor) : undefined;
   if (bound !== undefined) conditions.push(bound);
+  const chunk = request.chunk ? chunkCondition(request.chunk, request) : undefined;
+  if (chunk !== undefined) conditions.push(chunk);
   return `SELECT ${columns} FROM ${from}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''}`;
 }
 

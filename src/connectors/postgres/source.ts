@@ -1,19 +1,23 @@
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { CaptureOptions, ChangeCapture } from '../../core/change-capture.js';
+import type { ChunkPlan, ChunkPlanRequest } from '../../core/chunk.js';
 import type { ConnectorContext, RawFormat, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import { CancelledError, ConfigError, FerryError } from '../../core/errors.js';
 import type { Batch, Column, LogicalType, StreamDescriptor, Value } from '../../core/schema.js';
 import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
+import { encodeValue } from '../../core/values.js';
 import { describeRelation, discoverRelations } from './catalog.js';
 import { PostgresChangeCapture } from './cdc/postgres-change-capture.js';
+import { planPostgresChunks } from './chunk-planner.js';
 import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
 import type { PostgresConfig } from './config.js';
 import { CopyTextParser } from './copy-text-parser.js';
 import { driverError } from './driver-error.js';
 import { describeQuery } from './query-columns.js';
 import { executeSql } from './execute-sql.js';
-import { copyOutSql, countSql, cursorLiteral } from './read-sql.js';
+import { quoteIdent } from './identifiers.js';
+import { copyOutSql, countSql, cursorLiteral, selectSql } from './read-sql.js';
 
 /**
  * Bytes the COPY stream may buffer ahead of the decoder (about one batch of
@@ -96,6 +100,23 @@ export class PostgresSource implements Source {
 
   openChangeCapture(options: CaptureOptions): ChangeCapture {
     return new PostgresChangeCapture(this.#config, this.#ctx, this.#pool, options);
+  }
+
+  async planChunks(request: ChunkPlanRequest): Promise<ChunkPlan> {
+    const descriptor = await this.describe(request.read.target);
+    const plan = await withPooledClient(this.#pool, this.#config, this.#ctx, (client) => planPostgresChunks(client, request, descriptor, this.#config.schema));
+    return request.cursor === undefined ? plan : { ...plan, cursorMax: await this.#cursorMax(request.read, request.cursor) };
+  }
+
+  /** The highest cursor value the read sees now, decoded like any row (so encoded canonically). */
+  async #cursorMax(read: ReadRequest, cursor: string): Promise<string | null> {
+    const inner = selectSql({ ...read, columns: [cursor] }, this.#config.schema);
+    const sql = `SELECT max(${quoteIdent(cursor)}) AS ${quoteIdent(cursor)} FROM (${inner}) w`;
+    let value: Value = null;
+    for await (const batch of this.read({ stream: read.stream, target: { kind: 'query', sql }, batchSize: 1 }, new AbortController().signal)) {
+      value = batch.rows[0]?.[0] ?? value;
+    }
+    return encodeValue(value);
   }
 
   execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {

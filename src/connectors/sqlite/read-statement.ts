@@ -3,6 +3,7 @@ import { ConfigError } from '../../core/errors.js';
 import type { Column, StreamDescriptor } from '../../core/schema.js';
 import { encodeValue } from '../../core/values.js';
 import { valueBinderFor, type SqliteParameter } from './bind-value.js';
+import { sqliteChunkCondition } from './chunk-planner.js';
 import { filterSql } from './filter-sql.js';
 import { quoteIdentifier } from './sql-identifier.js';
 import { tableSql } from './table-shape.js';
@@ -29,13 +30,21 @@ export interface ReadStatementOptions {
  * digits: the bound stays inclusive, a few boundary rows may be read again and
  * are removed by the engine's key dedup).
  */
-function cursorCondition(cursor: CursorRead): { sql: string; param: SqliteParameter } {
+function cursorCondition(cursor: CursorRead): { sql: string; params: SqliteParameter[] } {
   const column = quoteIdentifier(cursor.column);
-  const param = cursor.type.kind === 'decimal' ? encodeValue(cursor.from ?? null) : valueBinderFor(cursor.type)(cursor.from ?? null);
-  let test = `${column} >= ?`;
-  if (cursor.type.kind === 'timestamp') test = `replace(${column}, ' ', 'T') >= ?`;
-  if (cursor.type.kind === 'decimal') test = `CAST(${column} AS NUMERIC) >= CAST(? AS NUMERIC)`;
-  return { sql: cursor.includeNulls ? `(${test} OR ${column} IS NULL)` : test, param };
+  const tests: string[] = [];
+  const params: SqliteParameter[] = [];
+  const compare = (op: '>=' | '<=', value: CursorRead['from']): void => {
+    params.push(cursor.type.kind === 'decimal' ? encodeValue(value ?? null) : valueBinderFor(cursor.type)(value ?? null));
+    if (cursor.type.kind === 'timestamp') tests.push(`replace(${column}, ' ', 'T') ${op} ?`);
+    else if (cursor.type.kind === 'decimal') tests.push(`CAST(${column} AS NUMERIC) ${op} CAST(? AS NUMERIC)`);
+    else tests.push(`${column} ${op} ?`);
+  };
+  if (cursor.from !== undefined) compare('>=', cursor.from);
+  // The upper end of a chunked read's cursor window (inclusive).
+  if (cursor.to !== undefined && cursor.to !== null) compare('<=', cursor.to);
+  const test = tests.join(' AND ');
+  return { sql: cursor.includeNulls ? `(${test} OR ${column} IS NULL)` : test, params };
 }
 
 function selectedColumns(request: ReadRequest, shape: StreamDescriptor): Column[] {
@@ -62,12 +71,17 @@ export function readStatement(options: ReadStatementOptions): ReadStatement {
     conditions.push(predicate.sql);
     params.push(...predicate.params);
   }
-  if (request.cursor?.from !== undefined) {
+  if (request.cursor && (request.cursor.from !== undefined || (request.cursor.to !== undefined && request.cursor.to !== null))) {
     const condition = cursorCondition(request.cursor);
     conditions.push(condition.sql);
-    params.push(condition.param);
+    params.push(...condition.params);
   } else if (request.cursor && !request.cursor.includeNulls) {
     conditions.push(`${quoteIdentifier(request.cursor.column)} IS NOT NULL`);
+  }
+  const chunk = request.chunk ? sqliteChunkCondition(request.chunk, request.stream) : undefined;
+  if (chunk) {
+    conditions.push(chunk.sql);
+    params.push(...chunk.params);
   }
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
   return {

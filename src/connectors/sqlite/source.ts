@@ -1,4 +1,5 @@
 import { setImmediate as breathe } from 'node:timers/promises';
+import type { ChunkPlan, ChunkPlanRequest } from '../../core/chunk.js';
 import type { ConnectorContext, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import { CancelledError, DataError } from '../../core/errors.js';
 import type { Batch, LogicalType, Row, StreamDescriptor, Value } from '../../core/schema.js';
@@ -9,6 +10,9 @@ import { openDatabase, wrapSqliteError, type SqliteDatabase } from './database.j
 import { sqliteDatabasePath, type SqliteConfig } from './config.js';
 import { ValueRefused, valueReaderFor, type ReadValue } from './read-value.js';
 import { readStatement, type ReadStatement } from './read-statement.js';
+import { planSqliteChunks } from './chunk-planner.js';
+import { quoteIdentifier } from './sql-identifier.js';
+import { encodeValue } from '../../core/values.js';
 import { listTables, queryShape, tableShape, type TableShape } from './table-shape.js';
 
 /** Reads tables, views and queries of one SQLite database file. */
@@ -75,6 +79,20 @@ export class SqliteSource implements Source {
       iterator.return?.();
       own?.close();
     }
+  }
+
+  async planChunks(request: ChunkPlanRequest): Promise<ChunkPlan> {
+    const plan = planSqliteChunks(this.#database(), request, this.#shape(request.read.target));
+    return request.cursor === undefined ? plan : { ...plan, cursorMax: this.#cursorMax(request.read, request.cursor) };
+  }
+
+  /** The highest cursor value the read sees now, converted like any value read (so encoded canonically). */
+  #cursorMax(read: ReadRequest, cursor: string): string | null {
+    const statement = this.#statement({ ...read, columns: [cursor] });
+    const column = statement.columns[0];
+    const raw = this.#database().prepare(`SELECT max(${quoteIdentifier(cursor)}) FROM (${statement.sql})`).pluck().safeIntegers(true).get(...statement.params);
+    if (raw === null || raw === undefined || !column) return null;
+    return encodeValue(valueReaderFor(column.type)(raw));
   }
 
   async execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {
