@@ -1,27 +1,15 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectorSchemas, loadProject } from '../src/index.js';
 import { ConfigErrors } from '../src/config/config-errors.js';
-import { BIG, openSqlFeaturesProject, type SqlFeaturesProject } from './support/sql-features-project.js';
+import { BIG } from './support/sql-features-project.js';
+import { useSqlFeaturesProject } from './support/use-sql-features-project.js';
 
 /** Row filters end to end on real Postgres, SQLite, DuckDB and files: exactly the rows that should land. */
 
-let project: SqlFeaturesProject;
-let pg: SqlFeaturesProject['pg'];
-let dir: string;
-let writeSync: SqlFeaturesProject['writeSync'];
-let run: SqlFeaturesProject['run'];
-let duck: SqlFeaturesProject['duck'];
-
-beforeAll(async () => {
-  project = await openSqlFeaturesProject('filters');
-  ({ pg, dir, writeSync, run, duck } = project);
-});
-
-afterAll(async () => {
-  await project.drop();
-});
+const project = useSqlFeaturesProject('filters');
+const { writeSync, run, duck } = project;
 
 describe('row filters', () => {
   it('Postgres source: typed literals select exactly the matching rows (NULL kept by ne, int64 and decimals exact)', async () => {
@@ -95,11 +83,11 @@ streams:
     const { result, state } = await run('litefilters');
     await state.close();
     expect(result.error).toBeNull();
-    expect((await pg.query('SELECT id, amount::text FROM raw.lite_a ORDER BY id')).rows).toEqual([
+    expect((await project.pg.query('SELECT id, amount::text FROM raw.lite_a ORDER BY id')).rows).toEqual([
       { id: '2', amount: '2.2500' },
       { id: '4', amount: '4.0000' },
     ]);
-    expect((await pg.query('SELECT id FROM raw.lite_b ORDER BY id')).rows).toEqual([{ id: '2' }, { id: '3' }]);
+    expect((await project.pg.query('SELECT id FROM raw.lite_b ORDER BY id')).rows).toEqual([{ id: '2' }, { id: '3' }]);
   });
 
   it('files: exact comparisons of decimals, int64 and microsecond timestamps while reading', async () => {
@@ -174,8 +162,8 @@ streams:
       - { column: status, op: in, value: paid }
       - { column: amount, op: gt, value: null }
 `);
-    const error = await loadProject(dir, { connectorSchemas: connectorSchemas() }).catch((e: unknown) => e);
-    await rm(join(dir, 'syncs', 'shapefilter.yml'));
+    const error = await loadProject(project.dir, { connectorSchemas: connectorSchemas() }).catch((e: unknown) => e);
+    await rm(join(project.dir, 'syncs', 'shapefilter.yml'));
     expect(error).toBeInstanceOf(ConfigErrors);
     const text = (error as Error).message;
     expect(text).toContain('syncs/shapefilter.yml:6:42 streams.src.orders.filters[0].value: op in needs a list of values');
