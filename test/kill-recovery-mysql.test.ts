@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng } from './support/prng.js';
+import { runFerryKillable } from './support/run-ferry-killable.js';
 import { mysqlConnector } from '../src/connectors/mysql/index.js';
 import { postgresConnector } from '../src/connectors/postgres/index.js';
 import type { Source } from '../src/core/connector.js';
@@ -18,7 +19,8 @@ import { createTestDatabase, type TestDatabase } from './support/postgres.js';
  * once with its latest values (merge, incremental append, replace), and no
  * staging or moved-aside table is left.
  */
-const BIN = resolve('bin/ferry.js');
+/** Each killed or clean run: the one sync of the test project, logging text to stderr. */
+const RUN_K = ['run', 'k', '--log-format', 'text'];
 const ROWS = 20_000;
 const KILLS = 8;
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -26,28 +28,6 @@ const quiet = { debug: () => undefined, info: () => undefined, warn: () => undef
 let pg: TestDatabase;
 let my: MysqlTestDatabase;
 let dir: string;
-
-function runFerry(killAfterMs?: number): Promise<{ code: number | null; killed: boolean; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, 'run', 'k', '--log-format', 'text', '--project', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    let killed = false;
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => (killed = child.kill('SIGKILL')), killAfterMs);
-    child.on('exit', (code) => {
-      if (timer) clearTimeout(timer);
-      done({ code, killed, stderr });
-    });
-  });
-}
-
-function prng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
 
 const STREAMS = [
   ['merged', 'select id, payload, amount, updated_at from public.src_events', 'mode: incremental\n    cursor: updated_at\n    primary_key: [id]\n    write: merge'],
@@ -85,10 +65,10 @@ describe('kill -9 at random points, into MySQL', () => {
   it('loses nothing, duplicates nothing, leaves no staging table', async () => {
     const random = prng(20261201);
     let nextId = ROWS + 1;
-    const initial = await runFerry();
+    const initial = await runFerryKillable(dir, RUN_K);
     expect(initial.code, initial.stderr).toBe(0);
     const timed = performance.now();
-    const clean = await runFerry();
+    const clean = await runFerryKillable(dir, RUN_K);
     expect(clean.code, clean.stderr).toBe(0);
     const span = performance.now() - timed;
     let kills = 0;
@@ -99,14 +79,14 @@ describe('kill -9 at random points, into MySQL', () => {
         [nextId, i + 1, inserts],
       );
       nextId += inserts;
-      const outcome = await runFerry(Math.floor(span * (0.1 + random() * 0.9)));
+      const outcome = await runFerryKillable(dir, RUN_K, Math.floor(span * (0.1 + random() * 0.9)));
       if (outcome.killed) kills++;
       else expect(outcome.code, outcome.stderr).toBe(0);
     }
     console.log(`kill-recovery-mysql: ${kills} of ${KILLS} runs killed with SIGKILL (window ${Math.round(span)} ms)`);
     expect(kills).toBeGreaterThanOrEqual(KILLS / 3);
     await pg.query(`UPDATE src_events SET amount = amount + 1, updated_at = timestamptz '2027-01-01' + id * interval '1 microsecond' WHERE id % 97 = 0 AND id <= ${ROWS}`);
-    const final = await runFerry();
+    const final = await runFerryKillable(dir, RUN_K);
     expect(final.code, final.stderr).toBe(0);
 
     const pgSource = () => postgresConnector.createSource?.(postgresConnector.configSchema.parse({ url: pg.url }), { connection: 'pg', projectDir: dir, logger: quiet }) as Source;

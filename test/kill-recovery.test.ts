@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng } from './support/prng.js';
+import { runFerryKillable } from './support/run-ferry-killable.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 
 /**
@@ -11,37 +12,13 @@ import { createTestDatabase, type TestDatabase } from './support/postgres.js';
  * run, every source row is in the destination, exactly once, with its latest
  * values — for merge, append (incremental) and replace.
  */
-const BIN = resolve('bin/ferry.js');
+/** Each killed or clean run: the one sync of the test project, logging text to stderr. */
+const RUN_K = ['run', 'k', '--log-format', 'text'];
 const ROWS = 150_000;
 const KILLS = 15;
 
 let db: TestDatabase;
 let dir: string;
-
-function runFerry(args: string[], killAfterMs?: number): Promise<{ code: number | null; killed: boolean; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--project', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    let killed = false;
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => {
-      killed = child.kill('SIGKILL');
-    }, killAfterMs);
-    child.on('exit', (code) => {
-      if (timer) clearTimeout(timer);
-      done({ code, killed, stderr });
-    });
-  });
-}
-
-/** Deterministic pseudo-random numbers so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
 
 beforeAll(async () => {
   db = await createTestDatabase('kill');
@@ -96,10 +73,10 @@ describe('kill -9 at random points', () => {
     let kills = 0;
     // A clean run sets the scale: kills then land anywhere from process start-up
     // to the last commit of a run of similar size.
-    const initial = await runFerry(['run', 'k', '--log-format', 'text']);
+    const initial = await runFerryKillable(dir, RUN_K);
     expect(initial.code, initial.stderr).toBe(0);
     const timed = performance.now();
-    const clean = await runFerry(['run', 'k', '--log-format', 'text']);
+    const clean = await runFerryKillable(dir, RUN_K);
     expect(clean.code, clean.stderr).toBe(0);
     const span = performance.now() - timed;
     for (let i = 0; i < KILLS; i++) {
@@ -111,7 +88,7 @@ describe('kill -9 at random points', () => {
         [nextId, ++tick, inserts],
       );
       nextId += inserts;
-      const outcome = await runFerry(['run', 'k', '--log-format', 'text'], Math.floor(span * (0.1 + random() * 0.9)));
+      const outcome = await runFerryKillable(dir, RUN_K, Math.floor(span * (0.1 + random() * 0.9)));
       if (outcome.killed) kills++;
       else expect(outcome.code, outcome.stderr).toBe(0);
     }
@@ -119,7 +96,7 @@ describe('kill -9 at random points', () => {
     expect(kills).toBeGreaterThanOrEqual(KILLS / 3);
     // Updates only touch the merged stream's view of the data (append streams are insert-only by contract).
     await db.query(`UPDATE src_events SET amount = amount + 1, updated_at = timestamptz '2027-01-01' + id * interval '1 microsecond' WHERE id % 97 = 0 AND id <= ${ROWS}`);
-    const final = await runFerry(['run', 'k', '--log-format', 'text']);
+    const final = await runFerryKillable(dir, RUN_K);
     expect(final.code, final.stderr).toBe(0);
 
     const source = await db.query<{ n: string }>('SELECT count(*) AS n FROM src_events');
