@@ -3,10 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectorSchemas } from '../src/cli/project-session.js';
-import { loadProject } from '../src/config/index.js';
-import { runSync, type RunResult } from '../src/engine/run-sync.js';
-import { openStateStore } from '../src/state/index.js';
+import { runSyncFile } from './support/run-sync-file.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 
 /** SQLite sources split by rowid: every row lands exactly once in Postgres and in SQLite. */
@@ -37,22 +34,10 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function run(name: string, yaml: string): Promise<{ result: RunResult; log: string[] }> {
-  await writeFile(join(dir, 'syncs', `${name}.yml`), yaml);
-  const project = await loadProject(dir, { connectorSchemas: connectorSchemas() });
-  const state = await openStateStore(project.state, project.dir);
-  try {
-    const result = await runSync({ project, state, sync: name, attempts: 1 });
-    return { result, log: (await state.readLog(result.runId)).map((l) => l.message) };
-  } finally {
-    await state.close();
-  }
-}
-
 describe('chunked reads from SQLite', () => {
   it.each([2, 5, 8])('%i rowid chunks into Postgres (replace and append)', async (chunks) => {
     for (const write of ['replace', 'append']) {
-      const { result, log } = await run(`pg_${write}_${chunks}`, `source: lite\ndestination: pg\nstreams:\n  items:\n    write: ${write}\n    target: public.items_${write}_${chunks}\n    chunks: ${chunks}\n    parallelism: 3\n  loose:\n    write: ${write}\n    target: public.loose_${write}_${chunks}\n    chunks: ${chunks}\n`);
+      const { result, log } = await runSyncFile(dir, `pg_${write}_${chunks}`, `source: lite\ndestination: pg\nstreams:\n  items:\n    write: ${write}\n    target: public.items_${write}_${chunks}\n    chunks: ${chunks}\n    parallelism: 3\n  loose:\n    write: ${write}\n    target: public.loose_${write}_${chunks}\n    chunks: ${chunks}\n`);
       expect(result.status, `${result.error ?? ''}\n${log.join('\n')}`).toBe('success');
       expect(log.filter((l) => l.includes('committed:'))).toHaveLength(chunks * 2);
       const items = await db.query<{ n: string; s: string; d: string }>(`SELECT count(*) AS n, sum(id)::text AS s, count(DISTINCT id) AS d FROM public.items_${write}_${chunks}`);
@@ -66,7 +51,7 @@ describe('chunked reads from SQLite', () => {
   });
 
   it('merges chunks into SQLite, one writer at a time per file', async () => {
-    const { result, log } = await run('lite_merge', `source: lite\ndestination: out\nstreams:\n  items:\n    write: merge\n    chunks: 4\n    parallelism: 2\n`);
+    const { result, log } = await runSyncFile(dir, 'lite_merge', `source: lite\ndestination: out\nstreams:\n  items:\n    write: merge\n    chunks: 4\n    parallelism: 2\n`);
     expect(result.status, `${result.error ?? ''}\n${log.join('\n')}`).toBe('success');
     expect(log.filter((l) => l.includes('committed:'))).toHaveLength(4);
     const out = new Database(join(dir, 'out.db'), { readonly: true });
@@ -82,7 +67,7 @@ describe('chunked reads from SQLite', () => {
   it('merges chunks into DuckDB', async () => {
     const yaml = `source: lite\ndestination: duck\nstreams:\n  items:\n    write: merge\n    chunks: 3\n`;
     for (let i = 0; i < 2; i++) {
-      const { result, log } = await run('duck_merge', yaml);
+      const { result, log } = await runSyncFile(dir, 'duck_merge', yaml);
       expect(result.status, `${result.error ?? ''}\n${log.join('\n')}`).toBe('success');
       expect(log.filter((l) => l.includes('committed:'))).toHaveLength(3);
     }
