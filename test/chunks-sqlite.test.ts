@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSyncFile } from './support/run-sync-file.js';
+import { withDuckDb } from './support/with-duckdb.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 
 /** SQLite sources split by rowid: every row lands exactly once in Postgres and in SQLite. */
@@ -71,15 +72,9 @@ describe('chunked reads from SQLite', () => {
       expect(result.status, `${result.error ?? ''}\n${log.join('\n')}`).toBe('success');
       expect(log.filter((l) => l.includes('committed:'))).toHaveLength(3);
     }
-    const { DuckDBInstance } = await import('@duckdb/node-api');
-    const instance = await DuckDBInstance.create(join(dir, 'out.duckdb'));
-    const connection = await instance.connect();
-    try {
+    await withDuckDb(join(dir, 'out.duckdb'), async (connection) => {
       const reader = await connection.runAndReadAll('SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS d FROM main.items');
       expect(reader.getRowObjects()[0]).toEqual({ n: ROWS, d: ROWS });
-    } finally {
-      connection.closeSync();
-      instance.closeSync();
-    }
+    });
   });
 });

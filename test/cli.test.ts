@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withDuckDb } from './support/with-duckdb.js';
 
 /** The `ferry` binary end to end: a user's project, SQLite -> DuckDB, every command. */
 const BIN = resolve('bin/ferry.js');
@@ -23,15 +23,8 @@ async function ferry(...args: string[]): Promise<{ code: number; stdout: string;
   }
 }
 
-async function warehouse(sql: string): Promise<unknown[][]> {
-  const instance = await DuckDBInstance.create(join(dir, 'warehouse.duckdb'));
-  const conn = await instance.connect();
-  try {
-    return (await conn.runAndReadAll(sql)).getRows() as unknown[][];
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
+function warehouse(sql: string): Promise<unknown[][]> {
+  return withDuckDb(join(dir, 'warehouse.duckdb'), async (conn) => (await conn.runAndReadAll(sql)).getRows() as unknown[][]);
 }
 
 beforeAll(async () => {

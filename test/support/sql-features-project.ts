@@ -2,10 +2,10 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { connectorSchemas, loadProject, openStateStore, runSync, type RunResult } from '../../src/index.js';
 import type { StateStore } from '../../src/state/state-store.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { withDuckDb } from './with-duckdb.js';
 
 /** An int64 that a float cannot hold (2^53 + 1). */
 export const BIG = '9007199254740993';
@@ -66,16 +66,7 @@ connections:
       const result = await runSync({ project, state, sync, retryDelayMs: 1, ...extra });
       return { result, state };
     },
-    async duck(sql) {
-      const instance = await DuckDBInstance.create(join(dir, 'lake.duckdb'));
-      const conn = await instance.connect();
-      try {
-        return (await conn.runAndReadAll(sql)).getRows() as unknown[][];
-      } finally {
-        conn.closeSync();
-        instance.closeSync();
-      }
-    },
+    duck: (sql) => withDuckDb(join(dir, 'lake.duckdb'), async (conn) => (await conn.runAndReadAll(sql)).getRows() as unknown[][]),
     async drop() {
       await pg.drop();
       await rm(dir, { recursive: true, force: true });
