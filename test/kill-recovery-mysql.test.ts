@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from './support/prng.js';
-import { runFerryKillable } from './support/run-ferry-killable.js';
+import { killedRun, runFerryKillable, timedCleanRun } from './support/run-ferry-killable.js';
 import { mysqlConnector } from '../src/connectors/mysql/index.js';
 import { postgresConnector } from '../src/connectors/postgres/index.js';
 import type { Source } from '../src/core/connector.js';
@@ -11,6 +11,7 @@ import type { Row } from '../src/core/schema.js';
 import { readRows } from './conformance/table-io.js';
 import { createMysqlTestDatabase, type MysqlTestDatabase } from './support/mysql.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { createSrcEvents, insertNewEvents, updateEvery97th } from './support/src-events.js';
 
 /**
  * Guarantees 1-3 on MySQL, where DDL commits by itself: `ferry run` from
@@ -38,8 +39,7 @@ const STREAMS = [
 beforeAll(async () => {
   pg = await createTestDatabase('killmy');
   my = await createMysqlTestDatabase('kill');
-  await pg.query('CREATE TABLE src_events (id bigint PRIMARY KEY, payload text NOT NULL, amount numeric(14,4), updated_at timestamptz NOT NULL)');
-  await pg.query(`INSERT INTO src_events SELECT g, 'p' || g, g / 7.0, timestamptz '2025-01-01' + g * interval '1 millisecond' FROM generate_series(1, ${ROWS}) g`);
+  await createSrcEvents(pg, ROWS);
   dir = await mkdtemp(join(tmpdir(), 'ferry-kill-mysql-'));
   await mkdir(join(dir, 'syncs'));
   await writeFile(join(dir, 'ferry.yml'), `name: kill\nstate: sqlite:.ferry/state.db\ndefaults:\n  threads: 3\n  batch_size: 5000\nconnections:\n  pg:\n    type: postgres\n    url: ${pg.url}\n  my:\n    type: mysql\n    url: ${my.url}\n`);
@@ -65,27 +65,17 @@ describe('kill -9 at random points, into MySQL', () => {
   it('loses nothing, duplicates nothing, leaves no staging table', async () => {
     const random = prng(20261201);
     let nextId = ROWS + 1;
-    const initial = await runFerryKillable(dir, RUN_K);
-    expect(initial.code, initial.stderr).toBe(0);
-    const timed = performance.now();
-    const clean = await runFerryKillable(dir, RUN_K);
-    expect(clean.code, clean.stderr).toBe(0);
-    const span = performance.now() - timed;
+    const span = await timedCleanRun(dir, RUN_K);
     let kills = 0;
     for (let i = 0; i < KILLS; i++) {
       const inserts = 1 + Math.floor(random() * 2000);
-      await pg.query(
-        `INSERT INTO src_events SELECT g, 'new' || g, g / 3.0, timestamptz '2026-01-01' + $2 * interval '1 second' + (g - $1) * interval '1 microsecond' FROM generate_series($1::bigint, $1::bigint + $3 - 1) g`,
-        [nextId, i + 1, inserts],
-      );
+      await insertNewEvents(pg, nextId, i + 1, inserts);
       nextId += inserts;
-      const outcome = await runFerryKillable(dir, RUN_K, Math.floor(span * (0.1 + random() * 0.9)));
-      if (outcome.killed) kills++;
-      else expect(outcome.code, outcome.stderr).toBe(0);
+      if (await killedRun(dir, RUN_K, Math.floor(span * (0.1 + random() * 0.9)))) kills++;
     }
     console.log(`kill-recovery-mysql: ${kills} of ${KILLS} runs killed with SIGKILL (window ${Math.round(span)} ms)`);
     expect(kills).toBeGreaterThanOrEqual(KILLS / 3);
-    await pg.query(`UPDATE src_events SET amount = amount + 1, updated_at = timestamptz '2027-01-01' + id * interval '1 microsecond' WHERE id % 97 = 0 AND id <= ${ROWS}`);
+    await updateEvery97th(pg, ROWS);
     const final = await runFerryKillable(dir, RUN_K);
     expect(final.code, final.stderr).toBe(0);
 

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from './support/prng.js';
-import { runFerryKillable } from './support/run-ferry-killable.js';
+import { killedRun, runFerryKillable, timedCleanRun } from './support/run-ferry-killable.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { createSrcEvents, insertNewEvents, updateEvery97th } from './support/src-events.js';
 
 /**
  * Guarantee 1 and 2, proven with a real process: `ferry run` is killed with
@@ -22,8 +23,7 @@ let dir: string;
 
 beforeAll(async () => {
   db = await createTestDatabase('kill');
-  await db.query(`CREATE TABLE src_events (id bigint PRIMARY KEY, payload text NOT NULL, amount numeric(14,4), updated_at timestamptz NOT NULL)`);
-  await db.query(`INSERT INTO src_events SELECT g, 'p' || g, g / 7.0, timestamptz '2025-01-01' + g * interval '1 millisecond' FROM generate_series(1, ${ROWS}) g`);
+  await createSrcEvents(db, ROWS);
   await db.query('CREATE SCHEMA dst');
   dir = await mkdtemp(join(tmpdir(), 'ferry-kill-'));
   await mkdir(join(dir, 'syncs'));
@@ -73,29 +73,19 @@ describe('kill -9 at random points', () => {
     let kills = 0;
     // A clean run sets the scale: kills then land anywhere from process start-up
     // to the last commit of a run of similar size.
-    const initial = await runFerryKillable(dir, RUN_K);
-    expect(initial.code, initial.stderr).toBe(0);
-    const timed = performance.now();
-    const clean = await runFerryKillable(dir, RUN_K);
-    expect(clean.code, clean.stderr).toBe(0);
-    const span = performance.now() - timed;
+    const span = await timedCleanRun(dir, RUN_K);
     for (let i = 0; i < KILLS; i++) {
       // The source keeps changing between attempts: new rows (append-only for the
       // `appended` stream: new ids with newer cursors) and updates for `merged`.
       const inserts = 1 + Math.floor(random() * 2000);
-      await db.query(
-        `INSERT INTO src_events SELECT g, 'new' || g, g / 3.0, timestamptz '2026-01-01' + $2 * interval '1 second' + (g - $1) * interval '1 microsecond' FROM generate_series($1::bigint, $1::bigint + $3 - 1) g`,
-        [nextId, ++tick, inserts],
-      );
+      await insertNewEvents(db, nextId, ++tick, inserts);
       nextId += inserts;
-      const outcome = await runFerryKillable(dir, RUN_K, Math.floor(span * (0.1 + random() * 0.9)));
-      if (outcome.killed) kills++;
-      else expect(outcome.code, outcome.stderr).toBe(0);
+      if (await killedRun(dir, RUN_K, Math.floor(span * (0.1 + random() * 0.9)))) kills++;
     }
     console.log(`kill-recovery: ${kills} of ${KILLS} runs killed with SIGKILL (window ${Math.round(span)} ms)`);
     expect(kills).toBeGreaterThanOrEqual(KILLS / 3);
     // Updates only touch the merged stream's view of the data (append streams are insert-only by contract).
-    await db.query(`UPDATE src_events SET amount = amount + 1, updated_at = timestamptz '2027-01-01' + id * interval '1 microsecond' WHERE id % 97 = 0 AND id <= ${ROWS}`);
+    await updateEvery97th(db, ROWS);
     const final = await runFerryKillable(dir, RUN_K);
     expect(final.code, final.stderr).toBe(0);
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { expect } from 'vitest';
 
 /** The built CLI; the kill tests need a real process to SIGKILL, so `npm run build` must have run. */
 const BIN = resolve('bin/ferry.js');
@@ -27,4 +28,25 @@ export function runFerryKillable(dir: string, args: readonly string[], killAfter
       done({ code, killed, stderr });
     });
   });
+}
+
+/**
+ * Runs ferry to completion twice, asserting both succeed: the first lands the
+ * initial data, the second is timed. Returns that time in ms, the window in which
+ * kills then land anywhere from process start-up to the last commit.
+ */
+export async function timedCleanRun(dir: string, args: readonly string[]): Promise<number> {
+  const initial = await runFerryKillable(dir, args);
+  expect(initial.code, initial.stderr).toBe(0);
+  const timed = performance.now();
+  const clean = await runFerryKillable(dir, args);
+  expect(clean.code, clean.stderr).toBe(0);
+  return performance.now() - timed;
+}
+
+/** One run SIGKILLed after `killAfterMs`: true when it was killed, otherwise it must have succeeded. */
+export async function killedRun(dir: string, args: readonly string[], killAfterMs: number): Promise<boolean> {
+  const outcome = await runFerryKillable(dir, args, killAfterMs);
+  if (!outcome.killed) expect(outcome.code, outcome.stderr).toBe(0);
+  return outcome.killed;
 }
