@@ -7,7 +7,7 @@ import { useSqlFeaturesProject } from './support/use-sql-features-project.js';
 /** After-hooks on real Postgres, SQLite and DuckDB destinations: their effects, order and records. */
 
 const project = useSqlFeaturesProject('hooks');
-const { writeSync, run, duck } = project;
+const { writeSync, run, runResult, duck } = project;
 
 describe('hooks', () => {
   it('run in order after the stream, then after the sync; skipped by run_on; output and counts recorded (DuckDB)', async () => {
@@ -150,11 +150,10 @@ streams:
     hooks:
       after: ["select 1"]
 `);
-    const refused = await run('tofiles');
-    await refused.state.close();
+    const refused = await runResult('tofiles');
     await rm(join(project.dir, 'syncs', 'tofiles.yml'));
-    expect(refused.result.exitCode).toBe(2);
-    expect(refused.result.error).toContain('syncs/tofiles.yml:7:15');
-    expect(refused.result.error).toContain('hooks need a SQL destination; "drop" cannot run SQL');
+    expect(refused.exitCode).toBe(2);
+    expect(refused.error).toContain('syncs/tofiles.yml:7:15');
+    expect(refused.error).toContain('hooks need a SQL destination; "drop" cannot run SQL');
   });
 });

@@ -9,7 +9,7 @@ import { useSqlFeaturesProject } from './support/use-sql-features-project.js';
 /** Row filters end to end on real Postgres, SQLite, DuckDB and files: exactly the rows that should land. */
 
 const project = useSqlFeaturesProject('filters');
-const { writeSync, run, duck } = project;
+const { writeSync, run, runResult, duck } = project;
 
 describe('row filters', () => {
   it('Postgres source: typed literals select exactly the matching rows (NULL kept by ne, int64 and decimals exact)', async () => {
@@ -40,16 +40,14 @@ streams:
       - { column: status, op: eq, value: "o'brien" }
       - { column: updated_at, op: gt, value: "2024-06-01T00:00:00.000001Z" }
 `);
-    const dry = await run('pgfilters', { dryRun: true });
-    await dry.state.close();
-    const sql = dry.result.plan?.find((p) => p.stream === 'src.orders')?.sql ?? '';
+    const dry = await runResult('pgfilters', { dryRun: true });
+    const sql = dry.plan?.find((p) => p.stream === 'src.orders')?.sql ?? '';
     expect(sql).toContain(`("status" <> 'test' OR "status" IS NULL)`);
     expect(sql).toContain(`"amount" >= '10'::numeric`);
     expect(sql).toContain(`"big" IN ('1'::bigint, '${BIG}'::bigint, '5'::bigint)`);
-    expect(dry.result.plan?.find((p) => p.stream === 'src.orders')?.rows).toBe(3);
+    expect(dry.plan?.find((p) => p.stream === 'src.orders')?.rows).toBe(3);
 
-    const { result, state } = await run('pgfilters');
-    await state.close();
+    const result = await runResult('pgfilters');
     expect(result.error).toBeNull();
     expect(await duck('SELECT id, status, big FROM main.pg_orders ORDER BY id')).toEqual([
       [1n, 'paid', 1n],
@@ -77,11 +75,9 @@ streams:
       - { column: status, op: in, value: [test, null] }
       - { column: updated_at, op: gte, value: "2024-01-02 00:00:00" }
 `);
-    const dry = await run('litefilters', { dryRun: true });
-    await dry.state.close();
-    expect(dry.result.plan?.[0]?.sql).toContain('("status" NOT IN (?) OR "status" IS NULL) AND CAST("amount" AS NUMERIC) > CAST(? AS NUMERIC) -- ? = "test", "1.5"');
-    const { result, state } = await run('litefilters');
-    await state.close();
+    const dry = await runResult('litefilters', { dryRun: true });
+    expect(dry.plan?.[0]?.sql).toContain('("status" NOT IN (?) OR "status" IS NULL) AND CAST("amount" AS NUMERIC) > CAST(? AS NUMERIC) -- ? = "test", "1.5"');
+    const result = await runResult('litefilters');
     expect(result.error).toBeNull();
     expect((await project.pg.query('SELECT id, amount::text FROM raw.lite_a ORDER BY id')).rows).toEqual([
       { id: '2', amount: '2.2500' },
@@ -115,8 +111,7 @@ streams:
     filters:
       - { column: amount, op: ne, value: "0.1" }
 `);
-    const { result, state } = await run('filefilters');
-    await state.close();
+    const result = await runResult('filefilters');
     expect(result.error).toBeNull();
     expect(await duck('SELECT id FROM main.file_events')).toEqual([[2n]]);
     expect(await duck('SELECT id FROM main.file_events2')).toEqual([[1n]]);
@@ -134,8 +129,7 @@ streams:
       - { column: status, op: eq, value: paid }
       - { column: stauts, op: eq, value: paid }
 `);
-    const { result, state } = await run('badfilter');
-    await state.close();
+    const result = await runResult('badfilter');
     expect(result.status).toBe('failed');
     expect(result.exitCode).toBe(2);
     expect(result.error).toContain('syncs/badfilter.yml:8:19');
@@ -147,10 +141,9 @@ streams:
     target: main.never
     filters: [{ column: updated_at, op: gt, value: yesterday }]
 `);
-    const again = await run('badfilter');
-    await again.state.close();
-    expect(again.result.error).toContain('syncs/badfilter.yml:6:52');
-    expect(again.result.error).toContain('filter value "yesterday" is not a valid timestamptz for column "updated_at"');
+    const again = await runResult('badfilter');
+    expect(again.error).toContain('syncs/badfilter.yml:6:52');
+    expect(again.error).toContain('filter value "yesterday" is not a valid timestamptz for column "updated_at"');
   });
 
   it('op and value shape are checked when the file is loaded', async () => {

@@ -7,7 +7,7 @@ import { useSqlFeaturesProject } from './support/use-sql-features-project.js';
 /** Named watermarks end to end: resolved on real connections, substituted as typed literals, recorded on the run. */
 
 const project = useSqlFeaturesProject('marks');
-const { writeSync, run } = project;
+const { writeSync, run, runResult } = project;
 
 describe('watermarks', () => {
   it('first run uses the default (the target does not exist yet), later runs the resolver value; recorded on the run', async () => {
@@ -30,10 +30,9 @@ streams:
     expect((await project.pg.query('SELECT id FROM raw.wm_events ORDER BY id')).rows).toEqual([{ id: 1 }, { id: 2 }]);
 
     await project.pg.query(`INSERT INTO src.events VALUES (4, '2024-06-01 00:00:00.000002+00'), (5, '2024-06-01 00:00:00.000003+00')`);
-    const dry = await run('marks', { dryRun: true });
-    await dry.state.close();
-    expect(dry.result.watermarks[0]?.value).toBe('2024-06-01T00:00:00.000002Z');
-    expect(dry.result.plan?.[0]?.sql).toContain(`updated_at > '2024-06-01T00:00:00.000002Z'::timestamp with time zone -- not {here}`);
+    const dry = await runResult('marks', { dryRun: true });
+    expect(dry.watermarks[0]?.value).toBe('2024-06-01T00:00:00.000002Z');
+    expect(dry.plan?.[0]?.sql).toContain(`updated_at > '2024-06-01T00:00:00.000002Z'::timestamp with time zone -- not {here}`);
 
     const second = await run('marks');
     const marks = await second.state.listRunWatermarks(second.result.runId);
@@ -77,9 +76,8 @@ streams:
     target: main.file_events4
     filters: [{ column: amount, op: ne, value: "0.1" }]
 `);
-    const seeded = await run('seedduck');
-    await seeded.state.close();
-    expect(seeded.result.error).toBeNull();
+    const seeded = await runResult('seedduck');
+    expect(seeded.error).toBeNull();
     await writeSync('fromduck', `source: lake
 destination: app
 watermarks:
@@ -90,15 +88,12 @@ streams:
     where: '"at" > {since} - INTERVAL 60 DAY'
     filters: [{ column: big, op: ne, value: 9007199254740992 }, { column: amount, op: eq, value: "0.1" }]
 `);
-    const dry = await run('fromduck', { dryRun: true });
-    await dry.state.close();
-    expect(dry.result.error).toContain('column "amount" holds decimals as text in DuckDB');
+    const dry = await runResult('fromduck', { dryRun: true });
+    expect(dry.error).toContain('column "amount" holds decimals as text in DuckDB');
     await writeSync('fromduck', (await readFile(join(project.dir, 'syncs', 'fromduck.yml'), 'utf8')).replace(', { column: amount, op: eq, value: "0.1" }', ''));
-    const again = await run('fromduck', { dryRun: true });
-    await again.state.close();
-    expect(again.result.plan?.[0]?.sql).toContain(`("at" > '2024-02-15T00:00:00Z'::TIMESTAMPTZ - INTERVAL 60 DAY) AND ("big" <> $1 OR "big" IS NULL) -- $1 = 9007199254740992`);
-    const { result, state } = await run('fromduck');
-    await state.close();
+    const again = await runResult('fromduck', { dryRun: true });
+    expect(again.plan?.[0]?.sql).toContain(`("at" > '2024-02-15T00:00:00Z'::TIMESTAMPTZ - INTERVAL 60 DAY) AND ("big" <> $1 OR "big" IS NULL) -- $1 = 9007199254740992`);
+    const result = await runResult('fromduck');
     expect(result.error).toBeNull();
     expect((await project.pg.query('SELECT id FROM raw.from_duck ORDER BY id')).rows).toEqual([{ id: '3' }]);
   });
@@ -113,8 +108,7 @@ streams:
     watermarks:
       top: { sql: "select max(id) from src.events where false" }
 `);
-    const { result, state } = await run('nodefault');
-    await state.close();
+    const result = await runResult('nodefault');
     expect(result.status).toBe('failed');
     expect(result.error).toContain('syncs/nodefault.yml:8:7');
     expect(result.error).toContain('watermark {top}: the resolver query on "app" returned no row or NULL and the watermark has no default');

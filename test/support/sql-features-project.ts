@@ -21,6 +21,8 @@ export interface SqlFeaturesProject {
   writeSync(name: string, text: string): Promise<void>;
   /** Load the project from disk and run one sync; close the returned state store. */
   run(sync: string, extra?: { dryRun?: boolean }): Promise<{ result: RunResult; state: StateStore }>;
+  /** Like `run`, but closes the state store itself: for checks on the run's result alone. */
+  runResult(sync: string, extra?: { dryRun?: boolean }): Promise<RunResult>;
   /** Rows of a query on lake.duckdb. */
   duck(sql: string): Promise<unknown[][]>;
   drop(): Promise<void>;
@@ -56,15 +58,21 @@ connections:
   lake: { type: duckdb, path: lake.duckdb }
   drop: { type: files, path: files, csv: { column_types: { amount: decimal, big: int64, at: timestamp } } }
 `);
+  const run: SqlFeaturesProject['run'] = async (sync, extra = {}) => {
+    const project = await loadProject(dir, { connectorSchemas: connectorSchemas() });
+    const state = await openStateStore(project.state, project.dir);
+    const result = await runSync({ project, state, sync, retryDelayMs: 1, ...extra });
+    return { result, state };
+  };
   return {
     pg,
     dir,
     writeSync: (name, text) => writeFile(join(dir, 'syncs', `${name}.yml`), text),
-    async run(sync, extra = {}) {
-      const project = await loadProject(dir, { connectorSchemas: connectorSchemas() });
-      const state = await openStateStore(project.state, project.dir);
-      const result = await runSync({ project, state, sync, retryDelayMs: 1, ...extra });
-      return { result, state };
+    run,
+    async runResult(sync, extra) {
+      const { result, state } = await run(sync, extra);
+      await state.close();
+      return result;
     },
     duck: (sql) => withDuckDb(join(dir, 'lake.duckdb'), async (conn) => (await conn.runAndReadAll(sql)).getRows() as unknown[][]),
     async drop() {

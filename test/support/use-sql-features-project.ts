@@ -27,6 +27,7 @@ export function useSqlFeaturesProject(prefix: string): SqlFeaturesProject {
     },
     writeSync: (name, text) => current().writeSync(name, text),
     run: (sync, extra) => current().run(sync, extra),
+    runResult: (sync, extra) => current().runResult(sync, extra),
     duck: (sql) => current().duck(sql),
     drop: () => current().drop(),
   };
