@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
 import { runSyncFile } from './support/run-sync-file.js';
 import { createMysqlTestDatabase, type MysqlTestDatabase } from './support/mysql.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
@@ -23,8 +23,7 @@ beforeAll(async () => {
   await my.query(`INSERT INTO names SELECT w, seq, TIMESTAMP('2020-01-01 00:00:00.000001') + INTERVAL seq SECOND FROM seq_1_to_200, (SELECT 'Äpfel' AS w UNION SELECT 'apfel ' UNION SELECT 'Zoo' UNION SELECT 'o''hara' UNION SELECT 'ß') words`);
   await my.query('CREATE TABLE blobs (k VARBINARY(16) PRIMARY KEY, v INT NOT NULL)');
   await my.query(`INSERT INTO blobs SELECT UNHEX(MD5(seq)), seq FROM seq_1_to_1000`);
-  dir = await mkdtemp(join(tmpdir(), 'ferry-chunkmy-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-chunkmy-');
   await writeFile(join(dir, 'ferry.yml'), `name: cm\nstate: sqlite:.ferry/state.db\ndefaults:\n  threads: 3\n  batch_size: 300\nconnections:\n  my:\n    type: mysql\n    url: ${my.url}\n  pg:\n    type: postgres\n    url: ${pg.url}\n`);
 });
 

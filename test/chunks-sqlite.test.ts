@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
 import { runSyncFile } from './support/run-sync-file.js';
 import { withDuckDb } from './support/with-duckdb.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
@@ -14,8 +14,7 @@ const ROWS = 3000;
 
 beforeAll(async () => {
   db = await createTestDatabase('chunksqlite');
-  dir = await mkdtemp(join(tmpdir(), 'ferry-chunksqlite-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-chunksqlite-');
   const source = new Database(join(dir, 'src.db'));
   source.exec(`CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price NUMERIC);
     CREATE TABLE loose (name TEXT, n INTEGER);`);

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
 import { withDuckDb } from './support/with-duckdb.js';
 
 /** The `ferry` binary end to end: a user's project, SQLite -> DuckDB, every command. */
@@ -28,8 +28,7 @@ function warehouse(sql: string): Promise<unknown[][]> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ferry-cli-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-cli-');
   await mkdir(join(dir, 'data'));
   const db = new Database(join(dir, 'data', 'app.db'));
   db.exec(`CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, score DECIMAL_TEXT(10,2), updated_at TIMESTAMP);

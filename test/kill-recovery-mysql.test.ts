@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
 import { prng } from './support/prng.js';
 import { killedRun, runFerryKillable, timedCleanRun } from './support/run-ferry-killable.js';
 import { mysqlConnector } from '../src/connectors/mysql/index.js';
@@ -40,8 +40,7 @@ beforeAll(async () => {
   pg = await createTestDatabase('killmy');
   my = await createMysqlTestDatabase('kill');
   await createSrcEvents(pg, ROWS);
-  dir = await mkdtemp(join(tmpdir(), 'ferry-kill-mysql-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-kill-mysql-');
   await writeFile(join(dir, 'ferry.yml'), `name: kill\nstate: sqlite:.ferry/state.db\ndefaults:\n  threads: 3\n  batch_size: 5000\nconnections:\n  pg:\n    type: postgres\n    url: ${pg.url}\n  my:\n    type: mysql\n    url: ${my.url}\n`);
   const streams = STREAMS.map(([name, sql, rest]) => `  ${name}:\n    sql: ${sql}\n    ${rest}\n    target: ${my.name}.${name}`);
   await writeFile(join(dir, 'syncs', 'k.yml'), ['source: pg', 'destination: my', 'streams:', ...streams, ''].join('\n'));

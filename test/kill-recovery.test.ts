@@ -1,7 +1,7 @@
-import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
 import { prng } from './support/prng.js';
 import { killedRun, runFerryKillable, timedCleanRun } from './support/run-ferry-killable.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
@@ -25,8 +25,7 @@ beforeAll(async () => {
   db = await createTestDatabase('kill');
   await createSrcEvents(db, ROWS);
   await db.query('CREATE SCHEMA dst');
-  dir = await mkdtemp(join(tmpdir(), 'ferry-kill-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-kill-');
   await writeFile(
     join(dir, 'ferry.yml'),
     `name: kill\nstate: sqlite:.ferry/state.db\ndefaults:\n  threads: 3\n  batch_size: 5000\nconnections:\n  pg:\n    type: postgres\n    url: ${db.url}\n`,

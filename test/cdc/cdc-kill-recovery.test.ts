@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from '../support/make-project-dir.js';
 import { prng } from '../support/prng.js';
 import { runFerryKillable } from '../support/run-ferry-killable.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
@@ -63,8 +63,7 @@ beforeAll(async () => {
   target = await createTestDatabase('cdckilldst');
   await source.query('CREATE TABLE numbered (id bigint PRIMARY KEY, version int NOT NULL, note text)');
   await source.query(`INSERT INTO numbered SELECT g, 0, 'seed' FROM generate_series(1, ${INITIAL_ROWS}) g`);
-  dir = await mkdtemp(join(tmpdir(), 'ferry-cdc-kill-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-cdc-kill-');
   await writeFile(join(dir, 'ferry.yml'), `name: cdckill\nstate: sqlite:.ferry/state.db\nconnections:\n  src:\n    type: postgres\n    url: ${source.url}\n  dst:\n    type: postgres\n    url: ${target.url}\n`);
   await writeFile(join(dir, 'syncs', 'k.yml'), `source: src\ndestination: dst\ncdc:\n  slot: ${slot}\n  batch_rows: 500\nstreams:\n  public.numbered:\n    mode: cdc\n`);
 });
