@@ -1,11 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectorSchemas } from '../src/cli/project-session.js';
-import { loadProject } from '../src/config/index.js';
-import { runSync, type RunResult } from '../src/engine/run-sync.js';
-import { openStateStore } from '../src/state/index.js';
+import { makeProjectDir } from './support/make-project-dir.js';
+import { runSyncFile } from './support/run-sync-file.js';
 import { createMysqlTestDatabase, type MysqlTestDatabase } from './support/mysql.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 
@@ -26,8 +23,7 @@ beforeAll(async () => {
   await my.query(`INSERT INTO names SELECT w, seq, TIMESTAMP('2020-01-01 00:00:00.000001') + INTERVAL seq SECOND FROM seq_1_to_200, (SELECT 'Äpfel' AS w UNION SELECT 'apfel ' UNION SELECT 'Zoo' UNION SELECT 'o''hara' UNION SELECT 'ß') words`);
   await my.query('CREATE TABLE blobs (k VARBINARY(16) PRIMARY KEY, v INT NOT NULL)');
   await my.query(`INSERT INTO blobs SELECT UNHEX(MD5(seq)), seq FROM seq_1_to_1000`);
-  dir = await mkdtemp(join(tmpdir(), 'ferry-chunkmy-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-chunkmy-');
   await writeFile(join(dir, 'ferry.yml'), `name: cm\nstate: sqlite:.ferry/state.db\ndefaults:\n  threads: 3\n  batch_size: 300\nconnections:\n  my:\n    type: mysql\n    url: ${my.url}\n  pg:\n    type: postgres\n    url: ${pg.url}\n`);
 });
 
@@ -37,22 +33,10 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function run(name: string, yaml: string): Promise<{ result: RunResult; log: string[] }> {
-  await writeFile(join(dir, 'syncs', `${name}.yml`), yaml);
-  const project = await loadProject(dir, { connectorSchemas: connectorSchemas() });
-  const state = await openStateStore(project.state, project.dir);
-  try {
-    const result = await runSync({ project, state, sync: name, attempts: 1 });
-    return { result, log: (await state.readLog(result.runId)).map((l) => l.message) };
-  } finally {
-    await state.close();
-  }
-}
-
 describe('chunked reads from MariaDB', () => {
   it.each([2, 5, 8])('%i key-range chunks into Postgres land every row once', async (chunks) => {
     const streams = ['ints', 'names', 'blobs'].map((t) => `  ${t}:\n    write: replace\n    target: public.${t}_${chunks}\n    chunks: ${chunks}\n    parallelism: 3\n`).join('');
-    const { result, log } = await run(`my${chunks}`, `source: my\ndestination: pg\nstreams:\n${streams}`);
+    const { result, log } = await runSyncFile(dir, `my${chunks}`, `source: my\ndestination: pg\nstreams:\n${streams}`);
     expect(result.status, `${result.error ?? ''}\n${log.join('\n')}`).toBe('success');
     expect(log.filter((l) => l.includes('committed:'))).toHaveLength(chunks * 3);
     const ints = (await pg.query<{ n: number; d: number; s: string; a: string }>(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d, sum(id)::text AS s, sum(amount)::text AS a FROM public.ints_${chunks}`)).rows[0];
@@ -68,11 +52,11 @@ describe('chunked reads from MariaDB', () => {
 
   it('incremental merge in chunks reads one cursor window', async () => {
     const yaml = `source: my\ndestination: pg\nstreams:\n  names:\n    mode: incremental\n    cursor: born\n    write: merge\n    target: public.names_inc\n    chunks: 4\n`;
-    const first = await run('myinc', yaml);
+    const first = await runSyncFile(dir, 'myinc', yaml);
     expect(first.result.status, first.log.join('\n')).toBe('success');
     expect(first.log.filter((l) => l.includes('committed:'))).toHaveLength(4);
     await my.query(`UPDATE names SET born = TIMESTAMP('2021-01-01') + INTERVAL n SECOND WHERE n % 50 = 0`);
-    const second = await run('myinc', yaml);
+    const second = await runSyncFile(dir, 'myinc', yaml);
     expect(second.result.status, second.log.join('\n')).toBe('success');
     // Only the window: the rows at the last cursor value and the changed ones.
     expect(second.result.streams[0]?.rowsRead).toBeLessThanOrEqual(25);
@@ -83,7 +67,7 @@ describe('chunked reads from MariaDB', () => {
 
   it.each(['merge', 'append'])('%s in parallel chunks into MariaDB', async (write) => {
     const yaml = `source: my\ndestination: my\nstreams:\n  ints:\n    write: ${write}\n    target: ints_${write}\n    chunks: 4\n    parallelism: 3\n`;
-    const { result, log } = await run(`my_${write}`, yaml);
+    const { result, log } = await runSyncFile(dir, `my_${write}`, yaml);
     expect(result.status, `${result.error ?? ''}\n${log.join('\n')}`).toBe('success');
     expect(log.some((l) => l.includes('4 of 4 chunk(s) to read, 3 at once'))).toBe(true);
     const diff = await my.query<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT id, note, amount FROM ints EXCEPT ALL SELECT id, note, amount FROM ints_${write}) d`);

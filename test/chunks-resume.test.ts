@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
 import { openStateStore } from '../src/state/index.js';
 import type { RunStreamRecord } from '../src/state/state-store.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
@@ -24,8 +24,7 @@ beforeAll(async () => {
   await db.query(`CREATE TABLE src (id bigint PRIMARY KEY, payload text NOT NULL, amount numeric(14,4), updated_at timestamptz NOT NULL)`);
   await db.query(`INSERT INTO src SELECT g, repeat('p', 40) || g, g / 7.0, timestamptz '2025-01-01' + (g % 1000) * interval '1.5 ms' FROM generate_series(1, ${ROWS}) g`);
   await db.query('CREATE SCHEMA dst');
-  dir = await mkdtemp(join(tmpdir(), 'ferry-chunkkill-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-chunkkill-');
   await writeFile(join(dir, 'ferry.yml'), `name: ck\nstate: sqlite:.ferry/state.db\ndefaults:\n  threads: 2\n  batch_size: 2000\nconnections:\n  pg:\n    type: postgres\n    url: ${db.url}\n`);
 });
 

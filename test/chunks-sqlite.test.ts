@@ -1,12 +1,10 @@
 import Database from 'better-sqlite3';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectorSchemas } from '../src/cli/project-session.js';
-import { loadProject } from '../src/config/index.js';
-import { runSync, type RunResult } from '../src/engine/run-sync.js';
-import { openStateStore } from '../src/state/index.js';
+import { makeProjectDir } from './support/make-project-dir.js';
+import { runSyncFile } from './support/run-sync-file.js';
+import { withDuckDb } from './support/with-duckdb.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 
 /** SQLite sources split by rowid: every row lands exactly once in Postgres and in SQLite. */
@@ -16,8 +14,7 @@ const ROWS = 3000;
 
 beforeAll(async () => {
   db = await createTestDatabase('chunksqlite');
-  dir = await mkdtemp(join(tmpdir(), 'ferry-chunksqlite-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-chunksqlite-');
   const source = new Database(join(dir, 'src.db'));
   source.exec(`CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price NUMERIC);
     CREATE TABLE loose (name TEXT, n INTEGER);`);
@@ -37,22 +34,10 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function run(name: string, yaml: string): Promise<{ result: RunResult; log: string[] }> {
-  await writeFile(join(dir, 'syncs', `${name}.yml`), yaml);
-  const project = await loadProject(dir, { connectorSchemas: connectorSchemas() });
-  const state = await openStateStore(project.state, project.dir);
-  try {
-    const result = await runSync({ project, state, sync: name, attempts: 1 });
-    return { result, log: (await state.readLog(result.runId)).map((l) => l.message) };
-  } finally {
-    await state.close();
-  }
-}
-
 describe('chunked reads from SQLite', () => {
   it.each([2, 5, 8])('%i rowid chunks into Postgres (replace and append)', async (chunks) => {
     for (const write of ['replace', 'append']) {
-      const { result, log } = await run(`pg_${write}_${chunks}`, `source: lite\ndestination: pg\nstreams:\n  items:\n    write: ${write}\n    target: public.items_${write}_${chunks}\n    chunks: ${chunks}\n    parallelism: 3\n  loose:\n    write: ${write}\n    target: public.loose_${write}_${chunks}\n    chunks: ${chunks}\n`);
+      const { result, log } = await runSyncFile(dir, `pg_${write}_${chunks}`, `source: lite\ndestination: pg\nstreams:\n  items:\n    write: ${write}\n    target: public.items_${write}_${chunks}\n    chunks: ${chunks}\n    parallelism: 3\n  loose:\n    write: ${write}\n    target: public.loose_${write}_${chunks}\n    chunks: ${chunks}\n`);
       expect(result.status, `${result.error ?? ''}\n${log.join('\n')}`).toBe('success');
       expect(log.filter((l) => l.includes('committed:'))).toHaveLength(chunks * 2);
       const items = await db.query<{ n: string; s: string; d: string }>(`SELECT count(*) AS n, sum(id)::text AS s, count(DISTINCT id) AS d FROM public.items_${write}_${chunks}`);
@@ -66,7 +51,7 @@ describe('chunked reads from SQLite', () => {
   });
 
   it('merges chunks into SQLite, one writer at a time per file', async () => {
-    const { result, log } = await run('lite_merge', `source: lite\ndestination: out\nstreams:\n  items:\n    write: merge\n    chunks: 4\n    parallelism: 2\n`);
+    const { result, log } = await runSyncFile(dir, 'lite_merge', `source: lite\ndestination: out\nstreams:\n  items:\n    write: merge\n    chunks: 4\n    parallelism: 2\n`);
     expect(result.status, `${result.error ?? ''}\n${log.join('\n')}`).toBe('success');
     expect(log.filter((l) => l.includes('committed:'))).toHaveLength(4);
     const out = new Database(join(dir, 'out.db'), { readonly: true });
@@ -82,19 +67,13 @@ describe('chunked reads from SQLite', () => {
   it('merges chunks into DuckDB', async () => {
     const yaml = `source: lite\ndestination: duck\nstreams:\n  items:\n    write: merge\n    chunks: 3\n`;
     for (let i = 0; i < 2; i++) {
-      const { result, log } = await run('duck_merge', yaml);
+      const { result, log } = await runSyncFile(dir, 'duck_merge', yaml);
       expect(result.status, `${result.error ?? ''}\n${log.join('\n')}`).toBe('success');
       expect(log.filter((l) => l.includes('committed:'))).toHaveLength(3);
     }
-    const { DuckDBInstance } = await import('@duckdb/node-api');
-    const instance = await DuckDBInstance.create(join(dir, 'out.duckdb'));
-    const connection = await instance.connect();
-    try {
+    await withDuckDb(join(dir, 'out.duckdb'), async (connection) => {
       const reader = await connection.runAndReadAll('SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS d FROM main.items');
       expect(reader.getRowObjects()[0]).toEqual({ n: ROWS, d: ROWS });
-    } finally {
-      connection.closeSync();
-      instance.closeSync();
-    }
+    });
   });
 });

@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
 import { connectorSchemas } from '../src/cli/project-session.js';
 import { loadProject } from '../src/config/index.js';
 import { runSync, type RunResult } from '../src/engine/run-sync.js';
@@ -52,8 +52,7 @@ beforeAll(async () => {
     ALTER TABLE events_append ADD PRIMARY KEY (id);
     CREATE SCHEMA dst;
   `);
-  dir = await mkdtemp(join(tmpdir(), 'ferry-chunks-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-chunks-');
   await writeFile(join(dir, 'ferry.yml'), `name: chunks\nstate: sqlite:.ferry/state.db\ndefaults:\n  threads: 2\n  batch_size: 500\nconnections:\n  pg:\n    type: postgres\n    url: ${db.url}\n`);
 });
 

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
 
 /** What `ferry run --dry-run`, `ferry history` and `ferry logs` show of filters, watermarks and hooks. */
 const BIN = resolve('bin/ferry.js');
@@ -23,8 +23,7 @@ async function ferry(...args: string[]): Promise<{ code: number; stdout: string 
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ferry-cli-wh-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-cli-wh-');
   const db = new Database(join(dir, 'app.db'));
   db.exec(`CREATE TABLE events (id INTEGER PRIMARY KEY, kind TEXT, at TIMESTAMP);
     INSERT INTO events VALUES (1, 'click', '2025-01-01 00:00:00'), (2, 'view', '2025-01-02 00:00:00'), (3, NULL, '2025-01-03 00:00:00');`);

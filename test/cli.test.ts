@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
+import { withDuckDb } from './support/with-duckdb.js';
 
 /** The `ferry` binary end to end: a user's project, SQLite -> DuckDB, every command. */
 const BIN = resolve('bin/ferry.js');
@@ -23,20 +23,12 @@ async function ferry(...args: string[]): Promise<{ code: number; stdout: string;
   }
 }
 
-async function warehouse(sql: string): Promise<unknown[][]> {
-  const instance = await DuckDBInstance.create(join(dir, 'warehouse.duckdb'));
-  const conn = await instance.connect();
-  try {
-    return (await conn.runAndReadAll(sql)).getRows() as unknown[][];
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
+function warehouse(sql: string): Promise<unknown[][]> {
+  return withDuckDb(join(dir, 'warehouse.duckdb'), async (conn) => (await conn.runAndReadAll(sql)).getRows() as unknown[][]);
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ferry-cli-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-cli-');
   await mkdir(join(dir, 'data'));
   const db = new Database(join(dir, 'data', 'app.db'));
   db.exec(`CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, score DECIMAL_TEXT(10,2), updated_at TIMESTAMP);

@@ -8,6 +8,7 @@ import { openStateStore } from '../src/state/index.js';
 import type { StateStore } from '../src/state/state-store.js';
 import { LockedError } from '../src/core/errors.js';
 import { memoryConnector, memoryWorld, type MemoryWorld } from './support/memory-connector.js';
+import { srcDstProject } from './support/src-dst-project.js';
 
 const registry = new Map([[memoryConnector.name, memoryConnector as never]]);
 const at = { file: 'syncs/s.yml', line: 1, column: 1 };
@@ -23,25 +24,17 @@ function ts(n: number): string {
 }
 
 function project(worldName: string, streams: Partial<StreamConfig>[], defaults: SyncConfig['defaults'] = {}): Project {
-  const sync: SyncConfig = {
-    name: 's',
-    file: 'syncs/s.yml',
-    source: 'src',
-    destination: 'dst',
-    defaults,
-    streams: streams.map((s) => ({ name: 'items', enabled: true, location: at, ...s })),
-    tags: [],
-    location: at,
-  };
-  const connection = (name: string) => ({ name, type: 'memory', settings: { world: worldName }, location: at });
-  return {
-    name: 'p',
+  const memory = () => ({ type: 'memory', settings: { world: worldName } });
+  return srcDstProject({
+    sync: 's',
     dir: '/tmp',
-    state: 'sqlite::memory:',
-    connections: new Map([['src', connection('src')], ['dst', connection('dst')]]),
-    syncs: new Map([['s', sync]]),
+    at,
+    source: memory(),
+    destination: memory(),
+    syncDefaults: defaults,
+    streams: streams.map((s) => ({ name: 'items', enabled: true, location: at, ...s })),
     defaults: { threads: 2, batch_size: 3 },
-  };
+  });
 }
 
 let state: StateStore;

@@ -1,26 +1,13 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqlFeaturesProject, type SqlFeaturesProject } from './support/sql-features-project.js';
+import { describe, expect, it } from 'vitest';
+import { useSqlFeaturesProject } from './support/use-sql-features-project.js';
 
 /** After-hooks on real Postgres, SQLite and DuckDB destinations: their effects, order and records. */
 
-let project: SqlFeaturesProject;
-let pg: SqlFeaturesProject['pg'];
-let dir: string;
-let writeSync: SqlFeaturesProject['writeSync'];
-let run: SqlFeaturesProject['run'];
-let duck: SqlFeaturesProject['duck'];
-
-beforeAll(async () => {
-  project = await openSqlFeaturesProject('hooks');
-  ({ pg, dir, writeSync, run, duck } = project);
-});
-
-afterAll(async () => {
-  await project.drop();
-});
+const project = useSqlFeaturesProject('hooks');
+const { writeSync, run, runResult, duck } = project;
 
 describe('hooks', () => {
   it('run in order after the stream, then after the sync; skipped by run_on; output and counts recorded (DuckDB)', async () => {
@@ -93,8 +80,8 @@ streams:
     expect(result.error).not.toContain('sync hook');
     expect(streams[0]?.status).toBe('failed');
     expect(streams[0]?.error).toContain("(the stream's data was committed)");
-    expect((await pg.query('SELECT count(*)::int AS n FROM raw.h_orders')).rows).toEqual([{ n: 4 }]);
-    const tables = await pg.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' AND table_name IN ('after_fail', 'sync_failed', 'sync_always', 'sync_success') ORDER BY 1`);
+    expect((await project.pg.query('SELECT count(*)::int AS n FROM raw.h_orders')).rows).toEqual([{ n: 4 }]);
+    const tables = await project.pg.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' AND table_name IN ('after_fail', 'sync_failed', 'sync_always', 'sync_success') ORDER BY 1`);
     expect(tables.rows.map((r) => r.table_name)).toEqual(['sync_always', 'sync_failed']);
     expect(hooks.map((h) => [h.seq, h.stream, h.status])).toEqual([
       [1, 'orders', 'failed'],
@@ -130,7 +117,7 @@ streams:
     expect(result.error).not.toContain('missing_audit');
     expect(hooks.map((h) => [h.runOn, h.status])).toEqual([['success', 'skipped'], ['failure', 'failed'], ['always', 'success']]);
     expect(hooks[1]?.error).toContain('"raw.missing_audit" does not exist');
-    const tables = await pg.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' AND table_name IN ('never_created', 'cleanup_ran', 'broken')`);
+    const tables = await project.pg.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' AND table_name IN ('never_created', 'cleanup_ran', 'broken')`);
     expect(tables.rows).toEqual([{ table_name: 'cleanup_ran' }]);
   });
 
@@ -151,7 +138,7 @@ streams:
     await state.close();
     expect(result.error).toBeNull();
     expect(hooks.map((h) => h.rowsAffected)).toEqual([0, 1]);
-    const lite = new Database(join(dir, 'shop.db'), { readonly: true });
+    const lite = new Database(join(project.dir, 'shop.db'), { readonly: true });
     expect(lite.prepare('SELECT n FROM copy_audit').all()).toEqual([{ n: 3 }]);
     lite.close();
 
@@ -163,11 +150,10 @@ streams:
     hooks:
       after: ["select 1"]
 `);
-    const refused = await run('tofiles');
-    await refused.state.close();
-    await rm(join(dir, 'syncs', 'tofiles.yml'));
-    expect(refused.result.exitCode).toBe(2);
-    expect(refused.result.error).toContain('syncs/tofiles.yml:7:15');
-    expect(refused.result.error).toContain('hooks need a SQL destination; "drop" cannot run SQL');
+    const refused = await runResult('tofiles');
+    await rm(join(project.dir, 'syncs', 'tofiles.yml'));
+    expect(refused.exitCode).toBe(2);
+    expect(refused.error).toContain('syncs/tofiles.yml:7:15');
+    expect(refused.error).toContain('hooks need a SQL destination; "drop" cannot run SQL');
   });
 });

@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
+import { prng } from './support/prng.js';
+import { killedRun, runFerryKillable, timedCleanRun } from './support/run-ferry-killable.js';
 import { mysqlConnector } from '../src/connectors/mysql/index.js';
 import { postgresConnector } from '../src/connectors/postgres/index.js';
 import type { Source } from '../src/core/connector.js';
@@ -10,6 +11,7 @@ import type { Row } from '../src/core/schema.js';
 import { readRows } from './conformance/table-io.js';
 import { createMysqlTestDatabase, type MysqlTestDatabase } from './support/mysql.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { createSrcEvents, insertNewEvents, updateEvery97th } from './support/src-events.js';
 
 /**
  * Guarantees 1-3 on MySQL, where DDL commits by itself: `ferry run` from
@@ -18,7 +20,8 @@ import { createTestDatabase, type TestDatabase } from './support/postgres.js';
  * once with its latest values (merge, incremental append, replace), and no
  * staging or moved-aside table is left.
  */
-const BIN = resolve('bin/ferry.js');
+/** Each killed or clean run: the one sync of the test project, logging text to stderr. */
+const RUN_K = ['run', 'k', '--log-format', 'text'];
 const ROWS = 20_000;
 const KILLS = 8;
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -26,28 +29,6 @@ const quiet = { debug: () => undefined, info: () => undefined, warn: () => undef
 let pg: TestDatabase;
 let my: MysqlTestDatabase;
 let dir: string;
-
-function runFerry(killAfterMs?: number): Promise<{ code: number | null; killed: boolean; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, 'run', 'k', '--log-format', 'text', '--project', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    let killed = false;
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => (killed = child.kill('SIGKILL')), killAfterMs);
-    child.on('exit', (code) => {
-      if (timer) clearTimeout(timer);
-      done({ code, killed, stderr });
-    });
-  });
-}
-
-function prng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
 
 const STREAMS = [
   ['merged', 'select id, payload, amount, updated_at from public.src_events', 'mode: incremental\n    cursor: updated_at\n    primary_key: [id]\n    write: merge'],
@@ -58,10 +39,8 @@ const STREAMS = [
 beforeAll(async () => {
   pg = await createTestDatabase('killmy');
   my = await createMysqlTestDatabase('kill');
-  await pg.query('CREATE TABLE src_events (id bigint PRIMARY KEY, payload text NOT NULL, amount numeric(14,4), updated_at timestamptz NOT NULL)');
-  await pg.query(`INSERT INTO src_events SELECT g, 'p' || g, g / 7.0, timestamptz '2025-01-01' + g * interval '1 millisecond' FROM generate_series(1, ${ROWS}) g`);
-  dir = await mkdtemp(join(tmpdir(), 'ferry-kill-mysql-'));
-  await mkdir(join(dir, 'syncs'));
+  await createSrcEvents(pg, ROWS);
+  dir = await makeProjectDir('ferry-kill-mysql-');
   await writeFile(join(dir, 'ferry.yml'), `name: kill\nstate: sqlite:.ferry/state.db\ndefaults:\n  threads: 3\n  batch_size: 5000\nconnections:\n  pg:\n    type: postgres\n    url: ${pg.url}\n  my:\n    type: mysql\n    url: ${my.url}\n`);
   const streams = STREAMS.map(([name, sql, rest]) => `  ${name}:\n    sql: ${sql}\n    ${rest}\n    target: ${my.name}.${name}`);
   await writeFile(join(dir, 'syncs', 'k.yml'), ['source: pg', 'destination: my', 'streams:', ...streams, ''].join('\n'));
@@ -85,28 +64,18 @@ describe('kill -9 at random points, into MySQL', () => {
   it('loses nothing, duplicates nothing, leaves no staging table', async () => {
     const random = prng(20261201);
     let nextId = ROWS + 1;
-    const initial = await runFerry();
-    expect(initial.code, initial.stderr).toBe(0);
-    const timed = performance.now();
-    const clean = await runFerry();
-    expect(clean.code, clean.stderr).toBe(0);
-    const span = performance.now() - timed;
+    const span = await timedCleanRun(dir, RUN_K);
     let kills = 0;
     for (let i = 0; i < KILLS; i++) {
       const inserts = 1 + Math.floor(random() * 2000);
-      await pg.query(
-        `INSERT INTO src_events SELECT g, 'new' || g, g / 3.0, timestamptz '2026-01-01' + $2 * interval '1 second' + (g - $1) * interval '1 microsecond' FROM generate_series($1::bigint, $1::bigint + $3 - 1) g`,
-        [nextId, i + 1, inserts],
-      );
+      await insertNewEvents(pg, nextId, i + 1, inserts);
       nextId += inserts;
-      const outcome = await runFerry(Math.floor(span * (0.1 + random() * 0.9)));
-      if (outcome.killed) kills++;
-      else expect(outcome.code, outcome.stderr).toBe(0);
+      if (await killedRun(dir, RUN_K, Math.floor(span * (0.1 + random() * 0.9)))) kills++;
     }
     console.log(`kill-recovery-mysql: ${kills} of ${KILLS} runs killed with SIGKILL (window ${Math.round(span)} ms)`);
     expect(kills).toBeGreaterThanOrEqual(KILLS / 3);
-    await pg.query(`UPDATE src_events SET amount = amount + 1, updated_at = timestamptz '2027-01-01' + id * interval '1 microsecond' WHERE id % 97 = 0 AND id <= ${ROWS}`);
-    const final = await runFerry();
+    await updateEvery97th(pg, ROWS);
+    const final = await runFerryKillable(dir, RUN_K);
     expect(final.code, final.stderr).toBe(0);
 
     const pgSource = () => postgresConnector.createSource?.(postgresConnector.configSchema.parse({ url: pg.url }), { connection: 'pg', projectDir: dir, logger: quiet }) as Source;

@@ -1,9 +1,11 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { writeFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
+import { prng } from './support/prng.js';
+import { killedRun, runFerryKillable, timedCleanRun } from './support/run-ferry-killable.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { createSrcEvents, insertNewEvents, updateEvery97th } from './support/src-events.js';
 
 /**
  * Guarantee 1 and 2, proven with a real process: `ferry run` is killed with
@@ -11,45 +13,19 @@ import { createTestDatabase, type TestDatabase } from './support/postgres.js';
  * run, every source row is in the destination, exactly once, with its latest
  * values — for merge, append (incremental) and replace.
  */
-const BIN = resolve('bin/ferry.js');
+/** Each killed or clean run: the one sync of the test project, logging text to stderr. */
+const RUN_K = ['run', 'k', '--log-format', 'text'];
 const ROWS = 150_000;
 const KILLS = 15;
 
 let db: TestDatabase;
 let dir: string;
 
-function runFerry(args: string[], killAfterMs?: number): Promise<{ code: number | null; killed: boolean; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--project', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    let killed = false;
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => {
-      killed = child.kill('SIGKILL');
-    }, killAfterMs);
-    child.on('exit', (code) => {
-      if (timer) clearTimeout(timer);
-      done({ code, killed, stderr });
-    });
-  });
-}
-
-/** Deterministic pseudo-random numbers so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
-
 beforeAll(async () => {
   db = await createTestDatabase('kill');
-  await db.query(`CREATE TABLE src_events (id bigint PRIMARY KEY, payload text NOT NULL, amount numeric(14,4), updated_at timestamptz NOT NULL)`);
-  await db.query(`INSERT INTO src_events SELECT g, 'p' || g, g / 7.0, timestamptz '2025-01-01' + g * interval '1 millisecond' FROM generate_series(1, ${ROWS}) g`);
+  await createSrcEvents(db, ROWS);
   await db.query('CREATE SCHEMA dst');
-  dir = await mkdtemp(join(tmpdir(), 'ferry-kill-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-kill-');
   await writeFile(
     join(dir, 'ferry.yml'),
     `name: kill\nstate: sqlite:.ferry/state.db\ndefaults:\n  threads: 3\n  batch_size: 5000\nconnections:\n  pg:\n    type: postgres\n    url: ${db.url}\n`,
@@ -96,30 +72,20 @@ describe('kill -9 at random points', () => {
     let kills = 0;
     // A clean run sets the scale: kills then land anywhere from process start-up
     // to the last commit of a run of similar size.
-    const initial = await runFerry(['run', 'k', '--log-format', 'text']);
-    expect(initial.code, initial.stderr).toBe(0);
-    const timed = performance.now();
-    const clean = await runFerry(['run', 'k', '--log-format', 'text']);
-    expect(clean.code, clean.stderr).toBe(0);
-    const span = performance.now() - timed;
+    const span = await timedCleanRun(dir, RUN_K);
     for (let i = 0; i < KILLS; i++) {
       // The source keeps changing between attempts: new rows (append-only for the
       // `appended` stream: new ids with newer cursors) and updates for `merged`.
       const inserts = 1 + Math.floor(random() * 2000);
-      await db.query(
-        `INSERT INTO src_events SELECT g, 'new' || g, g / 3.0, timestamptz '2026-01-01' + $2 * interval '1 second' + (g - $1) * interval '1 microsecond' FROM generate_series($1::bigint, $1::bigint + $3 - 1) g`,
-        [nextId, ++tick, inserts],
-      );
+      await insertNewEvents(db, nextId, ++tick, inserts);
       nextId += inserts;
-      const outcome = await runFerry(['run', 'k', '--log-format', 'text'], Math.floor(span * (0.1 + random() * 0.9)));
-      if (outcome.killed) kills++;
-      else expect(outcome.code, outcome.stderr).toBe(0);
+      if (await killedRun(dir, RUN_K, Math.floor(span * (0.1 + random() * 0.9)))) kills++;
     }
     console.log(`kill-recovery: ${kills} of ${KILLS} runs killed with SIGKILL (window ${Math.round(span)} ms)`);
     expect(kills).toBeGreaterThanOrEqual(KILLS / 3);
     // Updates only touch the merged stream's view of the data (append streams are insert-only by contract).
-    await db.query(`UPDATE src_events SET amount = amount + 1, updated_at = timestamptz '2027-01-01' + id * interval '1 microsecond' WHERE id % 97 = 0 AND id <= ${ROWS}`);
-    const final = await runFerry(['run', 'k', '--log-format', 'text']);
+    await updateEvery97th(db, ROWS);
+    const final = await runFerryKillable(dir, RUN_K);
     expect(final.code, final.stderr).toBe(0);
 
     const source = await db.query<{ n: string }>('SELECT count(*) AS n FROM src_events');

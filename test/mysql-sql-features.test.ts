@@ -1,7 +1,7 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
 import { connectorSchemas, loadProject, openStateStore, runSync, type RunResult } from '../src/index.js';
 import type { StateStore } from '../src/state/state-store.js';
 import { createMysqlTestDatabase, type MysqlTestDatabase } from './support/mysql.js';
@@ -23,8 +23,7 @@ beforeAll(async () => {
     (3, 'it''s \\\\ odd', '5', '2024-01-03 00:00:00'),
     (4, 'test', '7', NULL)`);
   await pg.query(`CREATE TABLE seen (at timestamp(6)); INSERT INTO seen VALUES ('2024-01-01 00:00:00.000001')`);
-  dir = await mkdtemp(join(tmpdir(), 'ferry-myfeat-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-myfeat-');
   await writeFile(join(dir, 'ferry.yml'), `name: myfeat
 connections:
   maria: { type: mariadb, url: "${my.url}" }

@@ -1,27 +1,15 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectorSchemas, loadProject } from '../src/index.js';
 import { ConfigErrors } from '../src/config/config-errors.js';
-import { BIG, openSqlFeaturesProject, type SqlFeaturesProject } from './support/sql-features-project.js';
+import { BIG } from './support/sql-features-project.js';
+import { useSqlFeaturesProject } from './support/use-sql-features-project.js';
 
 /** Row filters end to end on real Postgres, SQLite, DuckDB and files: exactly the rows that should land. */
 
-let project: SqlFeaturesProject;
-let pg: SqlFeaturesProject['pg'];
-let dir: string;
-let writeSync: SqlFeaturesProject['writeSync'];
-let run: SqlFeaturesProject['run'];
-let duck: SqlFeaturesProject['duck'];
-
-beforeAll(async () => {
-  project = await openSqlFeaturesProject('filters');
-  ({ pg, dir, writeSync, run, duck } = project);
-});
-
-afterAll(async () => {
-  await project.drop();
-});
+const project = useSqlFeaturesProject('filters');
+const { writeSync, run, runResult, duck } = project;
 
 describe('row filters', () => {
   it('Postgres source: typed literals select exactly the matching rows (NULL kept by ne, int64 and decimals exact)', async () => {
@@ -52,16 +40,14 @@ streams:
       - { column: status, op: eq, value: "o'brien" }
       - { column: updated_at, op: gt, value: "2024-06-01T00:00:00.000001Z" }
 `);
-    const dry = await run('pgfilters', { dryRun: true });
-    await dry.state.close();
-    const sql = dry.result.plan?.find((p) => p.stream === 'src.orders')?.sql ?? '';
+    const dry = await runResult('pgfilters', { dryRun: true });
+    const sql = dry.plan?.find((p) => p.stream === 'src.orders')?.sql ?? '';
     expect(sql).toContain(`("status" <> 'test' OR "status" IS NULL)`);
     expect(sql).toContain(`"amount" >= '10'::numeric`);
     expect(sql).toContain(`"big" IN ('1'::bigint, '${BIG}'::bigint, '5'::bigint)`);
-    expect(dry.result.plan?.find((p) => p.stream === 'src.orders')?.rows).toBe(3);
+    expect(dry.plan?.find((p) => p.stream === 'src.orders')?.rows).toBe(3);
 
-    const { result, state } = await run('pgfilters');
-    await state.close();
+    const result = await runResult('pgfilters');
     expect(result.error).toBeNull();
     expect(await duck('SELECT id, status, big FROM main.pg_orders ORDER BY id')).toEqual([
       [1n, 'paid', 1n],
@@ -89,17 +75,15 @@ streams:
       - { column: status, op: in, value: [test, null] }
       - { column: updated_at, op: gte, value: "2024-01-02 00:00:00" }
 `);
-    const dry = await run('litefilters', { dryRun: true });
-    await dry.state.close();
-    expect(dry.result.plan?.[0]?.sql).toContain('("status" NOT IN (?) OR "status" IS NULL) AND CAST("amount" AS NUMERIC) > CAST(? AS NUMERIC) -- ? = "test", "1.5"');
-    const { result, state } = await run('litefilters');
-    await state.close();
+    const dry = await runResult('litefilters', { dryRun: true });
+    expect(dry.plan?.[0]?.sql).toContain('("status" NOT IN (?) OR "status" IS NULL) AND CAST("amount" AS NUMERIC) > CAST(? AS NUMERIC) -- ? = "test", "1.5"');
+    const result = await runResult('litefilters');
     expect(result.error).toBeNull();
-    expect((await pg.query('SELECT id, amount::text FROM raw.lite_a ORDER BY id')).rows).toEqual([
+    expect((await project.pg.query('SELECT id, amount::text FROM raw.lite_a ORDER BY id')).rows).toEqual([
       { id: '2', amount: '2.2500' },
       { id: '4', amount: '4.0000' },
     ]);
-    expect((await pg.query('SELECT id FROM raw.lite_b ORDER BY id')).rows).toEqual([{ id: '2' }, { id: '3' }]);
+    expect((await project.pg.query('SELECT id FROM raw.lite_b ORDER BY id')).rows).toEqual([{ id: '2' }, { id: '3' }]);
   });
 
   it('files: exact comparisons of decimals, int64 and microsecond timestamps while reading', async () => {
@@ -127,8 +111,7 @@ streams:
     filters:
       - { column: amount, op: ne, value: "0.1" }
 `);
-    const { result, state } = await run('filefilters');
-    await state.close();
+    const result = await runResult('filefilters');
     expect(result.error).toBeNull();
     expect(await duck('SELECT id FROM main.file_events')).toEqual([[2n]]);
     expect(await duck('SELECT id FROM main.file_events2')).toEqual([[1n]]);
@@ -146,8 +129,7 @@ streams:
       - { column: status, op: eq, value: paid }
       - { column: stauts, op: eq, value: paid }
 `);
-    const { result, state } = await run('badfilter');
-    await state.close();
+    const result = await runResult('badfilter');
     expect(result.status).toBe('failed');
     expect(result.exitCode).toBe(2);
     expect(result.error).toContain('syncs/badfilter.yml:8:19');
@@ -159,10 +141,9 @@ streams:
     target: main.never
     filters: [{ column: updated_at, op: gt, value: yesterday }]
 `);
-    const again = await run('badfilter');
-    await again.state.close();
-    expect(again.result.error).toContain('syncs/badfilter.yml:6:52');
-    expect(again.result.error).toContain('filter value "yesterday" is not a valid timestamptz for column "updated_at"');
+    const again = await runResult('badfilter');
+    expect(again.error).toContain('syncs/badfilter.yml:6:52');
+    expect(again.error).toContain('filter value "yesterday" is not a valid timestamptz for column "updated_at"');
   });
 
   it('op and value shape are checked when the file is loaded', async () => {
@@ -174,8 +155,8 @@ streams:
       - { column: status, op: in, value: paid }
       - { column: amount, op: gt, value: null }
 `);
-    const error = await loadProject(dir, { connectorSchemas: connectorSchemas() }).catch((e: unknown) => e);
-    await rm(join(dir, 'syncs', 'shapefilter.yml'));
+    const error = await loadProject(project.dir, { connectorSchemas: connectorSchemas() }).catch((e: unknown) => e);
+    await rm(join(project.dir, 'syncs', 'shapefilter.yml'));
     expect(error).toBeInstanceOf(ConfigErrors);
     const text = (error as Error).message;
     expect(text).toContain('syncs/shapefilter.yml:6:42 streams.src.orders.filters[0].value: op in needs a list of values');

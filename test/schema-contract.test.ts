@@ -5,11 +5,12 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sqliteConnector } from '../src/connectors/sqlite/index.js';
 import type { Column, Row } from '../src/core/schema.js';
-import type { Project, StreamConfig, SyncConfig } from '../src/config/project.js';
+import type { Project, StreamConfig } from '../src/config/project.js';
 import { runSync } from '../src/engine/run-sync.js';
 import { openStateStore } from '../src/state/index.js';
 import type { StateStore } from '../src/state/state-store.js';
 import { memoryConnector, memoryWorld, type MemoryWorld } from './support/memory-connector.js';
+import { srcDstProject } from './support/src-dst-project.js';
 
 /**
  * Schema contracts end to end: a memory source into a real SQLite file,
@@ -42,27 +43,16 @@ afterEach(async () => {
 });
 
 function project(stream: Partial<StreamConfig>): Project {
-  const sync: SyncConfig = {
-    name: 's',
-    file: 'syncs/s.yml',
-    source: 'src',
-    destination: 'dst',
-    defaults: { mode: 'full_refresh', write: 'append' },
-    streams: [{ name: 'items', enabled: true, location: at, ...stream }],
-    tags: [],
-    location: at,
-  };
-  return {
-    name: 'p',
+  return srcDstProject({
+    sync: 's',
     dir,
-    state: 'sqlite::memory:',
-    connections: new Map([
-      ['src', { name: 'src', type: 'memory', settings: { world: worldName }, location: at }],
-      ['dst', { name: 'dst', type: 'sqlite', settings: { path: 'warehouse.db' }, location: at }],
-    ]),
-    syncs: new Map([['s', sync]]),
+    at,
+    source: { type: 'memory', settings: { world: worldName } },
+    destination: { type: 'sqlite', settings: { path: 'warehouse.db' } },
+    syncDefaults: { mode: 'full_refresh', write: 'append' },
+    streams: [{ name: 'items', enabled: true, location: at, ...stream }],
     defaults: { threads: 1, batch_size: 2 },
-  };
+  });
 }
 
 function seed(columns: Column[], rows: Row[]): void {

@@ -1,9 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 
 /**
@@ -20,8 +20,7 @@ beforeAll(async () => {
   await db.query(`CREATE TABLE big (id bigint PRIMARY KEY, body text, updated_at timestamptz NOT NULL)`);
   await db.query(`INSERT INTO big SELECT g, repeat('x', 200), timestamptz '2025-01-01' + g * interval '1 ms' FROM generate_series(1, 400000) g`);
   await db.query(`CREATE SCHEMA dst; CREATE TABLE dst.big (id bigint PRIMARY KEY, body text, updated_at timestamptz NOT NULL); INSERT INTO dst.big VALUES (0, 'before', now())`);
-  dir = await mkdtemp(join(tmpdir(), 'ferry-signals-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-signals-');
   await writeFile(join(dir, 'ferry.yml'), `name: sig\nconnections:\n  pg:\n    type: postgres\n    url: ${db.url}\n`);
   // A query stream is decoded row by row (no pass-through), so the copy takes a while.
   await writeFile(join(dir, 'syncs', 's.yml'), `source: pg\ndestination: pg\nstreams:\n  big:\n    sql: select id, body, updated_at from public.big\n    mode: incremental\n    cursor: updated_at\n    write: merge\n    primary_key: [id]\n    target: dst.big\n`);

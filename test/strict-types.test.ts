@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
 import { main } from '../src/cli/main.js';
 import { loadProject } from '../src/config/load-project.js';
 import { connectorSchemas } from '../src/cli/project-session.js';
@@ -18,8 +18,7 @@ import { openStateStore } from '../src/state/index.js';
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ferry-strict-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-strict-');
   const db = new Database(join(dir, 'app.db'));
   db.exec(`CREATE TABLE events (id INTEGER PRIMARY KEY, name TEXT, span INTERVAL, at TIMESTAMP);
     INSERT INTO events VALUES (1, 'a', 'P1DT2H', '2025-01-01 00:00:00.5'), (2, NULL, NULL, NULL);

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProjectDir } from './support/make-project-dir.js';
 import { connectorSchemas } from '../src/cli/project-session.js';
 import { loadProject } from '../src/config/load-project.js';
 import { runSync } from '../src/engine/run-sync.js';
@@ -18,8 +18,7 @@ import { openStateStore } from '../src/state/index.js';
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ferry-collide-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-collide-');
   const db = new Database(join(dir, 'app.db'));
   db.exec(`CREATE TABLE a (i INTEGER); INSERT INTO a VALUES (42); CREATE TABLE b (s TEXT); INSERT INTO b VALUES ('hello world');`);
   db.close();

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { makeProjectDir } from '../support/make-project-dir.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { dropSlot } from './cdc-fixture.js';
 
@@ -29,8 +29,7 @@ beforeAll(async () => {
   await source.query('CREATE TABLE orders (id int PRIMARY KEY, total numeric(10,2))');
   await source.query('CREATE TABLE notes (id int PRIMARY KEY, body text)');
   await source.query("INSERT INTO orders VALUES (1, 10.00), (2, 20.50); INSERT INTO notes VALUES (1, 'a')");
-  dir = await mkdtemp(join(tmpdir(), 'ferry-cdc-cli-'));
-  await mkdir(join(dir, 'syncs'));
+  dir = await makeProjectDir('ferry-cdc-cli-');
   await writeFile(join(dir, 'ferry.yml'), `name: cdccli\nconnections:\n  src:\n    type: postgres\n    url: ${source.url}\n  dst:\n    type: postgres\n    url: ${target.url}\n`);
   await writeFile(join(dir, 'syncs', 'shop.yml'), `source: src\ndestination: dst\ndefaults:\n  mode: cdc\ncdc:\n  slot: ${slot}\n  max_retained_wal_mb: 1\nstreams:\n  public.orders:\n  public.notes:\n`);
 });

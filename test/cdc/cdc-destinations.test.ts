@@ -1,8 +1,8 @@
-import { DuckDBInstance } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cdcFixture, type CdcFixture, type DestinationKind } from './cdc-fixture.js';
+import { withDuckDb } from '../support/with-duckdb.js';
 
 // Creating a replication slot waits for every transaction running on the server to end:
 // on a shared server that can take minutes.
@@ -18,14 +18,7 @@ async function query(kind: DestinationKind, dir: string, sql: string): Promise<R
       db.close();
     }
   }
-  const instance = await DuckDBInstance.create(join(dir, 'dst.duckdb'));
-  const conn = await instance.connect();
-  try {
-    return (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
+  return withDuckDb(join(dir, 'dst.duckdb'), async (conn) => (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[]);
 }
 
 describe.each(['sqlite', 'duckdb'] as const)('postgres cdc -> %s', (kind) => {

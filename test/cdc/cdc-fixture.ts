@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Project, StreamConfig, SyncConfig } from '../../src/config/project.js';
+import type { Project, StreamConfig } from '../../src/config/project.js';
 import { cdcSettingsSchema } from '../../src/config/cdc-schema.js';
 import type { ConnectorRegistry } from '../../src/connectors/registry.js';
 import { runSync, type RunResult, type RunSyncOptions } from '../../src/engine/run-sync.js';
 import { openStateStore } from '../../src/state/index.js';
 import type { StateStore } from '../../src/state/state-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { srcDstProject } from '../support/src-dst-project.js';
 
 const at = { file: 'syncs/c.yml', line: 1, column: 1 };
 
@@ -41,28 +42,17 @@ export async function cdcFixture(prefix: string, kind: DestinationKind = 'postgr
     dir,
     state,
     project(streams, cdc = {}) {
-      const sync: SyncConfig = {
-        name: 'c',
-        file: at.file,
-        source: 'src',
-        destination: 'dst',
-        defaults: { mode: 'cdc' },
+      return srcDstProject({
+        sync: 'c',
+        dir,
+        at,
+        source: { type: 'postgres', settings: { url: source.url } },
+        destination: { type: kind, settings: destinationSettings },
+        syncDefaults: { mode: 'cdc' },
         streams: streams.map((s) => ({ name: 'public.items', enabled: true, location: at, ...s })),
         cdc: cdcSettingsSchema.parse({ slot, ...cdc }),
-        tags: [],
-        location: at,
-      };
-      return {
-        name: 'p',
-        dir,
-        state: 'sqlite::memory:',
-        connections: new Map([
-          ['src', { name: 'src', type: 'postgres', settings: { url: source.url }, location: at }],
-          ['dst', { name: 'dst', type: kind, settings: destinationSettings, location: at }],
-        ]),
-        syncs: new Map([['c', sync]]),
         defaults: { threads: 2, batch_size: 1000 },
-      };
+      });
     },
     run(project, registry, options = {}) {
       return runSync({ project, state, sync: 'c', attempts: 1, ...(registry ? { registry } : {}), ...options });

@@ -2,10 +2,10 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { connectorSchemas, loadProject, openStateStore, runSync, type RunResult } from '../../src/index.js';
 import type { StateStore } from '../../src/state/state-store.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { withDuckDb } from './with-duckdb.js';
 
 /** An int64 that a float cannot hold (2^53 + 1). */
 export const BIG = '9007199254740993';
@@ -21,6 +21,8 @@ export interface SqlFeaturesProject {
   writeSync(name: string, text: string): Promise<void>;
   /** Load the project from disk and run one sync; close the returned state store. */
   run(sync: string, extra?: { dryRun?: boolean }): Promise<{ result: RunResult; state: StateStore }>;
+  /** Like `run`, but closes the state store itself: for checks on the run's result alone. */
+  runResult(sync: string, extra?: { dryRun?: boolean }): Promise<RunResult>;
   /** Rows of a query on lake.duckdb. */
   duck(sql: string): Promise<unknown[][]>;
   drop(): Promise<void>;
@@ -56,26 +58,23 @@ connections:
   lake: { type: duckdb, path: lake.duckdb }
   drop: { type: files, path: files, csv: { column_types: { amount: decimal, big: int64, at: timestamp } } }
 `);
+  const run: SqlFeaturesProject['run'] = async (sync, extra = {}) => {
+    const project = await loadProject(dir, { connectorSchemas: connectorSchemas() });
+    const state = await openStateStore(project.state, project.dir);
+    const result = await runSync({ project, state, sync, retryDelayMs: 1, ...extra });
+    return { result, state };
+  };
   return {
     pg,
     dir,
     writeSync: (name, text) => writeFile(join(dir, 'syncs', `${name}.yml`), text),
-    async run(sync, extra = {}) {
-      const project = await loadProject(dir, { connectorSchemas: connectorSchemas() });
-      const state = await openStateStore(project.state, project.dir);
-      const result = await runSync({ project, state, sync, retryDelayMs: 1, ...extra });
-      return { result, state };
+    run,
+    async runResult(sync, extra) {
+      const { result, state } = await run(sync, extra);
+      await state.close();
+      return result;
     },
-    async duck(sql) {
-      const instance = await DuckDBInstance.create(join(dir, 'lake.duckdb'));
-      const conn = await instance.connect();
-      try {
-        return (await conn.runAndReadAll(sql)).getRows() as unknown[][];
-      } finally {
-        conn.closeSync();
-        instance.closeSync();
-      }
-    },
+    duck: (sql) => withDuckDb(join(dir, 'lake.duckdb'), async (conn) => (await conn.runAndReadAll(sql)).getRows() as unknown[][]),
     async drop() {
       await pg.drop();
       await rm(dir, { recursive: true, force: true });
