@@ -63,9 +63,9 @@ function declarationSection(destination: string, declared: ReadonlyMap<TypeClass
   return `### Into ${destination}\n\n${markdownTable(['type', 'level', 'stored as', 'mapping'], rows)}`;
 }
 
-/** Test databases get random names; the committed doc must not change with them. */
+/** Test databases and staging tables get random names; the committed doc must not change with them. */
 function stableReason(reason: string): string {
-  return reason.replace(/ferry_t_fidelity_[0-9a-f]+/g, 'ferry_t_fidelity_xxxxxxxx');
+  return reason.replace(/ferry_t_fidelity_[0-9a-f]+/g, 'ferry_t_fidelity_xxxxxxxx').replace(/_ferry_stage_[0-9a-f_]+/g, '_ferry_stage_xxxxxxxx');
 }
 
 function refusalSection(pairs: readonly PairResult[]): string {
