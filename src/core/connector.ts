@@ -45,8 +45,20 @@ export interface MirrorOptions {
 export const SCHEMA_CHANGE_POLICIES = ['evolve', 'freeze'] as const;
 export type SchemaChangePolicy = (typeof SCHEMA_CHANGE_POLICIES)[number];
 
-/** Byte formats a source can emit and a destination can ingest without decoding rows. */
-export const RAW_FORMATS = ['pg-binary'] as const;
+/**
+ * Byte formats a source can emit and a destination can ingest without decoding rows:
+ *
+ * - `pg-binary`: Postgres binary COPY (header, tuples, trailer).
+ * - `ferry-csv`: the records the files destination writes for these rows, byte for
+ *   byte, without the header: comma-separated, `"` quotes doubled inside quotes,
+ *   NULL an empty unquoted field, the empty string `""`, records ending in `\n`,
+ *   UTF-8, each value in its canonical text (true/false, base64 bytes, `T`/`Z` timestamps).
+ * - `pg-csv`: records Postgres reads with `COPY ... FROM STDIN (FORMAT csv)` (comma,
+ *   `"`, NULL an empty unquoted field, no header, UTF-8) into exactly the values the
+ *   decoded path would load into the writer's column types; the source has checked
+ *   every value as its own decoder would.
+ */
+export const RAW_FORMATS = ['pg-binary', 'ferry-csv', 'pg-csv'] as const;
 export type RawFormat = (typeof RAW_FORMATS)[number];
 
 /** Minimal structured logger (a pino logger satisfies it). */
@@ -114,8 +126,19 @@ export interface Source {
   read(request: ReadRequest, signal: AbortSignal): AsyncIterable<Batch>;
   /** Raw formats `readRaw` can produce. */
   readonly rawFormats: readonly RawFormat[];
+  /**
+   * The formats of `rawFormats` this read can produce with exactly the values `read`
+   * would give (some depend on the columns' types or the read's filters). Absent: all of them.
+   */
+  rawFormatsFor?(request: ReadRequest, columns: readonly Column[]): readonly RawFormat[];
   /** Stream the rows as bytes of `format` (pass-through). Only offered for formats in `rawFormats`. */
   readRaw?(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array>;
+  /**
+   * Where row `row` (1-based, in the order `readRaw` produced them) of a raw read
+   * comes from, e.g. `orders.csv line 12`, to name it when the destination rejects
+   * it. Optional; may re-read the input (it runs only on that error path).
+   */
+  locateRawRow?(request: ReadRequest, format: RawFormat, row: number): Promise<{ readonly file?: string; readonly line?: number } | undefined>;
   /** Change data capture (`mode: cdc`), where the source has a change log. */
   openChangeCapture?(options: CaptureOptions): ChangeCapture;
   /**

@@ -14,6 +14,8 @@ export interface ErrorContext {
   readonly column?: number;
   /** Config key path, e.g. `streams.public.orders.cursor`. */
   readonly key?: string;
+  /** 1-based position of the offending row in what the stream read (raw pass-through rejects), when no file line is known. */
+  readonly row?: number;
   /** Primary key of the offending row, rendered. */
   readonly rowKey?: string;
   /** What the user can do about it. */

@@ -2,6 +2,7 @@ import type { RawFormat, ReadRequest, Source, StreamWriter } from '../core/conne
 import { CancelledError } from '../core/errors.js';
 import type { Row } from '../core/schema.js';
 import { prefetch } from './prefetch.js';
+import { copyRawBytes } from './raw-copy.js';
 
 export interface ChunkCopyOptions {
   readonly source: Source;
@@ -30,16 +31,9 @@ export interface ChunkCopied {
 export async function copyChunk(options: ChunkCopyOptions): Promise<ChunkCopied> {
   const { source, writer, request, signal } = options;
   if (options.rawFormat !== undefined && options.accept === undefined && source.readRaw && writer.writeRaw) {
-    let bytesRead = 0;
-    const counted = async function* (chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-      for await (const chunk of chunks) {
-        bytesRead += chunk.length;
-        yield chunk;
-      }
-    };
-    const result = await writer.writeRaw(counted(source.readRaw(request, options.rawFormat, signal)), signal);
-    options.progress(result.rows, bytesRead);
-    return { rowsRead: result.rows, bytesRead };
+    const copied = await copyRawBytes(source, writer, request, options.rawFormat, signal);
+    options.progress(copied.rows, copied.bytes);
+    return { rowsRead: copied.rows, bytesRead: copied.bytes };
   }
   let rowsRead = 0;
   let bytesRead = 0;

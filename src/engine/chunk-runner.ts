@@ -7,6 +7,7 @@ import { tableRefText, type Row, type TableRef } from '../core/schema.js';
 import { addsColumns } from '../core/ferry-columns.js';
 import type { ContractReport } from '../core/schema-contract.js';
 import { copyChunk } from './chunk-copy.js';
+import { pickRawFormat } from './raw-copy.js';
 import { sumContractReports } from './chunk-reports.js';
 import { openWithContract } from './contract-writer.js';
 import { chunkCursorRead, cursorType, mergeCursorStates } from './chunk-cursor.js';
@@ -87,7 +88,7 @@ class ChunkedCopy {
     this.#seq = plan.previous?.seq ?? 0;
     this.#landing = stream.write === 'replace' ? chunkedTable(ctx.sync, stream) : stream.target;
     // Incremental rows are inspected (cursor tracking), so they never pass through as bytes.
-    this.#rawFormat = ctx.source.readRaw && stream.mode !== 'incremental' ? ctx.source.rawFormats.find((f) => ctx.destination.capabilities.rawFormats.includes(f)) : undefined;
+    this.#rawFormat = stream.mode !== 'incremental' ? pickRawFormat(ctx.source, ctx.destination, plan.request, stream.columns) : undefined;
   }
 
   async run(resumed: boolean): Promise<ChunkedResult> {

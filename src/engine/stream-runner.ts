@@ -9,6 +9,7 @@ import type { ContractReport } from '../core/schema-contract.js';
 import { openWithContract } from './contract-writer.js';
 import { CursorTracker } from './cursor-tracker.js';
 import { prefetch } from './prefetch.js';
+import { copyRawBytes, pickRawFormat } from './raw-copy.js';
 import type { PlannedStream } from './plan-streams.js';
 import { planRead, type ReadPlan } from './read-plan.js';
 import type { RunEventListener } from './run-events.js';
@@ -140,7 +141,7 @@ function openRequestOf(ctx: StreamRunContext, stream: PlannedStream): OpenReques
 
 async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan): Promise<AttemptResult> {
   const request = openRequestOf(ctx, stream);
-  const rawFormat = pickRawFormat(ctx, request, stream);
+  const rawFormat = rawFormatOf(ctx, request, stream, plan);
   const { writer, report } = await openWithContract({
     destination: ctx.destination,
     contract: stream.contract,
@@ -205,24 +206,15 @@ async function copyBatches(ctx: StreamRunContext, stream: PlannedStream, writer:
 }
 
 async function copyRaw(ctx: StreamRunContext, writer: StreamWriter, plan: ReadPlan, format: RawFormat): Promise<Copied> {
-  const source = ctx.source;
-  if (!source.readRaw || !writer.writeRaw) throw new FerryError('pass-through is not available');
-  let bytesRead = 0;
-  const counted = async function* (chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-    for await (const chunk of chunks) {
-      bytesRead += chunk.length;
-      yield chunk;
-    }
-  };
-  const result = await writer.writeRaw(counted(source.readRaw(plan.request, format, ctx.signal)), ctx.signal);
-  ctx.emit({ type: 'stream_progress', runId: ctx.runId, stream: plan.request.stream, rowsRead: result.rows, bytesRead });
-  return { rowsRead: result.rows, bytesRead };
+  const copied = await copyRawBytes(ctx.source, writer, plan.request, format, ctx.signal);
+  ctx.emit({ type: 'stream_progress', runId: ctx.runId, stream: plan.request.stream, rowsRead: copied.rows, bytesRead: copied.bytes });
+  return { rowsRead: copied.rows, bytesRead: copied.bytes };
 }
 
 /** Bytes can flow straight through only when no row needs inspecting (no cursor to track) or widening (Ferry's own columns). */
-function pickRawFormat(ctx: StreamRunContext, request: OpenRequest, stream: PlannedStream): RawFormat | undefined {
-  if (stream.mode === 'incremental' || addsColumns(request) || !ctx.source.readRaw) return undefined;
-  return ctx.source.rawFormats.find((f) => ctx.destination.capabilities.rawFormats.includes(f));
+function rawFormatOf(ctx: StreamRunContext, request: OpenRequest, stream: PlannedStream, plan: ReadPlan): RawFormat | undefined {
+  if (stream.mode === 'incremental' || addsColumns(request)) return undefined;
+  return pickRawFormat(ctx.source, ctx.destination, plan.request, stream.columns);
 }
 
 /** Rows and values a contract dropped are logged as a warning, never silently. */

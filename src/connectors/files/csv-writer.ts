@@ -1,3 +1,4 @@
+import { DataError } from '../../core/errors.js';
 import type { Column, Row, Value } from '../../core/schema.js';
 import type { CsvOptions } from './config.js';
 import { type RowFileWriter, TextFileSink } from './text-file-sink.js';
@@ -65,6 +66,53 @@ class CsvFieldEncoder {
   }
 }
 
+const QUOTE = 0x22;
+const LF = 0x0a;
+
+/**
+ * Counts the records of comma/`"` CSV bytes as they stream by: line feeds
+ * outside quotes (a doubled quote inside a quoted field toggles twice). Only
+ * quotes and line feeds are looked at, with indexOf.
+ */
+export class CsvRecordCounter {
+  #inQuotes = false;
+  #lastByte = LF;
+
+  /** Records the chunk completes. */
+  count(bytes: Uint8Array): number {
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const end = buffer.length;
+    if (end > 0) this.#lastByte = buffer[end - 1] ?? LF;
+    let rows = 0;
+    let at = 0;
+    while (at < end) {
+      const quote = buffer.indexOf(QUOTE, at);
+      if (this.#inQuotes) {
+        if (quote < 0) return rows;
+        this.#inQuotes = false;
+        at = quote + 1;
+        continue;
+      }
+      const stop = quote < 0 ? end : quote;
+      for (let lf = buffer.indexOf(LF, at); lf >= 0 && lf < stop; lf = buffer.indexOf(LF, lf + 1)) rows++;
+      if (quote < 0) return rows;
+      this.#inQuotes = true;
+      at = quote + 1;
+    }
+    return rows;
+  }
+
+  /** True when the bytes so far end inside a record. */
+  get partial(): boolean {
+    return this.#inQuotes || this.#lastByte !== LF;
+  }
+}
+
+/** True when `csv` writes exactly the bytes of raw format `ferry-csv` (Postgres's CSV dialect). */
+export function writesFerryCsv(csv: CsvOptions): boolean {
+  return csv.delimiter === ',' && csv.quote === '"' && csv.escape === '"' && csv.null_values.every((text) => text === '');
+}
+
 /**
  * Writes RFC 4180 CSV with a header. NULL is an empty unquoted field; an empty
  * string (or any text listed in `null_values`) is quoted, so the files source
@@ -75,9 +123,12 @@ export class CsvFileWriter implements RowFileWriter {
   readonly #sink: TextFileSink;
   readonly #encoder: CsvFieldEncoder;
   readonly #columns: readonly Column[];
+  readonly #path: string;
+  readonly #counter = new CsvRecordCounter();
   #started = false;
 
   constructor(path: string, columns: readonly Column[], csv: CsvOptions, gzip: boolean) {
+    this.#path = path;
     this.#sink = new TextFileSink(path, gzip);
     this.#columns = columns;
     this.#encoder = new CsvFieldEncoder(csv);
@@ -97,7 +148,25 @@ export class CsvFileWriter implements RowFileWriter {
     await this.#sink.write(text);
   }
 
+  /**
+   * Append records that are already this writer's CSV (raw format `ferry-csv`:
+   * the source rendered every value as `write` would). Returns how many records
+   * the bytes completed.
+   */
+  async writeRecords(bytes: Uint8Array): Promise<number> {
+    await this.#header();
+    const rows = this.#counter.count(bytes);
+    await this.#sink.write(bytes);
+    return rows;
+  }
+
+  /** Records were passed through and the last one did not end with a line break. */
+  get #cutOff(): boolean {
+    return this.#counter.partial;
+  }
+
   async finish(): Promise<void> {
+    if (this.#cutOff) throw new DataError('the CSV passed through ends inside a record', { file: this.#path });
     await this.#header();
     await this.#sink.finish();
   }

@@ -9,12 +9,12 @@ import type {
   StreamWriter,
   WriteResult,
 } from '../../core/connector.js';
-import { ConfigError } from '../../core/errors.js';
+import { CancelledError, ConfigError } from '../../core/errors.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
 import type { Batch, Column, Row, StreamDescriptor, TableRef } from '../../core/schema.js';
 import type { TypeFidelity } from '../../core/type-fidelity.js';
 import { csvOptionsFor, type FileFormat, type FilesConfig } from './config.js';
-import { CsvFileWriter } from './csv-writer.js';
+import { CsvFileWriter, writesFerryCsv } from './csv-writer.js';
 import { appendPartPath, publishFile, removeAppendParts, tempPathFor } from './file-publisher.js';
 import { FORMAT_EXTENSIONS, isGzipPath, pathStem, resolveFormat } from './file-format.js';
 import { pathUnderRoot } from './file-listing.js';
@@ -26,7 +26,7 @@ import type { RowFileWriter } from './text-file-sink.js';
 const CAPABILITIES: DestinationCapabilities = {
   writes: ['replace', 'append', 'truncate'],
   transactional: false,
-  rawFormats: [],
+  rawFormats: ['ferry-csv'],
   schemas: false,
 };
 
@@ -47,6 +47,16 @@ function createRowWriter(plan: OutputPlan, columns: readonly Column[], config: F
   return new JsonlFileWriter(plan.tempPath, columns, plan.gzip);
 }
 
+/**
+ * The CSV writer, when raw `ferry-csv` bytes may go straight into it: the
+ * target is CSV in the dialect Postgres writes, and the stream has two columns
+ * or more (what the source promises it for).
+ */
+function rawCsvWriter(request: OpenRequest, plan: OutputPlan, writer: RowFileWriter, config: FilesConfig): CsvFileWriter | undefined {
+  if (request.rawFormat !== 'ferry-csv' || !(writer instanceof CsvFileWriter) || request.columns.length < 2) return undefined;
+  return writesFerryCsv(csvOptionsFor(config.csv, plan.publishPath)) ? writer : undefined;
+}
+
 /** Reorder a batch's rows to the columns the writer was opened with (by name; missing -> NULL). */
 function alignRows(batch: Batch, columns: readonly Column[]): readonly Row[] {
   if (batch.columns.length === columns.length && batch.columns.every((c, i) => c.name === columns[i]?.name)) return batch.rows;
@@ -60,6 +70,8 @@ function alignRows(batch: Batch, columns: readonly Column[]): readonly Row[] {
  * never half of one); `abort` deletes it.
  */
 class FileStreamWriter implements StreamWriter {
+  /** Present when the engine passes `ferry-csv` bytes and this target can take them as they are. */
+  readonly writeRaw?: (chunks: AsyncIterable<Uint8Array>, signal: AbortSignal) => Promise<WriteResult>;
   #rows = 0;
   #done = false;
 
@@ -68,7 +80,20 @@ class FileStreamWriter implements StreamWriter {
     private readonly writer: RowFileWriter,
     private readonly columns: readonly Column[],
     private readonly root: string,
-  ) {}
+    raw: CsvFileWriter | undefined,
+  ) {
+    if (raw) this.writeRaw = (chunks, signal) => this.#writeRaw(raw, chunks, signal);
+  }
+
+  async #writeRaw(raw: CsvFileWriter, chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<WriteResult> {
+    let rows = 0;
+    for await (const chunk of chunks) {
+      if (signal.aborted) throw new CancelledError('write cancelled', { file: relative(this.root, this.plan.publishPath) });
+      rows += await raw.writeRecords(chunk);
+    }
+    this.#rows += rows;
+    return { rows };
+  }
 
   async write(batch: Batch): Promise<WriteResult> {
     const rows = alignRows(batch, this.columns);
@@ -153,7 +178,7 @@ export class FilesDestination implements Destination {
     const { request } = ferry;
     const plan = await this.#plan(request);
     const writer = await createRowWriter(plan, request.columns, this.#config);
-    return ferry.wrap(new FileStreamWriter(plan, writer, request.columns, this.#root));
+    return ferry.wrap(new FileStreamWriter(plan, writer, request.columns, this.#root, rawCsvWriter(request, plan, writer, this.#config)));
   }
 
   /** Files are not transactional: the engine's state store holds the checkpoint. */

@@ -47,9 +47,10 @@ export class TextFileSink {
     return this.#gzip ?? this.#file;
   }
 
-  async write(text: string): Promise<void> {
+  /** Text is written as UTF-8; bytes as they are. */
+  async write(data: string | Uint8Array): Promise<void> {
     if (this.#failure) throw this.#failure;
-    if (!this.#head.write(text)) await this.#drained();
+    if (!this.#head.write(data)) await this.#drained();
     if (this.#failure) throw this.#failure;
   }
 

@@ -13,6 +13,7 @@ import { planPostgresChunks } from './chunk-planner.js';
 import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
 import type { PostgresConfig } from './config.js';
 import { CopyTextParser } from './copy-text-parser.js';
+import { ferryCsvCopySql, ferryCsvFits } from './csv-out-sql.js';
 import { driverError } from './driver-error.js';
 import { describeQuery } from './query-columns.js';
 import { executeSql } from './execute-sql.js';
@@ -35,7 +36,7 @@ const READ_AHEAD_BYTES = 1 << 20;
  * socket is only read when the consumer asks for the next batch.
  */
 export class PostgresSource implements Source {
-  readonly rawFormats: readonly RawFormat[] = ['pg-binary'];
+  readonly rawFormats: readonly RawFormat[] = ['pg-binary', 'ferry-csv'];
   readonly #config: PostgresConfig;
   readonly #ctx: ConnectorContext;
   readonly #pool: pg.Pool;
@@ -79,7 +80,7 @@ export class PostgresSource implements Source {
     const size = Math.max(1, request.batchSize);
     let bytes = 0;
     let yielded = false;
-    for await (const chunk of this.#copyOut(request, 'text', signal)) {
+    for await (const chunk of this.#copyOut(request, copyOutSql(request, this.#config.schema, 'text'), signal)) {
       parser.push(chunk);
       bytes += chunk.length;
       while (parser.pending >= size) {
@@ -93,9 +94,19 @@ export class PostgresSource implements Source {
     if (parser.pending > 0 || !yielded) yield { columns, rows: parser.take(), bytes };
   }
 
-  readRaw(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array> {
-    if (format !== 'pg-binary') throw new FerryError(`postgres cannot produce raw format ${format}`, { stream: request.stream });
-    return this.#copyOut(request, 'binary', signal);
+  /** Binary COPY always; canonical CSV where every column's canonical text can be rendered in SQL (csv-out-sql.ts). */
+  rawFormatsFor(_request: ReadRequest, columns: readonly Column[]): readonly RawFormat[] {
+    return ferryCsvFits(columns) ? this.rawFormats : ['pg-binary'];
+  }
+
+  async *readRaw(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array> {
+    if (format === 'pg-binary') {
+      yield* this.#copyOut(request, copyOutSql(request, this.#config.schema, 'binary'), signal);
+      return;
+    }
+    const columns = format === 'ferry-csv' ? await this.#readColumns(request) : [];
+    if (!ferryCsvFits(columns)) throw new FerryError(`postgres cannot produce raw format ${format} for ${request.stream}`, { stream: request.stream });
+    yield* this.#copyOut(request, ferryCsvCopySql(request, this.#config.schema, columns), signal);
   }
 
   openChangeCapture(options: CaptureOptions): ChangeCapture {
@@ -155,11 +166,11 @@ export class PostgresSource implements Source {
    * error, abort) destroys the connection: a half-read COPY cannot be reused,
    * and closing the socket makes the server stop the query.
    */
-  async *#copyOut(request: ReadRequest, format: 'text' | 'binary', signal: AbortSignal): AsyncGenerator<Buffer> {
+  async *#copyOut(request: ReadRequest, sql: string, signal: AbortSignal): AsyncGenerator<Buffer> {
     if (signal.aborted) throw new CancelledError('read cancelled', { stream: request.stream });
     const client = await openClient(this.#config, this.#ctx);
     this.#reading.add(client);
-    const stream = client.query(copyTo(copyOutSql(request, this.#config.schema, format), { highWaterMark: READ_AHEAD_BYTES }));
+    const stream = client.query(copyTo(sql, { highWaterMark: READ_AHEAD_BYTES }));
     const onAbort = (): void => {
       stream.destroy(new CancelledError('read cancelled', { stream: request.stream }));
     };

@@ -1,0 +1,51 @@
+import type { ReadRequest } from '../../core/connector.js';
+import type { Column, LogicalKind } from '../../core/schema.js';
+import { quoteIdent } from './identifiers.js';
+import { selectSql } from './read-sql.js';
+
+/**
+ * Kinds whose Postgres text is not the canonical text and is not rendered in
+ * SQL here: floats (`1e-07` and `1e+15` where JavaScript prints `1e-7` and
+ * `1000000000000000`, and `-0`) and timetz (`+05` where canonical is `+05:00`).
+ * Streams with such columns are decoded instead.
+ */
+const UNRENDERED: ReadonlySet<LogicalKind> = new Set<LogicalKind>(['float32', 'float64', 'timetz']);
+
+/**
+ * True when `COPY ... TO (FORMAT csv)` of these columns, rendered by
+ * `ferryCsvCopySql`, is byte for byte what the files destination writes for the
+ * decoded rows. One column is excluded because Postgres quotes a lone `\.`
+ * there (its end-of-data marker) where Ferry does not; zero columns because
+ * Ferry writes no header then.
+ */
+export function ferryCsvFits(columns: readonly Column[]): boolean {
+  return columns.length >= 2 && columns.every((c) => !UNRENDERED.has(c.type.kind));
+}
+
+/**
+ * A column in its canonical text (see copy-text.ts for what the decoded path
+ * makes of the server's text): booleans `true`/`false`, bytes base64 without
+ * line breaks, timestamps with `T` (and `Z`, the session being UTC), BC suffix
+ * and infinities kept. Other kinds print canonically already.
+ */
+function canonicalText(column: Column): string {
+  const c = quoteIdent(column.name);
+  switch (column.type.kind) {
+    case 'boolean':
+      return `${c}::text`;
+    case 'bytes':
+      return `replace(encode(${c}, 'base64'), E'\\n', '')`;
+    case 'timestamp':
+      return `regexp_replace(${c}::text, ' ', 'T')`;
+    case 'timestamptz':
+      return `regexp_replace(${c}::text, '^(\\S+) (\\S+)\\+00', '\\1T\\2Z')`;
+    default:
+      return c;
+  }
+}
+
+/** `COPY (SELECT <canonical texts> FROM (<the read>) r) TO STDOUT (FORMAT csv)`: no header, NULL empty, `""` the empty string. */
+export function ferryCsvCopySql(request: ReadRequest, defaultSchema: string, columns: readonly Column[]): string {
+  const list = columns.map((c) => `${canonicalText(c)} AS ${quoteIdent(c.name)}`).join(', ');
+  return `COPY (SELECT ${list} FROM (${selectSql(request, defaultSchema)}) r) TO STDOUT (FORMAT csv)`;
+}
