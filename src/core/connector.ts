@@ -134,11 +134,11 @@ export interface Source {
   /** Stream the rows as bytes of `format` (pass-through). Only offered for formats in `rawFormats`. */
   readRaw?(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array>;
   /**
-   * Where row `row` (1-based, in the order `readRaw` produced them) of a raw read
-   * comes from, e.g. `orders.csv line 12`, to name it when the destination rejects
-   * it. Optional; may re-read the input (it runs only on that error path).
+   * Where the row a destination rejected at `position` of a raw read (in the
+   * format's terms, see ErrorContext.rawPosition) comes from, e.g. file
+   * `orders.csv` line 12. Optional; may re-read the input (it runs only on that error path).
    */
-  locateRawRow?(request: ReadRequest, format: RawFormat, row: number): Promise<{ readonly file?: string; readonly line?: number } | undefined>;
+  locateRawRow?(request: ReadRequest, format: RawFormat, position: number): Promise<{ readonly file?: string; readonly line?: number } | undefined>;
   /** Change data capture (`mode: cdc`), where the source has a change log. */
   openChangeCapture?(options: CaptureOptions): ChangeCapture;
   /**

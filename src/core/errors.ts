@@ -14,8 +14,12 @@ export interface ErrorContext {
   readonly column?: number;
   /** Config key path, e.g. `streams.public.orders.cursor`. */
   readonly key?: string;
-  /** 1-based position of the offending row in what the stream read (raw pass-through rejects), when no file line is known. */
-  readonly row?: number;
+  /**
+   * Where a destination rejected raw pass-through bytes, in the raw format's own
+   * terms (`pg-csv`: the line number Postgres's COPY reports); the engine asks the
+   * source to turn it into a file and line.
+   */
+  readonly rawPosition?: number;
   /** Primary key of the offending row, rendered. */
   readonly rowKey?: string;
   /** What the user can do about it. */

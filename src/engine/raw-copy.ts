@@ -20,8 +20,8 @@ export interface RawCopied {
 
 /**
  * Pipe the source's bytes of `format` into the writer. A row the destination
- * rejects (a DataError carrying `row`) is named by the source's file and line
- * where the source can tell.
+ * rejects (a DataError carrying `rawPosition`) is named by the source's file
+ * and line where the source can tell.
  */
 export async function copyRawBytes(source: Source, writer: StreamWriter, request: ReadRequest, format: RawFormat, signal: AbortSignal): Promise<RawCopied> {
   if (!source.readRaw || !writer.writeRaw) throw new FerryError('pass-through is not available', { stream: request.stream });
@@ -42,10 +42,10 @@ export async function copyRawBytes(source: Source, writer: StreamWriter, request
 }
 
 async function located(source: Source, request: ReadRequest, format: RawFormat, error: unknown): Promise<unknown> {
-  const row = error instanceof DataError ? error.context.row : undefined;
-  if (row === undefined || !source.locateRawRow || !(error instanceof DataError)) return error;
-  const place = await source.locateRawRow(request, format, row).catch(() => undefined);
+  const position = error instanceof DataError ? error.context.rawPosition : undefined;
+  if (position === undefined || !source.locateRawRow || !(error instanceof DataError)) return error;
+  const place = await source.locateRawRow(request, format, position).catch(() => undefined);
   if (place?.file === undefined) return error;
-  const { row: _row, ...context } = error.context;
+  const { rawPosition: _position, ...context } = error.context;
   return new DataError(error.message, { ...context, file: place.file, ...(place.line !== undefined ? { line: place.line } : {}), cause: error });
 }

@@ -26,14 +26,17 @@ function inferKinds(names: readonly string[], sample: readonly TextRecord[], inf
   });
 }
 
+/** A record whose field count differs from the column count (`csv.columns` shorter or longer than the file). */
+export function fieldCountError(file: SourceFile, record: TextRecord, expected: number): DataError {
+  return new DataError(`${file.name}: line ${record.line}: ${record.cells.length} fields, expected ${expected}`, {
+    file: file.name,
+    line: record.line,
+    hint: 'csv.columns must name every field of the file',
+  });
+}
+
 function convertRecord(file: SourceFile, record: TextRecord, names: readonly string[], converters: readonly TextCellConverter[]): Row {
-  if (record.cells.length !== names.length) {
-    throw new DataError(`${file.name}: line ${record.line}: ${record.cells.length} fields, expected ${names.length}`, {
-      file: file.name,
-      line: record.line,
-      hint: 'csv.columns must name every field of the file',
-    });
-  }
+  if (record.cells.length !== names.length) throw fieldCountError(file, record, names.length);
   const cells = record.cells;
   const row: Row = new Array<Value>(cells.length);
   for (let i = 0; i < cells.length; i++) {

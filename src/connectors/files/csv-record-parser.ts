@@ -4,6 +4,10 @@ import { DataError } from '../../core/errors.js';
 export interface TextRecord {
   readonly cells: readonly (string | null)[];
   readonly line: number;
+  /** Where the record's text starts in `CsvRecordParser.text` of the push that returned it. */
+  readonly start: number;
+  /** Where it ends there (its record delimiter, or the end of the input, follows). */
+  readonly end: number;
 }
 
 export interface CsvDialect {
@@ -62,6 +66,16 @@ export class CsvRecordParser {
     this.#nulls = new Set(dialect.nullValues);
     this.#nullMax = Math.max(-1, ...dialect.nullValues.map((t) => t.length));
     this.#skip = dialect.skipLines;
+  }
+
+  /** The text the records of the last `push` or `end` point into (with `start`/`end`). */
+  get text(): string {
+    return this.#text;
+  }
+
+  /** The record delimiter found in the input (`\n`, `\r\n` or `\r`), once a record was read. */
+  get recordDelimiter(): string | undefined {
+    return this.#rd;
   }
 
   /** Parse what `text` completes; returns the records finished so far. */
@@ -136,7 +150,7 @@ export class CsvRecordParser {
     if (this.#nextQuote < end) return this.#quotedRecord(final);
     const cells: (string | null)[] = text.slice(start, end).split(this.#d.delimiter);
     for (let i = 0; i < cells.length; i++) if (this.#isNull(cells[i] as string)) cells[i] = null;
-    this.#emit(cells, this.#line);
+    this.#emit(cells, this.#line, start, end);
     this.#pos = end + rd.length;
     this.#line++;
     return true;
@@ -224,7 +238,7 @@ export class CsvRecordParser {
       }
       break;
     }
-    this.#emit(cells, line);
+    this.#emit(cells, line, this.#pos, Math.min(i, text.length));
     this.#pos = i >= text.length ? text.length : i + rd.length;
     this.#line = line + breaks + 1;
     return true;
@@ -244,12 +258,12 @@ export class CsvRecordParser {
     return cell.length <= this.#nullMax && this.#nulls.has(cell);
   }
 
-  #emit(cells: (string | null)[], line: number): void {
+  #emit(cells: (string | null)[], line: number, start: number, end: number): void {
     if (this.#width < 0) this.#width = cells.length;
     else if (cells.length !== this.#width) {
       throw this.#error(line, `${cells.length} fields, expected ${this.#width} (as in the first record)`, 'every record must have as many fields as the header; check delimiters and quoting');
     }
-    this.#records.push({ cells, line });
+    this.#records.push({ cells, line, start, end });
   }
 
   #error(line: number, what: string, hint: string): DataError {

@@ -1,9 +1,10 @@
-import { CancelledError, ConfigError } from '../../core/errors.js';
-import type { ConnectorContext, CursorRead, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
+import { CancelledError, ConfigError, FerryError } from '../../core/errors.js';
+import type { ConnectorContext, CursorRead, RawFormat, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
 import type { Batch, Column, Row, StreamDescriptor } from '../../core/schema.js';
 import { filterRowPredicate, filterText, type RowFilter } from '../../core/row-filter.js';
 import { compareValues } from '../../core/values.js';
-import type { FilesConfig } from './config.js';
+import { csvOptionsFor, inferenceOptions, type FilesConfig } from './config.js';
+import { locateCsvRecord, pgCsvOfFile, pgCsvRefusal } from './csv-pass-through.js';
 import type { DecodedFile } from './decoded-file.js';
 import type { SourceFile } from './file-input.js';
 import { listDataFiles, listStreamFiles } from './file-listing.js';
@@ -58,7 +59,7 @@ function rowFilter(columns: readonly Column[], request: ReadRequest): (row: Row)
  * (`>= from`), and so are row `filters`; `where` is applied by DuckDB for Parquet and refused for CSV/JSONL.
  */
 export class FilesSource implements Source {
-  readonly rawFormats = [] as const;
+  readonly rawFormats: readonly RawFormat[] = ['pg-csv'];
   readonly #root: string;
   readonly #config: FilesConfig;
   readonly #ctx: ConnectorContext;
@@ -146,6 +147,36 @@ export class FilesSource implements Source {
       }
     }
     if (rows.length > 0) yield { columns, rows };
+  }
+
+  /** `pg-csv` for CSV reads Postgres parses exactly as the decoded path would (see csv-pass-through.ts). */
+  rawFormatsFor(request: ReadRequest, columns: readonly Column[]): readonly RawFormat[] {
+    if (request.target.kind !== 'table') return [];
+    const pattern = request.target.table.name;
+    const refusal = pgCsvRefusal(pattern, csvOptionsFor(this.#config.csv, pattern), inferenceOptions(this.#config, 'csv'), request, columns);
+    return refusal === undefined ? this.rawFormats : [];
+  }
+
+  /** The stream's CSV files, one after the other, as `pg-csv` records (headers dropped). */
+  async *readRaw(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    const pattern = tablePattern(request.target, request.stream);
+    const { columns } = await this.describe(request.target);
+    const inference = inferenceOptions(this.#config, 'csv');
+    const refusal = format === 'pg-csv' ? pgCsvRefusal(pattern, csvOptionsFor(this.#config.csv, pattern), inference, request, columns) : `format ${format}`;
+    if (refusal !== undefined) throw new FerryError(`stream ${request.stream} cannot pass through as ${format}: ${refusal}`, { stream: request.stream });
+    const files = await listStreamFiles(this.#root, pattern, request.stream);
+    for (const [i, file] of files.entries()) {
+      if (signal.aborted) throw new CancelledError('read cancelled', { stream: request.stream, file: file.name });
+      const csv = csvOptionsFor(this.#config.csv, file.path);
+      yield* pgCsvOfFile(file, { csv, inference, columns, signal, ...(i > 0 ? { first: files[0] as SourceFile } : {}) });
+    }
+  }
+
+  /** File and line of the record at COPY line `position` of a `pg-csv` read (found by reading the files again). */
+  async locateRawRow(request: ReadRequest, _format: RawFormat, position: number): Promise<{ file: string; line: number } | undefined> {
+    const pattern = tablePattern(request.target, request.stream);
+    const files = await listStreamFiles(this.#root, pattern, request.stream);
+    return locateCsvRecord(files, csvOptionsFor(this.#config.csv, pattern), position, new AbortController().signal);
   }
 
   async close(): Promise<void> {

@@ -118,6 +118,11 @@ export function isInferredTextKind(kind: LogicalKind): kind is InferredTextKind 
   return (INFERRED_TEXT_KINDS as readonly string[]).includes(kind);
 }
 
+/** True when `text` fits the rule that inferred `kind` (what `convertInferredText` accepts), without converting it. */
+export function fitsInferredText(kind: InferredTextKind, text: string): boolean {
+  return MATCHERS[kind](text);
+}
+
 /**
  * Convert a text to an inferred kind, strictly: the text must fit the same rule
  * that inferred the kind. Returns undefined when it does not fit.

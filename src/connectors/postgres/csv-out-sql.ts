@@ -26,7 +26,7 @@ export function ferryCsvFits(columns: readonly Column[]): boolean {
  * A column in its canonical text (see copy-text.ts for what the decoded path
  * makes of the server's text): booleans `true`/`false`, bytes base64 without
  * line breaks, timestamps with `T` (and `Z`, the session being UTC), BC suffix
- * and infinities kept. Other kinds print canonically already.
+ * and infinities kept (they hold no space, `+00` or `TBC`). Other kinds print canonically already.
  */
 function canonicalText(column: Column): string {
   const c = quoteIdent(column.name);
@@ -35,10 +35,12 @@ function canonicalText(column: Column): string {
       return `${c}::text`;
     case 'bytes':
       return `replace(encode(${c}, 'base64'), E'\\n', '')`;
+    // `2024-01-02 03:04:05.5+00 BC` -> `2024-01-02T03:04:05.5Z BC`. Plain replaces: regexp_replace
+    // cost a quarter of a millisecond per value. `+00` is the only offset a UTC session prints.
     case 'timestamp':
-      return `regexp_replace(${c}::text, ' ', 'T')`;
+      return `replace(replace(${c}::text, ' ', 'T'), 'TBC', ' BC')`;
     case 'timestamptz':
-      return `regexp_replace(${c}::text, '^(\\S+) (\\S+)\\+00', '\\1T\\2Z')`;
+      return `replace(replace(replace(${c}::text, ' ', 'T'), '+00', 'Z'), 'TBC', ' BC')`;
     default:
       return c;
   }

@@ -40,8 +40,8 @@ function columnList(names: readonly string[]): string {
   return names.length === 0 ? '' : ` (${quoteColumns(names)})`;
 }
 
-export function copyInSql(table: TableRef, names: readonly string[], format: 'text' | 'binary'): string {
-  return `COPY ${quoteTable(table)}${columnList(names)} FROM STDIN${format === 'binary' ? ' (FORMAT binary)' : ''}`;
+export function copyInSql(table: TableRef, names: readonly string[], format: 'text' | 'binary' | 'csv'): string {
+  return `COPY ${quoteTable(table)}${columnList(names)} FROM STDIN${format === 'text' ? '' : ` (FORMAT ${format})`}`;
 }
 
 export function insertSql(target: TableRef, staging: TableRef, names: readonly string[]): string {

@@ -1,7 +1,7 @@
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { CommitResult, StreamWriter, WriteResult } from '../../core/connector.js';
 import { CancelledError, ConfigError, FerryError } from '../../core/errors.js';
-import type { Batch, Row } from '../../core/schema.js';
+import type { Batch, LogicalKind, Row } from '../../core/schema.js';
 import { destroyClient, openClient } from './client.js';
 import { CopyIn } from './copy-in.js';
 import { encodeRows } from './copy-text.js';
@@ -13,12 +13,42 @@ import type { WriterSetup } from './writer-setup.js';
 type WriterState = 'open' | 'committed' | 'aborted';
 
 /**
+ * Staging types whose text input reads a `pg-csv` cell (checked by the source
+ * against the kind's inference rule) as the decoded path's value, by kind.
+ */
+const PG_CSV_TYPES: Readonly<Partial<Record<LogicalKind, string>>> = {
+  string: 'text',
+  int64: 'bigint',
+  decimal: 'numeric',
+  boolean: 'boolean',
+  date: 'date',
+  timestamp: 'timestamp',
+  timestamptz: 'timestamp with time zone',
+};
+
+function takesPgCsv(setup: WriterSetup): boolean {
+  return setup.request.columns.every((c, i) => PG_CSV_TYPES[c.type.kind] === setup.types[i]);
+}
+
+/** The COPY input line a server error names in its context (`COPY t, line 5, column c: ...`). */
+function copyLine(error: unknown): number | undefined {
+  const where = (error as { where?: unknown } | null)?.where;
+  const line = typeof where === 'string' ? /^COPY [^\n]*?, line (\d+)/.exec(where)?.[1] : undefined;
+  return line === undefined ? undefined : Number(line);
+}
+
+/**
  * Stages rows with one `COPY staging FROM STDIN` kept open across `write`
  * calls (text format, encoded from canonical values), or pipes binary COPY
- * bytes through `writeRaw`; `commit` publishes, `abort` drops the staging.
+ * (`pg-binary`) or CSV (`pg-csv`) bytes through `writeRaw`; `commit` publishes,
+ * `abort` drops the staging.
  */
 export class PostgresStreamWriter implements StreamWriter {
-  /** Present only when staging is type-identical to the source (every column a built-in type). */
+  /**
+   * Present for `pg-binary` when staging is type-identical to the source (every
+   * column a built-in type), and for `pg-csv` when every staging type reads the
+   * source's checked text as the decoded value would be (PG_CSV_TYPES).
+   */
   readonly writeRaw?: (chunks: AsyncIterable<Uint8Array>, signal: AbortSignal) => Promise<WriteResult>;
   readonly #setup: WriterSetup;
   readonly #names: readonly string[];
@@ -32,7 +62,8 @@ export class PostgresStreamWriter implements StreamWriter {
     this.#setup = setup;
     this.#names = setup.request.columns.map((c) => c.name);
     this.#onClose = onClose;
-    if (setup.request.rawFormat === 'pg-binary' && setup.native) this.writeRaw = (chunks, signal) => this.#writeRaw(chunks, signal);
+    const format = setup.request.rawFormat;
+    if ((format === 'pg-binary' && setup.native) || (format === 'pg-csv' && takesPgCsv(setup))) this.writeRaw = (chunks, signal) => this.#writeRaw(format, chunks, signal);
   }
 
   async write(batch: Batch): Promise<WriteResult> {
@@ -83,11 +114,11 @@ export class PostgresStreamWriter implements StreamWriter {
     }
   }
 
-  async #writeRaw(chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<WriteResult> {
+  async #writeRaw(format: 'pg-binary' | 'pg-csv', chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<WriteResult> {
     this.#assertOpen();
     await this.#finishCopy();
     const { stream } = this.#setup.request;
-    const copy = new CopyIn(this.#setup.client, copyInSql(this.#setup.staging, this.#names, 'binary'));
+    const copy = new CopyIn(this.#setup.client, copyInSql(this.#setup.staging, this.#names, format === 'pg-binary' ? 'binary' : 'csv'));
     this.#copy = copy;
     try {
       for await (const chunk of chunks) {
@@ -100,7 +131,8 @@ export class PostgresStreamWriter implements StreamWriter {
       return { rows };
     } catch (error) {
       if (error instanceof FerryError) throw error;
-      throw driverError(error, `stage binary COPY for ${this.#label()}`, { stream });
+      const line = format === 'pg-csv' ? copyLine(error) : undefined;
+      throw driverError(error, `stage ${format === 'pg-binary' ? 'binary' : 'CSV'} COPY for ${this.#label()}`, { stream, ...(line !== undefined ? { rawPosition: line } : {}) });
     }
   }
 

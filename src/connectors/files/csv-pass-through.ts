@@ -1,0 +1,243 @@
+import { StringDecoder } from 'node:string_decoder';
+import { DataError, FerryError } from '../../core/errors.js';
+import type { ReadRequest } from '../../core/connector.js';
+import type { Column } from '../../core/schema.js';
+import { textCellConverter } from './cell-converter.js';
+import type { CsvOptions, InferenceOptions } from './config.js';
+import { fieldCountError } from './csv-file.js';
+import { CsvRecordParser, type TextRecord } from './csv-record-parser.js';
+import { assertSameColumns, columnNames, fileColumns } from './decoded-file.js';
+import { formatOfPath, isGzipPath } from './file-format.js';
+import { openFileInput, type SourceFile } from './file-input.js';
+import { fitsInferredText, isInferredTextKind, type InferredTextKind } from './type-inference.js';
+
+/**
+ * CSV files straight into Postgres's `COPY ... FROM STDIN (FORMAT csv)` (raw
+ * format `pg-csv`), for the cases where Postgres reads exactly the values the
+ * decoded path would load:
+ *
+ * - the file's dialect is Postgres's (comma, `"` doubled inside quotes, NULL only
+ *   the empty unquoted field), so a quoted `""` stays the empty string;
+ * - every column is a string, or a kind inferred from the sample (whose texts
+ *   Postgres parses to the canonical value: `1.50`, `2024-01-02 03:04:05+02`);
+ *   kinds set in `column_types` parse leniently and are decoded instead;
+ * - no row filters, cursor or projection (rows would need inspecting).
+ *
+ * The records are still parsed here (the same parser, so the same errors with
+ * file and line), and every cell of a typed column is checked against the rule
+ * that inferred its kind, before its bytes go out. Headers are dropped, every
+ * record ends with `\n`, and a record Postgres would read differently from
+ * Ferry (a bare carriage return in a `\n` file, line breaks in files with other
+ * record delimiters) is re-encoded from its cells.
+ */
+
+/** Why the CSV of this read cannot pass through, or undefined when it can. */
+export function pgCsvRefusal(pattern: string, csv: CsvOptions, inference: InferenceOptions, request: ReadRequest, columns: readonly Column[]): string | undefined {
+  if (formatOfPath(pattern) !== 'csv') return 'not a .csv path';
+  if (csv.delimiter !== ',' || csv.quote !== '"' || csv.escape !== '"') return 'dialect differs from Postgres CSV';
+  if (csv.null_values.length !== 1 || csv.null_values[0] !== '') return 'null_values other than [""]';
+  if (request.where !== undefined || (request.filters?.length ?? 0) > 0 || request.cursor !== undefined) return 'rows are filtered';
+  if (request.columns !== undefined && (request.columns.length !== columns.length || request.columns.some((c, i) => c !== columns[i]?.name))) return 'columns are projected';
+  if (columns.length < 2) return 'fewer than two columns';
+  const lenient = columns.find((c) => (inference.columnTypes[c.name] ?? 'string') !== 'string' || (c.type.kind !== 'string' && !isInferredTextKind(c.type.kind)));
+  return lenient === undefined ? undefined : `column "${lenient.name}" is typed by column_types`;
+}
+
+export interface PgCsvFileOptions {
+  readonly csv: CsvOptions;
+  readonly inference: InferenceOptions;
+  /** The stream's columns (from the first file). */
+  readonly columns: readonly Column[];
+  /** The first file of the stream, when this is a later one (its header must name the same columns). */
+  readonly first?: SourceFile;
+  readonly signal: AbortSignal;
+}
+
+/** A cell check per column: undefined for strings (any text), else the inferred kind's rule. */
+type CellCheck = InferredTextKind | undefined;
+
+/** The field as Postgres CSV: quoted when it holds a comma, quote or line break, or is the empty string (NULL is empty unquoted). */
+function pgCsvField(cell: string | null): string {
+  if (cell === null) return '';
+  if (cell !== '' && !/[",\r\n]/.test(cell)) return cell;
+  return `"${cell.replaceAll('"', '""')}"`;
+}
+
+/** One file's records as `pg-csv` text, one piece per chunk read. */
+class PgCsvFile {
+  readonly #file: SourceFile;
+  readonly #options: PgCsvFileOptions;
+  readonly #checks: readonly CellCheck[];
+  #header: boolean;
+  #records = 0;
+
+  constructor(file: SourceFile, options: PgCsvFileOptions) {
+    this.#file = file;
+    this.#options = options;
+    this.#checks = options.columns.map((c) => (c.type.kind !== 'string' && isInferredTextKind(c.type.kind) ? c.type.kind : undefined));
+    this.#header = options.csv.header;
+  }
+
+  get records(): number {
+    return this.#records;
+  }
+
+  /** The text of these records (which point into `text`), headers dropped, each ending with `\n`. */
+  piece(records: readonly TextRecord[], text: string, rd: string | undefined): string {
+    const parts: string[] = [];
+    let from = -1;
+    let to = -1;
+    let nextBreak = -1;
+    for (const record of records) {
+      if (this.#header) {
+        this.#header = false;
+        this.#checkHeader(record);
+        continue;
+      }
+      this.#check(record);
+      this.#records++;
+      // A line break inside a `\n` file's record is fine in quotes; a carriage return may not be, so re-encode.
+      if (nextBreak < record.start) nextBreak = this.#nextBreak(text, record.start, rd);
+      const odd = nextBreak < record.end;
+      if (!odd && rd === '\n') {
+        if (from < 0) from = record.start;
+        to = record.end;
+        continue;
+      }
+      if (from >= 0) parts.push(text.slice(from, to), '\n');
+      from = -1;
+      parts.push(odd ? record.cells.map(pgCsvField).join(',') : text.slice(record.start, record.end), '\n');
+    }
+    if (from >= 0) parts.push(text.slice(from, to), '\n');
+    return parts.join('');
+  }
+
+  /** At the end of the file: a later file of a glob without even a header has no columns. */
+  finish(): void {
+    if (this.#header && this.#options.first) this.#sameColumns([]);
+  }
+
+  /** Index of the next character from `at` that needs re-encoding: `\r` in `\n` files, any line break otherwise. */
+  #nextBreak(text: string, at: number, rd: string | undefined): number {
+    const cr = text.indexOf('\r', at);
+    const lf = rd === '\n' ? -1 : text.indexOf('\n', at);
+    const found = cr < 0 ? lf : lf < 0 ? cr : Math.min(cr, lf);
+    return found < 0 ? Infinity : found;
+  }
+
+  #checkHeader(record: TextRecord): void {
+    const names = columnNames(this.#file, record.cells);
+    if (this.#options.first) this.#sameColumns(names);
+  }
+
+  #sameColumns(names: readonly string[]): void {
+    const { first, columns } = this.#options;
+    if (first) assertSameColumns(this.#file, first, columns, fileColumns(names, [], 'csv'));
+  }
+
+  /** The checks the decoded path makes: field count, then each typed cell against its kind's rule (its error, its words). */
+  #check(record: TextRecord): void {
+    const { columns, csv, first, inference } = this.#options;
+    const cells = record.cells;
+    if (cells.length !== columns.length) {
+      if (first && !csv.header && csv.columns === undefined && this.#records === 0) this.#sameColumns(cells.map((_, i) => `column_${i + 1}`));
+      throw fieldCountError(this.#file, record, columns.length);
+    }
+    const checks = this.#checks;
+    for (let i = 0; i < checks.length; i++) {
+      const kind = checks[i];
+      const cell = cells[i];
+      if (kind === undefined || cell === null || cell === undefined || fitsInferredText(kind, cell)) continue;
+      const column = columns[i] as Column;
+      textCellConverter(kind, { file: this.#file.name, index: i, name: column.name }, inference)(cell, record.line);
+      throw new DataError(`${this.#file.name}: line ${record.line}, column "${column.name}": ${JSON.stringify(cell.slice(0, 60))} does not fit ${kind}`, { file: this.#file.name, line: record.line });
+    }
+  }
+}
+
+function parserFor(file: SourceFile, csv: CsvOptions): CsvRecordParser {
+  return new CsvRecordParser({ delimiter: csv.delimiter, quote: csv.quote, escape: csv.escape, nullValues: csv.null_values, skipLines: csv.skip_rows, bom: csv.bom }, file.name);
+}
+
+function readFailure(file: SourceFile, error: unknown): FerryError {
+  if (error instanceof FerryError) return error;
+  return new DataError(`${file.name}: cannot read the file: ${(error as Error).message}`, { file: file.name, cause: error });
+}
+
+/**
+ * The records of one CSV file as `pg-csv` bytes (UTF-8, whatever the file's
+ * encoding: it is decoded as the decoded path decodes it), one chunk per chunk
+ * read. Throws the decoded path's DataError for a record it would refuse,
+ * before any byte of that record is yielded.
+ */
+export async function* pgCsvOfFile(file: SourceFile, options: PgCsvFileOptions): AsyncGenerator<Buffer> {
+  if (formatOfPath(file.name) !== 'csv') throw new FerryError(`${file.name} is not a .csv file; it cannot pass through as CSV`, { file: file.name });
+  const parser = parserFor(file, options.csv);
+  const out = new PgCsvFile(file, options);
+  const decoder = new StringDecoder(options.csv.encoding);
+  const input = openFileInput(file.path, isGzipPath(file.name), options.signal);
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      const records = parser.push(decoder.write(chunk));
+      if (records.length === 0) continue;
+      const text = out.piece(records, parser.text, parser.recordDelimiter);
+      if (text.length > 0) yield Buffer.from(text, 'utf8');
+    }
+    const last = [...parser.push(decoder.end()), ...parser.end()];
+    const text = out.piece(last, parser.text, parser.recordDelimiter);
+    out.finish();
+    if (text.length > 0) yield Buffer.from(text, 'utf8');
+  } catch (error) {
+    if (options.signal.aborted) throw error;
+    throw readFailure(file, error);
+  } finally {
+    input.destroy();
+  }
+}
+
+function count(cells: readonly (string | null)[], char: string): number {
+  let n = 0;
+  for (const cell of cells) for (let at = cell?.indexOf(char) ?? -1; at >= 0; at = (cell as string).indexOf(char, at + 1)) n++;
+  return n;
+}
+
+/**
+ * The file and line of the record Postgres names as COPY line `copyLine` of a
+ * `pg-csv` read of these files. Postgres (15-17) counts one per record plus the
+ * line breaks inside quoted fields that match the input's line ending: `\n`
+ * once the first record has ended, `\r` while the line ending is still unknown
+ * (within the first record); it reports the count after reading the whole record.
+ * Every cell holding a line break was sent quoted, so the breaks in the cells
+ * are the ones it counted.
+ */
+export async function locateCsvRecord(files: readonly SourceFile[], csv: CsvOptions, copyLine: number, signal: AbortSignal): Promise<{ file: string; line: number } | undefined> {
+  let line = 0;
+  for (const file of files) {
+    const parser = parserFor(file, csv);
+    const decoder = new StringDecoder(csv.encoding);
+    const input = openFileInput(file.path, isGzipPath(file.name), signal);
+    let header = csv.header;
+    const find = (records: readonly TextRecord[]): TextRecord | undefined => {
+      for (const record of records) {
+        if (header) {
+          header = false;
+          continue;
+        }
+        line += 1 + count(record.cells, line === 0 ? '\r' : '\n');
+        if (line >= copyLine) return record;
+      }
+      return undefined;
+    };
+    try {
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        const found = find(parser.push(decoder.write(chunk)));
+        if (found) return { file: file.name, line: found.line };
+      }
+      const found = find([...parser.push(decoder.end()), ...parser.end()]);
+      if (found) return { file: file.name, line: found.line };
+    } finally {
+      input.destroy();
+    }
+  }
+  return undefined;
+}
