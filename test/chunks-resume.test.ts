@@ -96,23 +96,32 @@ function resumed(log: readonly string[]): { chunks: number; rows: number; planne
   return undefined;
 }
 
+/**
+ * SIGKILL an 8-chunk run after 2 chunk commits, run again: the rerun resumes the
+ * plan and reads exactly the chunks that were not committed.
+ */
+async function killThenResume(sync: string): Promise<{ log: string[] }> {
+  const killed = await ferry(sync, 2);
+  expect(killed.killed, killed.output).toBe(true);
+  const resumedRun = await ferry(sync);
+  expect(resumedRun.code, resumedRun.output).toBe(0);
+  const { stream, log } = await lastRun(sync);
+  const done = resumed(log);
+  expect(done, log.join('\n')).toBeDefined();
+  expect(done?.planned).toBe(8);
+  expect(done?.chunks).toBeGreaterThanOrEqual(2);
+  expect(done?.chunks).toBeLessThan(8);
+  // The committed chunks were not read again: this run read exactly the rest.
+  expect(stream.rowsRead).toBe(ROWS - (done?.rows ?? 0));
+  expect(log.filter((l) => l.includes('committed:'))).toHaveLength(8 - (done?.chunks ?? 0));
+  return { log };
+}
+
 describe('a killed chunked run resumes from its committed chunks', () => {
   it.each(['replace', 'merge', 'append'])('%s', async (write) => {
     const sync = `kill_${write}`;
     await writeSync(sync, `    write: ${write}\n    target: dst.${write}_t\n    chunks: 8\n    parallelism: 1\n`);
-    const killed = await ferry(sync, 2);
-    expect(killed.killed, killed.output).toBe(true);
-    const resumedRun = await ferry(sync);
-    expect(resumedRun.code, resumedRun.output).toBe(0);
-    const { stream, log } = await lastRun(sync);
-    const done = resumed(log);
-    expect(done, log.join('\n')).toBeDefined();
-    expect(done?.planned).toBe(8);
-    expect(done?.chunks).toBeGreaterThanOrEqual(2);
-    expect(done?.chunks).toBeLessThan(8);
-    // The committed chunks were not read again: this run read exactly the rest.
-    expect(stream.rowsRead).toBe(ROWS - (done?.rows ?? 0));
-    expect(log.filter((l) => l.includes('committed:'))).toHaveLength(8 - (done?.chunks ?? 0));
+    await killThenResume(sync);
     expect(await differences(`dst.${write}_t`)).toBe(0);
     const leftovers = await db.query(`SELECT relname FROM pg_class WHERE relname LIKE '\\_ferry\\_chunked%' OR relname LIKE '\\_ferry\\_stage%'`);
     expect(leftovers.rows).toEqual([]);
@@ -177,16 +186,7 @@ describe('a killed chunked run resumes from its committed chunks', () => {
         return { digest: digest(rows), tables };
       });
     };
-    const killed = await ferry(sync, 2);
-    expect(killed.killed, killed.output).toBe(true);
-    const resumedRun = await ferry(sync);
-    expect(resumedRun.code, resumedRun.output).toBe(0);
-    const { stream, log } = await lastRun(sync);
-    const done = resumed(log);
-    expect(done?.planned, log.join('\n')).toBe(8);
-    expect(done?.chunks).toBeGreaterThanOrEqual(2);
-    expect(stream.rowsRead).toBe(ROWS - (done?.rows ?? 0));
-    expect(log.filter((l) => l.includes('committed:'))).toHaveLength(8 - (done?.chunks ?? 0));
+    const { log } = await killThenResume(sync);
     expect(log.some((l) => l.startsWith(`published ${ROWS} rows of 8 chunks`)), log.join('\n')).toBe(true);
     const expected = await sourceDigest();
     expect(expected.rows).toBe(ROWS);
