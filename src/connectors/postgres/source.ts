@@ -30,7 +30,8 @@ const READ_AHEAD_BYTES = 1 << 20;
 /**
  * Reads tables and queries with `COPY (SELECT ...) TO STDOUT` on a dedicated
  * connection per read. Rows are decoded from COPY text into canonical values;
- * `readRaw` passes binary COPY bytes through untouched.
+ * `readRaw` passes binary COPY bytes through untouched (`pg-binary`), or CSV
+ * that Postgres renders in Ferry's canonical text (`ferry-csv`, csv-out-sql.ts).
  *
  * Memory stays flat: the COPY stream is consumed with async iteration, so the
  * socket is only read when the consumer asks for the next batch.
