@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadRequest, Source, StreamWriter } from '../src/core/connector.js';
 import { DataError } from '../src/core/errors.js';
@@ -121,6 +122,8 @@ beforeAll(async () => {
   // A value past the sample that does not fit the inferred kind; a value Ferry accepts and Postgres refuses.
   await writeFile(join(dir, 'late_bad.csv'), `id,n\n1,10\n2,"multi\nline"\n`.replace('"multi\nline"', '20') + '3,30\n4,4x\n');
   await writeFile(join(dir, 'pg_refuses.csv'), 'id,note,day\n1,"a\nb",2024-01-01\n2,x,2024-02-29\n3,"c\n\nd",0000-01-01\n');
+  await writeFile(join(dir, 'noheader.csv'), '1,"a\nb",2024-01-01\n2,,2024-01-02\n3,"",2024-01-03\n');
+  await writeFile(join(dir, 'orders.csv.gz'), gzipSync(generatedCsv('\n', 1)));
   await writeFile(join(dir, 'pg_refuses_2.csv'), 'id,note,day\n1,"a\nb\nc",2024-01-01\n2,x,0000-01-01\n3,y,2024-01-01\n');
   await writeFile(join(dir, 'width.csv'), 'a,b\n1,2\n3\n');
 }, 120_000);
@@ -143,6 +146,9 @@ describe('CSV -> PG pass-through', () => {
     ['bad_utf8.csv'],
     ['naughty.csv'],
     ['orders.csv', { infer_types: false }],
+    ['noheader.csv', { csv: { header: false, columns: ['id', 'note', 'day'] } }],
+    ['noheader.csv', { csv: { header: false } }],
+    ['orders.csv.gz'],
     ['orders.csv', { csv: { column_types: { code: 'string' } }, sample_rows: 10 }],
   ];
   for (const [i, [name, settings]] of cases.entries()) {
