@@ -71,8 +71,8 @@ function assertDistinctNames(columns: readonly Column[], path: string): void {
   }
 }
 
-/** Rows per part: DuckDB's row-group size (122,880) times four, so parts hold whole row groups. */
-const PART_ROWS = 4 * 122_880;
+/** Rows per part: two of DuckDB's row groups (122,880 rows each), so parts hold whole row groups. */
+const PART_ROWS = 2 * 122_880;
 /** Text and binary bytes (as JS counts them) staged per part, so wide rows still make small parts. */
 const PART_BYTES = 64 * 2 ** 20;
 
@@ -84,7 +84,7 @@ export interface ParquetWriterOptions {
 /**
  * Writes a Parquet file through an in-memory DuckDB, streaming: rows go
  * through the Appender into a staging table one data chunk (2048 rows, a
- * column at a time) per native call; every ~half million rows (or 64 MiB of
+ * column at a time) per native call; every 245,760 rows (or 64 MiB of
  * text) that table is written as a part file with `COPY ... (FORMAT parquet,
  * COMPRESSION zstd)` while the next table fills, and the part's row groups are
  * appended to the output (`RowGroupFile`), which gets one footer at the end.
