@@ -130,8 +130,8 @@ export class ThriftReader {
         return (n & 1n) === 0n ? n >> 1n : -((n + 1n) >> 1n);
       }
       case ThriftType.double: {
-        const view = new DataView(this.#bytes.buffer, this.#bytes.byteOffset + this.#at, 8);
         if (this.#at + 8 > this.#bytes.length) throw new ThriftDecodeError('truncated double');
+        const view = new DataView(this.#bytes.buffer, this.#bytes.byteOffset + this.#at, 8);
         this.#at += 8;
         return view.getFloat64(0, true);
       }
