@@ -21,9 +21,9 @@ export function isPaused(pauses: CdcPauses, stream: string): boolean {
   return pauses.sync !== undefined || pauses.streams.has(stream);
 }
 
-/** What is paused, as one comparable string. */
+/** What is paused, as one comparable string (JSON, so the sync's pause never reads like no pause). */
 function pauseKey(pauses: CdcPauses): string {
-  return [pauses.sync ? '' : undefined, ...[...pauses.streams.keys()].sort()].filter((k) => k !== undefined).join('\n');
+  return JSON.stringify({ sync: pauses.sync !== undefined, streams: [...pauses.streams.keys()].sort() });
 }
 
 export interface PauseWatch {
