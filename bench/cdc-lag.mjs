@@ -1,5 +1,5 @@
 // CDC end-to-end lag: a writer process commits a steady stream of numbered rows
-// (BENCH_RATE changes/s, default 10,000, in transactions of 100 rows), stamped with
+// (BENCH_RATE changes/s, default 10,000; every 10 ms one transaction of the rows due), stamped with
 // the source clock, while `ferry run --follow` streams them into Postgres. A poller
 // process reads the destination's highest sequence number every 10 ms; a row's lag
 // is the first poll that saw it minus its commit stamp (so the poll interval is
@@ -15,7 +15,7 @@ import { PG, makeProject, psql, recreateDatabase } from './support.mjs';
 const SRC = 'ferry_bench_cdclag_src';
 const DST = 'ferry_bench_cdclag_dst';
 const SLOT = 'ferry_bench_cdclag';
-const ROWS_PER_TX = 100;
+const TICK_MS = 10;
 const POLL_MS = 10;
 
 const role = process.argv[2];
@@ -23,24 +23,29 @@ if (role === 'writer') await writer(Number(process.argv[3]), Number(process.argv
 else if (role === 'poller') await poller();
 else await main();
 
-/** Commits `rate` rows/s for `seconds` s, one INSERT of ROWS_PER_TX rows per transaction; prints the rows and seconds taken. */
+/**
+ * Commits `rate` rows/s for `seconds` s: every TICK_MS one INSERT of the rows due by
+ * now (so a slow statement makes the next transaction larger, not the rate lower).
+ * Prints the rows and seconds taken.
+ */
 async function writer(rate, seconds) {
   const client = new pg.Client({ connectionString: `${PG}/${SRC}` });
   await client.connect();
-  const txPerSecond = rate / ROWS_PER_TX;
   const started = performance.now();
-  let seq = 1;
-  for (let i = 0; ; i++) {
-    const due = started + (i * 1000) / txPerSecond;
-    if (due - started >= seconds * 1000) break;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    await client.query('INSERT INTO lag_events SELECT g, clock_timestamp(), $3 FROM generate_series($1::bigint, $2::bigint) g', [seq, seq + ROWS_PER_TX - 1, 'x'.repeat(40)]);
-    seq += ROWS_PER_TX;
+  let written = 0;
+  for (;;) {
+    const elapsed = performance.now() - started;
+    if (elapsed >= seconds * 1000) break;
+    const due = Math.floor((elapsed / 1000) * rate);
+    if (due > written) {
+      await client.query('INSERT INTO lag_events SELECT g, clock_timestamp(), $3 FROM generate_series($1::bigint, $2::bigint) g', [written + 1, due, 'x'.repeat(40)]);
+      written = due;
+    }
+    await new Promise((r) => setTimeout(r, TICK_MS));
   }
   const elapsed = (performance.now() - started) / 1000;
   await client.end();
-  process.stdout.write(JSON.stringify({ rows: seq - 1, seconds: elapsed }));
+  process.stdout.write(JSON.stringify({ rows: written, seconds: elapsed }));
 }
 
 /** Polls the destination's max(seq) until stdin closes; prints [seq, epoch ms] each time it grew. */
@@ -73,7 +78,9 @@ function child(args, stdinOpen) {
   return { proc, done };
 }
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
 
 async function main() {
   const seconds = Number(process.env.BENCH_SECONDS ?? 40);
