@@ -4,7 +4,8 @@
 // process reads the destination's highest sequence number every 10 ms; a row's lag
 // is the first poll that saw it minus its commit stamp (so the poll interval is
 // counted against Ferry, never for it). Target: p99 < 1 s.
-// Usage: npm run build && node bench/cdc-lag.mjs   (BENCH_SECONDS=40, BENCH_RATE=10000)
+// Usage: npm run build && node bench/cdc-lag.mjs   (BENCH_SECONDS=40, BENCH_RATE=10000;
+// BENCH_BATCH_ROWS and BENCH_FLUSH_MS override cdc.batch_rows and cdc.flush_ms)
 import { spawn } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -90,7 +91,8 @@ async function main() {
   recreateDatabase(DST);
   psql(SRC, 'CREATE TABLE lag_events (seq bigint PRIMARY KEY, committed_at timestamptz NOT NULL, pad text)');
   psql(SRC, "INSERT INTO lag_events VALUES (0, now(), 'seed')");
-  const sync = `source: src\ndestination: dst\ncdc:\n  slot: ${SLOT}\nstreams:\n  public.lag_events:\n    mode: cdc\n`;
+  const tuning = ['batch_rows', 'flush_ms'].flatMap((key) => (process.env[`BENCH_${key.toUpperCase()}`] ? [`  ${key}: ${Number(process.env[`BENCH_${key.toUpperCase()}`])}\n`] : [])).join('');
+  const sync = `source: src\ndestination: dst\ncdc:\n  slot: ${SLOT}\n${tuning}streams:\n  public.lag_events:\n    mode: cdc\n`;
   const dir = makeProject({ src: { type: 'postgres', url: `${PG}/${SRC}` }, dst: { type: 'postgres', url: `${PG}/${DST}` } }, sync);
   const project = await loadProject(dir, { connectorSchemas: connectorSchemas() });
   const state = await openStateStore(project.state, project.dir);
