@@ -119,6 +119,17 @@ describe('read', () => {
     );
   });
 
+  it('estimates the rows of a read from the planner, narrowed by its cursor window, without reading them', async () => {
+    const whole = await source.estimateRows(tableRead('public', 'events'));
+    expect(whole).toBe(100);
+    const cursor = { column: 'id', type: { kind: 'int64' }, from: 91n, includeNulls: false } as const;
+    const window = await source.estimateRows(tableRead('public', 'events', { cursor }));
+    // ANALYZEd: the planner's estimate of ids 91..100 is close to the 10 rows there are.
+    expect(window).toBeGreaterThanOrEqual(5);
+    expect(window).toBeLessThanOrEqual(20);
+    await expect(source.estimateRows(tableRead('public', 'no_such_table'))).rejects.toThrow(/no_such_table/);
+  });
+
   it('adds rows with a NULL cursor when asked, and quotes hostile cursor values', async () => {
     const nulls = tableRead('public', 'events', { columns: ['id'], cursor: { column: 'at', type: { kind: 'timestamptz' }, from: '2024-01-05T00:00:00Z', includeNulls: true } });
     const ids = (await readAll(source, nulls)).rows.map((r) => Number(r[0]));
