@@ -119,6 +119,20 @@ describe('read', () => {
     );
   });
 
+  it('caps a batch at about a megabyte of rows, whatever batchSize asks, and still reads every row once', async () => {
+    const sizes: number[] = [];
+    let sum = 0n;
+    for await (const batch of source.read(tableRead('public', 'big', { columns: ['id', 'pad'], batchSize: 100_000 }), new AbortController().signal)) {
+      sizes.push(batch.rows.length);
+      for (const row of batch.rows) sum += row[0] as bigint;
+    }
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(300_000);
+    expect(sum).toBe((300_000n * 300_001n) / 2n);
+    // Rows of ~210 bytes of COPY text: a megabyte holds about 5,000 of them (plus one socket chunk).
+    expect(Math.max(...sizes)).toBeLessThan(6_000);
+    expect(sizes.length).toBeGreaterThan(50);
+  });
+
   it('estimates the rows of a read from the planner, narrowed by its cursor window, without reading them', async () => {
     const whole = await source.estimateRows(tableRead('public', 'events'));
     expect(whole).toBe(100);

@@ -26,6 +26,9 @@ import { copyOutSql, countSql, cursorLiteral, selectSql } from './read-sql.js';
  */
 const READ_AHEAD_BYTES = 1 << 20;
 
+/** Text a batch holds at most, whatever `batchSize` says (at least one row). */
+const BATCH_BYTES = 1 << 20;
+
 /** Connections a source keeps at most: catalog queries plus one per parallel chunk read (more reads wait for one). */
 const READ_POOL_MAX = 34;
 
@@ -101,6 +104,13 @@ export class PostgresSource implements Source {
       bytes += chunk.length;
       while (parser.pending >= size) {
         yield { columns, rows: parser.take(size), bytes };
+        yielded = true;
+        bytes = 0;
+      }
+      // Wide rows, or a small read (an incremental window): hand over what a megabyte holds, so
+      // the writer stages it while the rest is read, and a batch's memory stays bounded.
+      if (bytes >= BATCH_BYTES && parser.pending > 0) {
+        yield { columns, rows: parser.take(), bytes };
         yielded = true;
         bytes = 0;
       }
