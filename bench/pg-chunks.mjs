@@ -2,6 +2,7 @@
 // chunks on 4 connections at once (binary COPY passed through per chunk),
 // against one `psql COPY binary | psql COPY binary` pipe. Target: >= 1.5x.
 // Usage: npm run build && node bench/pg-chunks.mjs   (BENCH_ROWS=5000000, BENCH_CHUNKS=4 by default)
+import { rmSync } from 'node:fs';
 import { PG, makeProject, psql, recreateDatabase, report, serverCpuDuring, timeFerry, timeShell } from './support.mjs';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 5_000_000);
@@ -35,3 +36,4 @@ report(`PG -> PG, ${CHUNKS} chunks on ${CHUNKS} connections (binary pass-through
 console.log(`  server backends CPU baseline ${timedPipe.serverCpuSeconds.toFixed(2)} s, ferry ${timedFerry.serverCpuSeconds.toFixed(2)} s (COPY out + COPY in + key build)`);
 
 for (const db of ['ferry_bench_csrc', 'ferry_bench_cbase', 'ferry_bench_cdst']) psql('postgres', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+rmSync(dir, { recursive: true, force: true });
