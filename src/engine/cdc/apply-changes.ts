@@ -92,15 +92,18 @@ export async function applyChanges(ctx: ApplyContext): Promise<ApplyTotals> {
         }
         continue;
       }
-      next = iterator.next();
       if (result.done) break;
       const event = result.value;
       if (event.type !== 'transaction') {
+        // Not prefetched: asking for the event after `caught_up` ends the stream, and a
+        // confirmation sent after that never reaches the server.
         await flush(event.lsn);
         oldest = undefined;
         if (event.type === 'caught_up') break;
+        next = iterator.next();
         continue;
       }
+      next = iterator.next();
       totals.transactions++;
       batcher.add(event.transaction);
       oldest ??= performance.now();

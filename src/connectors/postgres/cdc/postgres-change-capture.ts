@@ -5,6 +5,7 @@ import type { ConnectorContext } from '../../../core/connector.js';
 import { withPooledClient } from '../client.js';
 import type { PostgresConfig } from '../config.js';
 import { FerryError } from '../../../core/errors.js';
+import { formatLsn } from '../../../core/lsn.js';
 import { driverError } from '../driver-error.js';
 import { CATCH_UP_PREFIX, ChangeStream } from './change-stream.js';
 import { checkReplicaIdentity, dropPublication, ensurePublication } from './publication.js';
@@ -84,7 +85,9 @@ export class PostgresChangeCapture implements ChangeCapture {
   }
 
   async confirm(lsn: bigint): Promise<void> {
-    await this.#stream?.confirm(lsn);
+    // Silently dropping a confirmation would pin WAL until some later run: say so instead.
+    if (!this.#stream) throw new FerryError(`cannot confirm ${formatLsn(lsn)} on slot ${this.#options.slot}: the change stream is closed`, { sync: this.#options.sync });
+    await this.#stream.confirm(lsn);
   }
 
   drop(): Promise<{ readonly slot: boolean; readonly publication: boolean }> {
