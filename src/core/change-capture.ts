@@ -109,8 +109,9 @@ export interface ChangeCapture {
   /**
    * Decoded transactions from the slot's confirmed position. With `catchUp`,
    * a `caught_up` event marks the WAL end as of the call and nothing follows it.
+   * `readAhead`: changes decoded ahead of the consumer (default one batch).
    */
-  changes(options: { readonly catchUp: boolean }, signal: AbortSignal): AsyncIterable<CaptureEvent>;
+  changes(options: { readonly catchUp: boolean; readonly readAhead?: number }, signal: AbortSignal): AsyncIterable<CaptureEvent>;
   /** Write a heartbeat mark into the log; it comes back through `changes` as a `mark` event. */
   mark(): Promise<void>;
   /** Tell the server everything before `lsn` is durably applied (the slot may release WAL). */

@@ -70,7 +70,7 @@ export async function applyChanges(ctx: ApplyContext): Promise<ApplyTotals> {
     ctx.log.write('debug', null, `applied ${count} change(s)${skipped > 0 ? `, skipped ${skipped} already applied` : ''}; confirmed ${formatLsn(batch.upTo)}`);
   };
   const follow = ctx.follow;
-  const iterator = ctx.capture.changes({ catchUp: follow === undefined }, ctx.signal)[Symbol.asyncIterator]();
+  const iterator = ctx.capture.changes({ catchUp: follow === undefined, readAhead: ctx.batchRows }, ctx.signal)[Symbol.asyncIterator]();
   let next = iterator.next();
   let oldest: number | undefined;
   let lastMark = performance.now();

@@ -14,6 +14,8 @@ import { createSlotWithSnapshot, dropSlot, replicationClientConfig, slotStatus }
 
 const SLOT_POLL_MS = 200;
 const SLOT_RELEASE_MS = 15_000;
+/** Changes decoded ahead of the consumer when the caller does not say. */
+const READ_AHEAD = 10_000;
 
 /**
  * Postgres logical replication for one sync: its publication, its permanent
@@ -55,7 +57,7 @@ export class PostgresChangeCapture implements ChangeCapture {
     return createSlotWithSnapshot(this.#config, this.#ctx, name, true);
   }
 
-  async *changes(options: { readonly catchUp: boolean }, signal: AbortSignal): AsyncIterable<CaptureEvent> {
+  async *changes(options: { readonly catchUp: boolean; readonly readAhead?: number }, signal: AbortSignal): AsyncIterable<CaptureEvent> {
     const confirmed = await this.#waitUntilFree(signal);
     if (options.catchUp) await this.mark();
     const stream = new ChangeStream({
@@ -66,6 +68,7 @@ export class PostgresChangeCapture implements ChangeCapture {
       token: this.#token,
       catchUp: options.catchUp,
       confirmed,
+      readAhead: options.readAhead ?? READ_AHEAD,
     });
     this.#stream = stream;
     try {
