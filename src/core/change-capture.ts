@@ -27,7 +27,8 @@ export const CDC_COLUMNS = {
  * "unchanged TOAST value": the stored value must be kept, never set to NULL.
  */
 export type RowChange =
-  | { readonly op: 'upsert'; readonly row: readonly (Value | undefined)[] }
+  /** `insert`: an INSERT at the source, so the key had no row there just before. */
+  | { readonly op: 'upsert'; readonly row: readonly (Value | undefined)[]; readonly insert?: boolean }
   | { readonly op: 'delete'; readonly key: readonly Value[] }
   | { readonly op: 'truncate' };
 

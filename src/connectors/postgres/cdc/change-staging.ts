@@ -37,22 +37,7 @@ export class ChangeStaging {
   async load(types: readonly string[], staged: StagedRows): Promise<string> {
     const table = await this.#table(types);
     await this.#client.query(`TRUNCATE ${table}`);
-    const copy = new CopyIn(this.#client, `COPY ${table} FROM STDIN`);
-    try {
-      let piece = '';
-      for (const row of staged.rows) {
-        piece += encodeRow(row.values, row.lsn, types.length, staged);
-        if (piece.length >= PIECE_CHARS) {
-          await copy.write(Buffer.from(piece));
-          piece = '';
-        }
-      }
-      if (piece.length > 0) await copy.write(Buffer.from(piece));
-      await copy.finish();
-    } catch (error) {
-      await copy.cancel();
-      throw error;
-    }
+    await copyRows(this.#client, `COPY ${table} FROM STDIN`, staged, (lsn) => String(lsn));
     return table;
   }
 
@@ -76,22 +61,49 @@ export class ChangeStaging {
   }
 }
 
-function encodeRow(values: readonly Value[], lsn: bigint, width: number, staged: StagedRows): string {
+/**
+ * COPY the rows with `copySql`; each line is the row's values, then
+ * `tail(lsn)` as further columns (COPY text, already escaped) unless empty.
+ */
+export async function copyRows(client: pg.ClientBase, copySql: string, staged: StagedRows, tail: (lsn: bigint) => string): Promise<number> {
+  const copy = new CopyIn(client, copySql);
+  try {
+    let piece = '';
+    for (const row of staged.rows) {
+      piece += encodeRow(row.values, staged);
+      const extra = tail(row.lsn);
+      piece += extra === '' ? '\n' : `\t${extra}\n`;
+      if (piece.length >= PIECE_CHARS) {
+        await copy.write(Buffer.from(piece));
+        piece = '';
+      }
+    }
+    if (piece.length > 0) await copy.write(Buffer.from(piece));
+    return await copy.finish();
+  } catch (error) {
+    await copy.cancel();
+    throw error;
+  }
+}
+
+function encodeRow(values: readonly Value[], staged: StagedRows): string {
+  const width = staged.names.length;
   if (values.length !== width) {
     throw new DataError(`a change of ${staged.stream} has ${values.length} values for ${width} columns`, { stream: staged.stream });
   }
   let line = '';
   for (let i = 0; i < width; i++) {
     const value = values[i] ?? null;
+    if (i > 0) line += '\t';
     if (value === null) {
-      line += '\\N\t';
+      line += '\\N';
       continue;
     }
     try {
-      line += `${encodeField(value)}\t`;
+      line += encodeField(value);
     } catch (error) {
       throw new DataError(`column "${staged.names[i] ?? i}" of a change of ${staged.stream}: ${(error as Error).message}`, { stream: staged.stream, cause: error });
     }
   }
-  return `${line}${lsn}\n`;
+  return line;
 }

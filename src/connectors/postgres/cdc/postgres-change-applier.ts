@@ -8,11 +8,11 @@ import { changeRuns, type ChangeRun } from '../../change-runs.js';
 import { checkpointParams, createCheckpointTableSql, upsertCheckpointSql } from '../checkpoint-table.js';
 import { destroyClient, openClient } from '../client.js';
 import type { PostgresConfig } from '../config.js';
-import { driverError } from '../driver-error.js';
+import { driverError, errorCode } from '../driver-error.js';
 import { quoteIdent, quoteTable } from '../identifiers.js';
 import { findTarget, hasUniqueKey } from '../target-catalog.js';
 import { ddlTypeOfLogical } from '../type-map.js';
-import { ChangeStaging } from './change-staging.js';
+import { ChangeStaging, copyRows } from './change-staging.js';
 
 interface TargetShape {
   /** Column name -> Postgres type (format_type), as the target has them now. */
@@ -103,7 +103,41 @@ export class PostgresChangeApplier implements ChangeApplier {
         : `DELETE FROM ${table} t USING ${stage} s WHERE ${match}`;
       return (await this.#client.query(sql)).rowCount ?? 0;
     }
+    if (run.inserts && shape.keyIsUnique && (await this.#insertDirectly(table, target, run.columns, run.rows))) return run.rows.length;
     return this.#upsert(table, target, shape, run.columns, run.rows);
+  }
+
+  /**
+   * A run of source INSERTs of distinct keys normally finds none of them in the
+   * target (it mirrors the source as of the previous commit): COPY it straight
+   * in. The unique index on the key guards this: should a key be there after
+   * all (a soft-deleted row, a row written into the target by hand), the COPY
+   * fails, is rolled back to its savepoint, and the caller upserts instead.
+   */
+  async #insertDirectly(table: string, target: ChangeTarget, columns: readonly Column[], rows: readonly { values: readonly Value[]; lsn: bigint }[]): Promise<boolean> {
+    const names = columns.map((c) => c.name);
+    const meta = this.#metaColumns();
+    const now = this.#options.syncedAtColumn ? await this.#transactionNow() : '';
+    const tail = (lsn: bigint): string => meta.map((m) => (m.name === CDC_COLUMNS.lsn ? String(lsn) : m.name === CDC_COLUMNS.syncedAt ? now : '\\N')).join('\t');
+    const list = [...names, ...meta.map((m) => m.name)].map(quoteIdent).join(', ');
+    await this.#client.query('SAVEPOINT ferry_insert');
+    try {
+      await copyRows(this.#client, `COPY ${table} (${list}) FROM STDIN`, { stream: target.stream, names, rows }, tail);
+    } catch (error) {
+      if (errorCode(error) !== UNIQUE_VIOLATION) throw error;
+      await this.#client.query('ROLLBACK TO SAVEPOINT ferry_insert');
+      return false;
+    }
+    await this.#client.query('RELEASE SAVEPOINT ferry_insert');
+    return true;
+  }
+
+  /** now() of the open transaction as the session writes it (what `_ferry_synced_at = now()` stores elsewhere). */
+  async #transactionNow(): Promise<string> {
+    const result = await this.#client.query<{ now: string }>('SELECT now()::text AS now');
+    const now = result.rows[0]?.now;
+    if (now === undefined) throw new FerryError('SELECT now() returned nothing');
+    return now;
   }
 
   /**
@@ -194,6 +228,9 @@ export class PostgresChangeApplier implements ChangeApplier {
     return { schema: target.target.schema ?? this.#config.schema, name: target.target.name };
   }
 }
+
+/** SQLSTATE unique_violation. */
+const UNIQUE_VIOLATION = '23505';
 
 function typeOf(shape: TargetShape, name: string): string {
   const type = shape.types.get(name);
