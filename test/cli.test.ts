@@ -70,6 +70,11 @@ describe('ferry CLI', () => {
     const db = new Database(join(dir, 'data', 'app.db'));
     db.exec(`UPDATE users SET score = '99.99', updated_at = '2025-02-01 00:00:00' WHERE id = 2; INSERT INTO users VALUES (4, 'd@x.io', '1.00', '2025-01-02 00:00:00');`);
     db.close();
+    // Rows >= the cursor (2025-01-02): 2 (moved on), 3 (delivered: skipped) and 4 (late, same value).
+    const planned = await ferry('run', 'app', '--stream', 'users', '--dry-run', '--log-format', 'text');
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toMatch(/new rows +boundary rows \(skipped\)/);
+    expect(planned.stdout).toMatch(/users +main\.users +incremental +merge +checkpoint 2025-01-02T00:00:00 +2 +1\n/);
     const second = await ferry('run', 'app', '--stream', 'users', '--log-format', 'json');
     expect(second.code, second.stderr).toBe(0);
     const events = second.stderr.trim().split('\n').map((l) => JSON.parse(l) as { type: string; rowsWritten?: number });
@@ -78,7 +83,7 @@ describe('ferry CLI', () => {
 
     const history = await ferry('history', '--json');
     const runs = JSON.parse(history.stdout) as { status: string; rowsWritten: number }[];
-    expect(runs.map((r) => r.status)).toEqual(['success', 'success', 'dry_run']);
+    expect(runs.map((r) => r.status)).toEqual(['success', 'dry_run', 'success', 'dry_run']);
     expect(runs[0]?.rowsWritten).toBe(2);
 
     const logs = await ferry('logs', 'last');

@@ -83,6 +83,9 @@ describe('engine', () => {
     // A late row with the same cursor value as the boundary, an update and a new row.
     seed([[1n, 'a', ts(1)], [2n, 'b', ts(2)], [3n, 'c', ts(2)], [4n, 'late', ts(2)], [5n, 'new', ts(5)]]);
     world.source.get('items')?.rows.splice(0, 1, [1n, 'a2', ts(4)]);
+    const planned = await run(p, { dryRun: true });
+    // 5 rows at or past the cursor; rows 2 and 3 were delivered at the boundary and will be skipped.
+    expect(planned.plan?.[0]).toMatchObject({ rows: 5, boundaryRows: 2 });
     const second = await run(p);
     expect(second.streams[0]).toMatchObject({ rowsRead: 5, rowsWritten: 3 });
     expect(targetRows()).toEqual([[1n, 'a2', ts(4)], [2n, 'b', ts(2)], [3n, 'c', ts(2)], [4n, 'late', ts(2)], [5n, 'new', ts(5)]]);
@@ -246,7 +249,7 @@ describe('engine', () => {
     seed([[1n, 'a', ts(1)], [2n, 'b', ts(2)]]);
     const result = await run(project(worldName, [{}]), { dryRun: true });
     expect(result.status).toBe('dry_run');
-    expect(result.plan?.[0]).toMatchObject({ stream: 'items', rows: 2, write: 'replace' });
+    expect(result.plan?.[0]).toMatchObject({ stream: 'items', rows: 2, boundaryRows: 0, write: 'replace' });
     expect(world.target.size).toBe(0);
   });
 

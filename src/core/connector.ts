@@ -228,6 +228,13 @@ export interface PublishTableRequest {
   readonly from: TableRef;
   readonly target: TableRef;
   readonly primaryKey: readonly string[];
+  /**
+   * The chunk plan's identity (the run that made it). A destination whose swap
+   * cannot share a transaction with the checkpoint (MySQL's RENAME is DDL)
+   * marks the built table with it, so a rerun after a crash between the two
+   * can tell that this plan's table was already swapped in.
+   */
+  readonly plan: string;
 }
 
 /** An existing target table as the destination reads it back, for schema contracts. */

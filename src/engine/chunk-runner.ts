@@ -194,7 +194,7 @@ class ChunkedCopy {
     const final = this.#checkpoint(cursor ? { cursor } : {});
     const publishTable = this.#ctx.destination.publishTable;
     if (this.#stream.write === 'replace' && publishTable) {
-      const result = await publishTable.call(this.#ctx.destination, { sync: this.#ctx.sync, stream: this.#stream.name, from: this.#landing, target: this.#stream.target, primaryKey: this.#stream.primaryKey }, final, this.#ctx.signal);
+      const result = await publishTable.call(this.#ctx.destination, { sync: this.#ctx.sync, stream: this.#stream.name, from: this.#landing, target: this.#stream.target, primaryKey: this.#stream.primaryKey, plan: this.#progress.runId }, final, this.#ctx.signal);
       this.#sql.push(...result.sql);
       await this.#ctx.state.saveCheckpoint(final);
       this.#ctx.log.write('info', this.#stream.name, `published ${result.rows} rows of ${this.#progress.ranges.length} chunks into ${tableRefText(this.#stream.target)}`);

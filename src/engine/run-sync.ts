@@ -6,7 +6,8 @@ import { builtinConnectors, type ConnectorRegistry } from '../connectors/registr
 import type { RunStatus, RunStreamRecord, RunWatermarkRecord, StateStore } from '../state/state-store.js';
 import { createDestination, createSource, resolveConnection } from './connections.js';
 import { planStreams, type PlannedStream } from './plan-streams.js';
-import { planRead } from './read-plan.js';
+import { planRead, type ReadPlan } from './read-plan.js';
+import { CursorTracker } from './cursor-tracker.js';
 import type { RunEventListener } from './run-events.js';
 import { newRunId } from './run-id.js';
 import { RunLog } from './run-log.js';
@@ -56,7 +57,10 @@ export interface DryRunStream {
   readonly write: string;
   readonly from: string;
   readonly sql: string;
+  /** Rows the source query returns (exact). */
   readonly rows: number;
+  /** Of `rows`, those at the cursor boundary that the last run delivered: read again and skipped by key, not written. */
+  readonly boundaryRows: number;
   /** After-hooks that a real run would execute. */
   readonly hooks: readonly { readonly sql: string; readonly runOn: string }[];
 }
@@ -253,10 +257,27 @@ async function dryRunStreams(
       from: read.from,
       sql: source.readSql(read.request),
       rows: await source.count(read.request),
+      boundaryRows: await boundaryRows(source, stream, read),
       hooks: stream.hooks.map((h) => ({ sql: h.sql, runOn: h.runOn })),
     });
   }
   return out;
+}
+
+/**
+ * Rows the read meets again at the checkpoint's cursor value that the last run
+ * already delivered: the inclusive `>=` read returns them and the cursor tracker
+ * drops them by key. Counted exactly by reading just that value's rows through
+ * the same tracker a run uses.
+ */
+async function boundaryRows(source: Source, stream: PlannedStream, read: ReadPlan): Promise<number> {
+  const cursor = read.request.cursor;
+  if (cursor?.from === undefined || cursor.from === null || stream.cursor === undefined) return 0;
+  if ((read.boundary?.boundaryKeys.length ?? 0) === 0) return 0;
+  const tracker = new CursorTracker({ stream: stream.name, columns: stream.columns, cursorColumn: stream.cursor, primaryKey: stream.primaryKey, nullCursor: stream.nullCursor, previous: read.boundary });
+  const atBoundary = { ...read.request, cursor: { ...cursor, to: cursor.from, includeNulls: false } };
+  for await (const batch of source.read(atBoundary, new AbortController().signal)) tracker.accept(batch.rows);
+  return tracker.skipped;
 }
 
 function runOptionsRecord(options: RunSyncOptions): Record<string, unknown> {

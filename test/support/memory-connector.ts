@@ -101,12 +101,13 @@ class MemorySource implements Source {
     const table = this.#world.source.get(request.stream);
     if (!table) return [];
     const cursor = request.cursor;
-    if (!cursor || cursor.from === undefined) return [...table.rows];
+    if (!cursor || (cursor.from === undefined && cursor.to === undefined)) return [...table.rows];
     const index = table.columns.findIndex((c) => c.name === cursor.column);
     return table.rows.filter((r) => {
       const v = r[index] ?? null;
       if (v === null) return cursor.includeNulls;
-      return compareValues(cursor.type.kind, v, cursor.from ?? null) >= 0;
+      if (cursor.from !== undefined && cursor.from !== null && compareValues(cursor.type.kind, v, cursor.from) < 0) return false;
+      return cursor.to === undefined || cursor.to === null || compareValues(cursor.type.kind, v, cursor.to) <= 0;
     });
   }
   async close(): Promise<void> {}

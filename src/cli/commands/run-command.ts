@@ -110,7 +110,7 @@ function printResult(result: RunResult, json: boolean): void {
   }
   if (result.plan) {
     process.stdout.write(`\nDry run of sync ${result.sync} (nothing written)\n\n`);
-    process.stdout.write(`${formatTable(['stream', 'target', 'mode', 'write', 'from', 'rows'], result.plan.map((p) => [p.stream, p.target, p.mode, p.write, p.from, p.rows]))}\n`);
+    process.stdout.write(`${formatTable(['stream', 'target', 'mode', 'write', 'from', 'new rows', 'boundary rows (skipped)'], result.plan.map((p) => [p.stream, p.target, p.mode, p.write, p.from, p.rows - p.boundaryRows, p.boundaryRows]))}\n`);
     if (result.watermarks.length > 0) process.stdout.write(`\n${watermarkTable(result.watermarks)}\n`);
     for (const p of result.plan) process.stdout.write(`\n-- ${p.stream}\n${p.sql}\n${p.hooks.map((h) => `-- after (${h.runOn}, not run): ${h.sql}\n`).join('')}`);
   } else {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
+import type { CommitResult, ConnectorContext, Destination, DestinationCapabilities, OpenRequest, PublishTableRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
 import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
 import type { TypeFidelity } from '../../core/type-fidelity.js';
@@ -11,7 +11,7 @@ import type { ChangeApplier, ChangeApplyOptions } from '../../core/change-captur
 import { DuckdbChangeApplier } from './change-applier.js';
 import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
 import { executeSql } from './execute-sql.js';
-import { createCheckpointTableSql, loadCheckpoint } from './checkpoint-table.js';
+import { createCheckpointTableSql, loadCheckpoint, saveCheckpoint } from './checkpoint-table.js';
 import { duckdbDatabasePath, duckdbOptions, type DuckdbConfig } from './config.js';
 import { acquireInstance, type InstanceLease } from './instance-cache.js';
 import { createTableSql } from './publish-statements.js';
@@ -101,6 +101,48 @@ export class DuckdbDestination implements Destination {
     const path = duckdbDatabasePath(this.#config, this.#ctx);
     if (!this.#conn && path !== ':memory:' && !existsSync(path)) return undefined;
     return loadCheckpoint(await this.#connection(), this.#config.schema, sync, stream);
+  }
+
+  /**
+   * Chunked `replace`: the chunks were appended (each committed with its
+   * checkpoint) to `request.from`; one transaction drops the old target,
+   * renames the built table in and stores the final checkpoint. Like a plain
+   * `replace` here, the table carries no primary key constraint.
+   */
+  async publishTable(request: PublishTableRequest, checkpoint: Checkpoint, signal: AbortSignal): Promise<CommitResult> {
+    if (signal.aborted) throw new CancelledError('cancelled before publishing', { stream: request.stream });
+    const schema = request.target.schema ?? this.#config.schema;
+    const from: TableRef = { schema: request.from.schema ?? this.#config.schema, name: request.from.name };
+    const target: TableRef = { schema, name: request.target.name };
+    if (from.schema !== schema) throw new FerryError(`cannot publish ${from.schema}.${from.name} into another schema (${schema})`, { stream: request.stream });
+    const conn = await this.#connection();
+    const sql: string[] = [];
+    const run = async (statement: string): Promise<void> => {
+      sql.push(statement);
+      await conn.run(statement);
+    };
+    const rows = await this.#serialize(async () => {
+      if (!(await this.#targetColumns(conn, from))) {
+        throw new FerryError(`the table ${schema}.${from.name} that the chunks were loaded into is gone; nothing was published`, {
+          stream: request.stream,
+          connection: this.#ctx.connection,
+          hint: `run again with --full-refresh to reload ${schema}.${target.name} from the start`,
+        });
+      }
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        const counted = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${tableSql(from, 'main')}`)).getRows()[0]?.[0] ?? 0);
+        await run(`DROP TABLE IF EXISTS ${tableSql(target, 'main')}`);
+        await run(`ALTER TABLE ${tableSql(from, 'main')} RENAME TO ${quoteIdentifier(target.name)}`);
+        sql.push(await saveCheckpoint(conn, this.#config.schema, checkpoint));
+        await conn.run('COMMIT');
+        return counted;
+      } catch (error) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw new FerryError(`publishing ${schema}.${target.name} failed: ${(error as Error).message}`, { stream: request.stream, connection: this.#ctx.connection, cause: error });
+      }
+    });
+    return { rows, sql };
   }
 
   async openChangeApplier(options: ChangeApplyOptions): Promise<ChangeApplier> {

@@ -1,7 +1,7 @@
 import { DuckDBTypeId, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { ReadRequest } from '../../core/connector.js';
 import { ConfigError } from '../../core/errors.js';
-import type { Column } from '../../core/schema.js';
+import type { Column, Value } from '../../core/schema.js';
 import { filterPredicate, type RowFilter } from '../../core/row-filter.js';
 import { quoteIdentifier } from './sql-identifier.js';
 import type { ReadColumnType, } from './type-map.js';
@@ -29,7 +29,7 @@ function pick(request: ReadRequest, shape: ReadShape): number[] {
 
 /**
  * Selected columns (cast where DuckDB must render the value), the user's
- * `where`, and the inclusive cursor bound as a parameter typed like its
+ * `where`, and the inclusive cursor bounds as parameters typed like its
  * column, so int64, decimals and timestamps compare exactly.
  */
 export function readStatement(request: ReadRequest, shape: ReadShape): ReadStatement {
@@ -47,15 +47,19 @@ export function readStatement(request: ReadRequest, shape: ReadShape): ReadState
   if (cursor) {
     const index = pick({ ...request, columns: [cursor.column] }, shape)[0] ?? -1;
     const column = quoteIdentifier(cursor.column);
-    if (cursor.from !== undefined && cursor.from !== null) {
-      const type = shape.types[index] as DuckDBType;
-      values.push(valueWriterFor(type)(cursor.from));
+    const type = shape.types[index] as DuckDBType;
+    const bound = (value: Value): string => {
+      values.push(valueWriterFor(type)(value));
       types.push(type);
-      const at = `$${values.length}`;
-      conditions.push(cursor.includeNulls ? `(${column} >= ${at} OR ${column} IS NULL)` : `${column} >= ${at}`);
-    } else if (!cursor.includeNulls) {
-      conditions.push(`${column} IS NOT NULL`);
-    }
+      return `$${values.length}`;
+    };
+    // Inclusive window `from <= cursor <= to` (`to` is set by chunked reads and dry-run boundary counts).
+    const window = [
+      ...(cursor.from !== undefined && cursor.from !== null ? [`${column} >= ${bound(cursor.from)}`] : []),
+      ...(cursor.to !== undefined && cursor.to !== null ? [`${column} <= ${bound(cursor.to)}`] : []),
+    ];
+    const test = window.length > 0 ? window.join(' AND ') : `${column} IS NOT NULL`;
+    if (window.length > 0 || !cursor.includeNulls) conditions.push(cursor.includeNulls ? `(${test} OR ${column} IS NULL)` : test);
   }
   for (const filter of request.filters ?? []) {
     // Each value is a parameter typed like its column, so int64, decimals and timestamps compare exactly.

@@ -34,11 +34,13 @@ function cursorFilter(columns: readonly Column[], cursor: CursorRead | undefined
   if (cursor === undefined) return () => true;
   const i = projection(columns, [cursor.column], stream)[0] as number;
   const kind = (columns[i] as Column).type.kind;
-  const from = cursor.from;
+  const { from, to } = cursor;
+  const bounded = to !== undefined && to !== null;
   return (row) => {
     const value = row[i] ?? null;
     if (value === null) return cursor.includeNulls;
-    return from === undefined || from === null || compareValues(kind, value, from) >= 0;
+    if (from !== undefined && from !== null && compareValues(kind, value, from) < 0) return false;
+    return !bounded || compareValues(kind, value, to) <= 0;
   };
 }
 
@@ -100,6 +102,7 @@ export class FilesSource implements Source {
       request.where,
       ...(request.filters ?? []).map(filterText),
       cursor && `${cursor.column} >= ${cursor.from === undefined ? '(start)' : String(cursor.from)}${cursor.includeNulls ? ` OR ${cursor.column} IS NULL` : ''}`,
+      cursor?.to !== undefined && cursor.to !== null ? `${cursor.column} <= ${String(cursor.to)}` : undefined,
     ].filter((f): f is string => typeof f === 'string');
     const source = format === 'parquet' ? `read_parquet('${pattern}')` : `read ${format} '${pattern}'`;
     return `SELECT ${request.columns?.join(', ') ?? '*'} FROM ${source}${filters.length > 0 ? ` WHERE ${filters.join(' AND ')}` : ''}`;

@@ -1,5 +1,5 @@
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
+import type { CommitResult, ConnectorContext, Destination, DestinationCapabilities, OpenRequest, PublishTableRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError } from '../../core/errors.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
 import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
@@ -10,6 +10,7 @@ import { readCheckpointRow } from './checkpoint-table.js';
 import { closeConnection, openConnection, type MysqlConnection } from './client.js';
 import { defaultDatabase, type MysqlConfig } from './config.js';
 import { driverError } from './driver-error.js';
+import { publishBuiltTable } from './publish-table.js';
 import { MysqlStreamWriter } from './stream-writer.js';
 import { describeTargetTable } from './target-table.js';
 import { mysqlTypeFidelity } from './type-fidelity.js';
@@ -93,6 +94,21 @@ export class MysqlDestination implements Destination {
       throw driverError(error, `read the checkpoint of ${stream}`, { stream });
     } finally {
       if (connection) await closeConnection(connection);
+    }
+  }
+
+  /** Chunked `replace`: add the key, swap the built table in, commit the checkpoint (see publish-table.ts). */
+  async publishTable(request: PublishTableRequest, checkpoint: Checkpoint, signal: AbortSignal): Promise<CommitResult> {
+    if (signal.aborted) throw new CancelledError('cancelled before publishing', { stream: request.stream });
+    const checkpointDatabase = checkpointDatabaseOf(this.#config, request.stream);
+    const database = request.target.schema ?? checkpointDatabase;
+    const connection = await openConnection(this.#config, this.#ctx);
+    try {
+      return await publishBuiltTable(connection, checkpointDatabase, request, { schema: request.from.schema ?? database, name: request.from.name }, { schema: database, name: request.target.name }, checkpoint);
+    } catch (error) {
+      throw driverError(error, `publish ${database}.${request.target.name}`, { stream: request.stream });
+    } finally {
+      await closeConnection(connection);
     }
   }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { ConnectorContext, Destination, DestinationCapabilities, OpenRequest, StreamWriter, TargetTable } from '../../core/connector.js';
+import type { CommitResult, ConnectorContext, Destination, DestinationCapabilities, OpenRequest, PublishTableRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
 import type { TypeFidelity } from '../../core/type-fidelity.js';
 import { FerryColumns } from '../../core/ferry-columns.js';
@@ -9,7 +9,7 @@ import type { ChangeApplier, ChangeApplyOptions } from '../../core/change-captur
 import { SqliteChangeApplier } from './change-applier.js';
 import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
 import { executeSql } from './execute-sql.js';
-import { loadCheckpoint } from './checkpoint-table.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint-table.js';
 import { sqliteDatabasePath, type SqliteConfig } from './config.js';
 import { openDatabase, wrapSqliteError } from './database.js';
 import { createStagingSql, createTableSql } from './publish-statements.js';
@@ -85,6 +85,45 @@ export class SqliteDestination implements Destination {
     const path = sqliteDatabasePath(this.#config, this.#ctx);
     if (!this.#connection && path !== ':memory:' && !existsSync(path)) return undefined;
     return loadCheckpoint(this.#writeConnection().db, sync, stream);
+  }
+
+  /**
+   * Chunked `replace`: the chunks were appended (each committed with its
+   * checkpoint) to `request.from`; one IMMEDIATE transaction drops the old
+   * target, renames the built table in and stores the final checkpoint. Like a
+   * plain `replace` here, the table carries no primary key constraint.
+   */
+  async publishTable(request: PublishTableRequest, checkpoint: Checkpoint, signal: AbortSignal): Promise<CommitResult> {
+    if (signal.aborted) throw new CancelledError('cancelled before publishing', { stream: request.stream });
+    const connection = this.#writeConnection();
+    const { db } = connection;
+    const from = quoteIdentifier(request.from.name);
+    const sql: string[] = [];
+    const run = (statement: string): void => {
+      sql.push(statement);
+      db.exec(statement);
+    };
+    try {
+      const rows = connection.publish(() => {
+        const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(request.from.name);
+        if (!exists) {
+          throw new FerryError(`the table ${request.from.name} that the chunks were loaded into is gone; nothing was published`, {
+            stream: request.stream,
+            connection: this.#ctx.connection,
+            hint: `run again with --full-refresh to reload ${request.target.name} from the start`,
+          });
+        }
+        const counted = Number(db.prepare(`SELECT count(*) FROM ${from}`).pluck().get());
+        run(`DROP TABLE IF EXISTS ${quoteIdentifier(request.target.name)}`);
+        run(`ALTER TABLE ${from} RENAME TO ${quoteIdentifier(request.target.name)}`);
+        saveCheckpoint(db, checkpoint);
+        return counted;
+      });
+      return { rows, sql };
+    } catch (error) {
+      if (error instanceof FerryError) throw error;
+      throw wrapSqliteError(error, `publishing ${request.target.name} failed`, { stream: request.stream, connection: this.#ctx.connection });
+    }
   }
 
   async openChangeApplier(options: ChangeApplyOptions): Promise<ChangeApplier> {
