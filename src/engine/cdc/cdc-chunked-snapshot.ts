@@ -88,7 +88,7 @@ export async function loadChunkedSnapshot(ctx: ChunkedSnapshotContext, session: 
     ctx.signal.removeEventListener('abort', onAbort);
   }
   const final = checkpoint(cdcState({ slot: ctx.slot, from: session.lsn }));
-  const published = await publishTable.call(ctx.destination, { sync: ctx.sync, stream: stream.name, from: landing, target: stream.target, primaryKey: stream.primaryKey }, final, ctx.signal);
+  const published = await publishTable.call(ctx.destination, { sync: ctx.sync, stream: stream.name, from: landing, target: stream.target, primaryKey: stream.primaryKey, plan: ctx.runId }, final, ctx.signal);
   await ctx.state.saveCheckpoint(final);
   ctx.log.write('info', stream.name, `snapshot: ${published.rows} rows of ${ranges.length} chunks published; changes continue from the snapshot position`);
   return { rows, checkpoint: final };
