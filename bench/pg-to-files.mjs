@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { PG, benchRows, cleanUpOnExit, dropDatabases, makeProject, psql, psqlCommand, recreateDatabase, report, timeFerry, timeShell } from './support.mjs';
 
 const ROWS = benchRows();
-const DB = 'ferry_bench_export';
+// BENCH_DB names the database, so two people benchmarking on one server do not collide.
+const DB = process.env.BENCH_DB ?? 'ferry_bench_export';
 const work = mkdtempSync(join(tmpdir(), 'ferry-bench-export-'));
 cleanUpOnExit(() => {
   dropDatabases(DB);

@@ -45,18 +45,23 @@ export interface SourceTransaction {
   readonly commitLsn: bigint;
   /** LSN just past the commit record: what the slot is confirmed up to once applied. */
   readonly endLsn: bigint;
+  /** When it committed on the source: microseconds since the Unix epoch (source clock). */
+  readonly commitTime?: bigint;
   readonly changes: readonly TableChange[];
 }
 
 export type CaptureEvent =
   | { readonly type: 'transaction'; readonly transaction: SourceTransaction }
-  /** Everything committed before the catch-up mark has been delivered. */
-  | { readonly type: 'caught_up'; readonly lsn: bigint }
+  /**
+   * Everything committed before the catch-up mark has been delivered. `at`:
+   * when the mark was written (microseconds since the Unix epoch, source clock).
+   */
+  | { readonly type: 'caught_up'; readonly lsn: bigint; readonly at?: bigint }
   /**
    * A heartbeat mark (continuous mode) arrived: every transaction committed
    * before `lsn` has been delivered, so with nothing pending `lsn` may be confirmed.
    */
-  | { readonly type: 'mark'; readonly lsn: bigint };
+  | { readonly type: 'mark'; readonly lsn: bigint; readonly at?: bigint };
 
 /** A table captured by a sync. */
 export interface CapturedTable {
@@ -81,6 +86,8 @@ export interface SlotStatus {
   readonly retainedBytes: bigint;
   /** Not yet confirmed (current position - confirmed LSN), bytes. */
   readonly lagBytes: bigint;
+  /** The server's clock when the status was read: microseconds since the Unix epoch. */
+  readonly serverTime?: bigint;
 }
 
 /** A consistent snapshot: tables read at it hold every transaction committed before `lsn` and none after. */
@@ -111,8 +118,10 @@ export interface ChangeCapture {
    * Decoded transactions from the slot's confirmed position. With `catchUp`,
    * a `caught_up` event marks the WAL end as of the call and nothing follows it.
    * `readAhead`: changes decoded ahead of the consumer (default one batch).
+   * When `end` aborts, the stream ends without an error after the last
+   * confirmation reached the server (`signal` cancels instead).
    */
-  changes(options: { readonly catchUp: boolean; readonly readAhead?: number }, signal: AbortSignal): AsyncIterable<CaptureEvent>;
+  changes(options: { readonly catchUp: boolean; readonly readAhead?: number; readonly end?: AbortSignal }, signal: AbortSignal): AsyncIterable<CaptureEvent>;
   /** Write a heartbeat mark into the log; it comes back through `changes` as a `mark` event. */
   mark(): Promise<void>;
   /** Tell the server everything before `lsn` is durably applied (the slot may release WAL). */

@@ -223,7 +223,7 @@ async function syncHooks(
   streams: readonly RunStreamRecord[],
 ): Promise<string | undefined> {
   if (!ctx || !hooks || hooks.length === 0 || stopped) return undefined;
-  const failed = error !== null || streams.some((s) => s.status !== 'success');
+  const failed = error !== null || streams.some((s) => s.status !== 'success' && s.status !== 'paused');
   try {
     const failure = await runHooks(ctx, hooks, null, failed ? 'failure' : 'success');
     return failure === undefined ? undefined : `${failure} (every stream's data was committed)`;

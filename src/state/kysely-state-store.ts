@@ -8,6 +8,8 @@ import type { StateDialect } from './state-dialect.js';
 import { checkpointFromRow, jsonText, lockFromRow, logLineFromRow, runFromRow, runStreamFromRow } from './state-rows.js';
 import type { ListRunsOptions, LockInfo, LogLine, NewRun, RunFinish, RunHookRecord, RunRecord, RunStreamRecord, RunWatermarkRecord, StateStore } from './state-store.js';
 import type { StateTables } from './state-tables.js';
+import { appendAudit, deletePauses, listAudit, listPauses, savePause } from './sync-controls.js';
+import type { AuditEntry, ListAuditOptions, NewAuditEntry, NewPause, PauseRecord } from './sync-controls-records.js';
 import { inWriteTransaction } from './write-transaction.js';
 
 const DEFAULT_RUN_LIMIT = 20;
@@ -230,6 +232,26 @@ export class KyselyStateStore implements StateStore {
           .where('ferry_checkpoints.seq', '<=', (eb) => eb.ref('excluded.seq')),
       )
       .execute();
+  }
+
+  listPauses(sync: string): Promise<PauseRecord[]> {
+    return listPauses(this.#db, sync);
+  }
+
+  savePause(pause: NewPause): Promise<boolean> {
+    return savePause(this.#db, this.#dialect, pause);
+  }
+
+  deletePauses(sync: string, streams?: readonly (string | null)[]): Promise<PauseRecord[]> {
+    return deletePauses(this.#db, sync, streams);
+  }
+
+  appendAudit(entry: NewAuditEntry): Promise<void> {
+    return appendAudit(this.#db, this.#dialect, entry);
+  }
+
+  listAudit(options?: ListAuditOptions): Promise<AuditEntry[]> {
+    return listAudit(this.#db, options);
   }
 
   // One upsert: insert when free, take over only a stale lock (or our own). The

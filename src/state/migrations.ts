@@ -20,6 +20,7 @@ export const STATE_MIGRATIONS: readonly StateMigration[] = Object.freeze([
   { version: 2, name: 'schedules, users, api keys, audit log, secrets', up: createReservedTables },
   { version: 3, name: 'run streams: schema contract report', up: addContractReport },
   { version: 4, name: 'run watermarks and hooks', up: createRunExtraTables },
+  { version: 5, name: 'pauses of cdc syncs and streams', up: createPauseTable },
 ]);
 
 /** The newest schema version this code knows. */
@@ -235,5 +236,18 @@ async function createRunExtraTables(db: Kysely<StateTables>): Promise<void> {
     .addColumn('output', 'text')
     .addColumn('error', 'text')
     .addPrimaryKeyConstraint('ferry_run_hooks_pk', ['run_id', 'seq'])
+    .execute();
+}
+
+/** `ferry cdc pause`: one row per paused sync (scope '') or stream. */
+async function createPauseTable(db: Kysely<StateTables>): Promise<void> {
+  await db.schema
+    .createTable('ferry_pauses')
+    .addColumn('sync', 'text', (c) => c.notNull())
+    .addColumn('scope', 'text', (c) => c.notNull())
+    .addColumn('paused_at', 'text', (c) => c.notNull())
+    .addColumn('paused_by', 'text', (c) => c.notNull())
+    .addColumn('reason', 'text')
+    .addPrimaryKeyConstraint('ferry_pauses_pk', ['sync', 'scope'])
     .execute();
 }

@@ -16,6 +16,7 @@ const TABLES = [
   'ferry_checkpoints',
   'ferry_locks',
   'ferry_migrations',
+  'ferry_pauses',
   'ferry_run_hooks',
   'ferry_run_logs',
   'ferry_run_streams',

@@ -3,6 +3,7 @@ import type { CheckpointState } from '../core/checkpoint.js';
 import { BIG, ISO_MS, line, streamRecord, unique, type StateStoreHarness } from './conformance-fixtures.js';
 import { describeLockConformance } from './lock-conformance.js';
 import { describeRunExtrasConformance } from './run-extras-conformance.js';
+import { describeSyncControlsConformance } from './sync-controls-conformance.js';
 import type { StateStore } from './state-store.js';
 
 export type { StateStoreHarness } from './conformance-fixtures.js';
@@ -198,6 +199,7 @@ export function describeStateStore(name: string, harness: StateStoreHarness): vo
 
     describeLockConformance(() => store, harness);
     describeRunExtrasConformance(() => store);
+    describeSyncControlsConformance(() => store);
 
     describe('orphaned runs', () => {
       it('fails running runs without the lock, with their running streams, and nothing else', async () => {

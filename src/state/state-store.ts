@@ -1,7 +1,9 @@
 import type { ContractReport } from '../core/schema-contract.js';
 import type { Checkpoint, CheckpointState } from '../core/checkpoint.js';
 import type { RunHookRecord, RunWatermarkRecord } from './run-extras-records.js';
+import type { AuditEntry, ListAuditOptions, NewAuditEntry, NewPause, PauseRecord } from './sync-controls-records.js';
 
+export type { AuditEntry, ListAuditOptions, NewAuditEntry, NewPause, PauseRecord } from './sync-controls-records.js';
 export type { HookOutput, HookStatus, RunHookRecord, RunWatermarkRecord, WatermarkOrigin } from './run-extras-records.js';
 
 /**
@@ -10,7 +12,8 @@ export type { HookOutput, HookStatus, RunHookRecord, RunWatermarkRecord, Waterma
  * engine owns state.
  */
 
-export const RUN_STATUSES = ['running', 'success', 'failed', 'cancelled', 'dry_run'] as const;
+/** `paused`: a stream skipped (or stopped) because `ferry cdc pause` paused it or its sync. */
+export const RUN_STATUSES = ['running', 'success', 'failed', 'cancelled', 'dry_run', 'paused'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -120,6 +123,18 @@ export interface StateStore {
   listCheckpoints(sync: string): Promise<Checkpoint[]>;
   /** Upsert; a checkpoint with a lower `seq` than the stored one is ignored. */
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
+
+  /** Pauses of a sync: its own (`stream` null) and its streams'. */
+  listPauses(sync: string): Promise<PauseRecord[]>;
+  /** Record a pause; an existing one is kept as it is. True when it was not paused before. */
+  savePause(pause: NewPause): Promise<boolean>;
+  /** Remove pauses (`streams` undefined: every pause of the sync; null in it: the sync's own). Returns what was removed. */
+  deletePauses(sync: string, streams?: readonly (string | null)[]): Promise<PauseRecord[]>;
+
+  /** Record an operator action in the audit log. */
+  appendAudit(entry: NewAuditEntry): Promise<void>;
+  /** Newest first. */
+  listAudit(options?: ListAuditOptions): Promise<AuditEntry[]>;
 
   /**
    * Take the sync's lock. A lock whose heartbeat is older than `staleAfterMs`

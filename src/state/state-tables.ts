@@ -99,6 +99,26 @@ export interface RunHooksTable {
   readonly error: string | null;
 }
 
+/** Pauses of cdc syncs and streams (migration 5); `scope` '' is the whole sync. */
+export interface PausesTable {
+  readonly sync: string;
+  readonly scope: string;
+  readonly paused_at: string;
+  readonly paused_by: string;
+  readonly reason: string | null;
+}
+
+/** Operator actions (migration 2 created it; used since migration 5). */
+export interface AuditLogTable {
+  readonly id: ColumnType<number | string, never, never>;
+  readonly at: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string | null;
+  /** JSON object. */
+  readonly details: string | null;
+}
+
 export interface MigrationsTable {
   readonly version: number;
   readonly name: string;
@@ -115,4 +135,6 @@ export interface StateTables {
   readonly ferry_migrations: MigrationsTable;
   readonly ferry_run_watermarks: RunWatermarksTable;
   readonly ferry_run_hooks: RunHooksTable;
+  readonly ferry_pauses: PausesTable;
+  readonly ferry_audit_log: AuditLogTable;
 }

@@ -11,7 +11,7 @@ import { dropSlot } from './cdc-fixture.js';
 // on a shared server that can take minutes.
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
-/** `ferry run` (catch-up), `ferry cdc status`, `resync` and `drop` from the command line. */
+/** `ferry run` (catch-up), `ferry cdc status`, `pause`, `resume`, `resync` and `drop` from the command line. */
 const BIN = resolve('bin/ferry.js');
 let source: TestDatabase;
 let target: TestDatabase;
@@ -63,6 +63,36 @@ describe('ferry cdc commands', () => {
       { id: 3, total: '1.00' },
     ]);
 
+    // Pause one table: the run applies the other, status shows the pause and the lag, resume catches up.
+    const pause = ferry('cdc', 'pause', 'shop', 'public.notes', '--reason', 'checking');
+    expect(pause.code, pause.stderr).toBe(0);
+    expect(pause.stdout).toContain('paused: public.notes');
+    expect(ferry('cdc', 'pause', 'shop', 'public.nope').stderr).toContain('has no cdc stream public.nope');
+    await source.query("INSERT INTO notes VALUES (2, 'b'); INSERT INTO orders VALUES (4, 4.00)");
+    expect(ferry('run', 'shop').code).toBe(0);
+    expect((await target.query('SELECT id FROM notes ORDER BY id')).rows).toEqual([{ id: 1 }]);
+    expect((await target.query('SELECT count(*)::int AS n FROM orders')).rows).toEqual([{ n: 4 }]);
+    const pausedReport = JSON.parse(ferry('cdc', 'status', 'shop', '--json').stdout) as {
+      lagSeconds: number;
+      streams: { stream: string; lagSeconds: number; lagBytes: string; paused: { reason: string } | null }[];
+    };
+    const notes = pausedReport.streams.find((s) => s.stream === 'public.notes');
+    const orders = pausedReport.streams.find((s) => s.stream === 'public.orders');
+    expect(notes?.paused).toMatchObject({ reason: 'checking' });
+    expect(orders?.paused).toBeNull();
+    expect(pausedReport.lagSeconds).toBe(orders?.lagSeconds);
+    // The paused table is behind the running one: its position (and synced-to time) stayed put.
+    expect(BigInt(notes?.lagBytes ?? 0)).toBeGreaterThan(BigInt(orders?.lagBytes ?? 0));
+    expect(notes?.lagSeconds).toBeGreaterThanOrEqual(orders?.lagSeconds ?? Infinity);
+    expect(ferry('cdc', 'status', 'shop').stdout).toMatch(/public\.notes .* paused since \S+ by \S+ \(checking\)/);
+    const resume = ferry('cdc', 'resume', 'shop');
+    expect(resume.stdout).toContain('resumed: public.notes');
+    expect(ferry('run', 'shop').code).toBe(0);
+    expect((await target.query('SELECT id, body FROM notes ORDER BY id')).rows).toEqual([
+      { id: 1, body: 'a' },
+      { id: 2, body: 'b' },
+    ]);
+
     const dropped = ferry('cdc', 'drop', 'shop');
     expect(dropped.code, dropped.stderr).toBe(0);
     expect(dropped.stdout).toContain('slot dropped; publication dropped');
@@ -70,6 +100,6 @@ describe('ferry cdc commands', () => {
     expect((await source.query('SELECT count(*)::int AS n FROM pg_publication WHERE pubname = $1', [slot])).rows).toEqual([{ n: 0 }]);
     // After a drop the next run starts over with a fresh snapshot instead of failing.
     expect(ferry('run', 'shop').code).toBe(0);
-    expect((await target.query('SELECT count(*)::int AS n FROM orders')).rows).toEqual([{ n: 3 }]);
+    expect((await target.query('SELECT count(*)::int AS n FROM orders')).rows).toEqual([{ n: 4 }]);
   });
 });

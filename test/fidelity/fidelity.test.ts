@@ -75,24 +75,16 @@ const UNREADABLE_DATA = [
 ];
 
 /**
- * bad_data files DuckDB 1.5.6 reads without an error: what comes back is
- * pinned here so a change shows, and documented in docs/fidelity.md.
+ * bad_data files DuckDB 1.5.6 reads without an error and Ferry's level check
+ * lets through: what comes back is pinned here so a change shows, and
+ * documented in docs/fidelity.md. (ARROW-GH-45185 and ARROW-RS-GH-6229-LEVELS,
+ * which DuckDB also reads, are refused by `checkParquetLevels`.)
  */
 const READ_DESPITE_DAMAGE: Readonly<Record<string, { rows: number; first: string; note: string }>> = {
   'ARROW-GH-43605.parquet': {
     rows: 21186,
     first: '[[0],[0],[0],[0],[0],[0]]',
     note: 'Dictionary indexes with RLE bit-width 0 can only mean index 0: every value is 0, as Arrow reads it since the fix of apache/arrow#43605.',
-  },
-  'ARROW-GH-45185.parquet': {
-    rows: 5,
-    first: '[["[1,2]"],["[3,4]"],["[5,6]"],["[7,8]"],["[9]"]]',
-    note: 'Known gap: repetition levels start with 1; the column chunk declares 10 values and DuckDB returns 9 without an error. Ferry does not validate page levels itself.',
-  },
-  'ARROW-RS-GH-6229-LEVELS.parquet': {
-    rows: 1,
-    first: '[["[{\\"c\\":null}]"]]',
-    note: 'Known gap: a page with too few repetition levels; DuckDB returns one row without an error. Ferry does not validate page levels itself.',
   },
 };
 

@@ -4,6 +4,7 @@ import type { Column, Row } from '../../core/schema.js';
 import { assertSameTypes, type DecodedFile } from './decoded-file.js';
 import type { SourceFile } from './file-input.js';
 import { type ParquetColumnPlan, parquetColumnPlan, type StoredColumn } from './parquet-columns.js';
+import { checkParquetLevels, ParquetDamageError } from './parquet-level-check.js';
 
 /** Key of the Parquet key-value metadata entry where Ferry records logical kinds. */
 export const FERRY_COLUMNS_KEY = 'ferry.columns';
@@ -24,6 +25,20 @@ function parquetFailure(file: SourceFile, error: unknown): DataError {
   });
 }
 
+/** Check row counts and levels before DuckDB reads the file (it returns wrong rows for some damage instead of failing). */
+async function checkDamage(file: SourceFile): Promise<void> {
+  try {
+    await checkParquetLevels(file.path);
+  } catch (error) {
+    if (!(error instanceof ParquetDamageError)) throw parquetFailure(file, error);
+    throw new DataError(`${file.name}: damaged Parquet: ${error.message}`, {
+      file: file.name,
+      hint: 'the writer that produced this file wrote inconsistent levels or counts; reading it would lose or shift values. Rewrite it from its source',
+      cause: error,
+    });
+  }
+}
+
 async function storedColumns(connection: DuckDBConnection, path: string): Promise<Map<string, StoredColumn>> {
   const reader = await connection.runAndReadAll(
     `SELECT decode(value) FROM parquet_kv_metadata($1) WHERE decode(key) = '${FERRY_COLUMNS_KEY}'`,
@@ -38,9 +53,13 @@ async function storedColumns(connection: DuckDBConnection, path: string): Promis
 /**
  * Reads Parquet files through an in-memory DuckDB: `read_parquet` streamed in
  * chunks (about 2,048 rows each), so memory stays flat whatever the file size.
+ * Each file is first checked for counts and repetition levels that disagree
+ * (`checkParquetLevels`), damage DuckDB 1.5 reads without an error.
  */
 export class ParquetReader {
   #instance: Promise<DuckDBInstance> | undefined;
+  /** Files already checked by `checkDamage` (plan and open both need it). */
+  readonly #checked = new Map<string, Promise<void>>();
 
   async #connect(): Promise<DuckDBConnection> {
     this.#instance ??= DuckDBInstance.create(':memory:');
@@ -58,6 +77,12 @@ export class ParquetReader {
   }
 
   async #planWith(connection: DuckDBConnection, file: SourceFile): Promise<ParquetColumnPlan[]> {
+    let checked = this.#checked.get(file.path);
+    if (!checked) {
+      checked = checkDamage(file);
+      this.#checked.set(file.path, checked);
+    }
+    await checked;
     try {
       const stored = await storedColumns(connection, file.path);
       const described = await connection.runAndReadAll('DESCRIBE SELECT * FROM read_parquet($1)', [file.path]);

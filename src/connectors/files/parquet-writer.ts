@@ -3,7 +3,8 @@ import { DataError } from '../../core/errors.js';
 import type { Column, LogicalKind, Row, Value } from '../../core/schema.js';
 import { quoteIdentifier, type StoredColumn } from './parquet-columns.js';
 import { FERRY_COLUMNS_KEY } from './parquet-reader.js';
-import { fsyncFile, type RowFileWriter } from './text-file-sink.js';
+import { RowGroupFile } from './row-group-file.js';
+import type { RowFileWriter } from './text-file-sink.js';
 import { rm } from 'node:fs/promises';
 
 /** DuckDB's vector size: the most rows one data chunk holds. */
@@ -70,40 +71,79 @@ function assertDistinctNames(columns: readonly Column[], path: string): void {
   }
 }
 
+/** Rows per part: two of DuckDB's row groups (122,880 rows each), so parts hold whole row groups. */
+const PART_ROWS = 2 * 122_880;
+/** Text and binary bytes (as JS counts them) staged per part, so wide rows still make small parts. */
+const PART_BYTES = 64 * 2 ** 20;
+
+export interface ParquetWriterOptions {
+  /** Rows per part (and so the most rows staged at once); tests use small parts to cover the assembly. */
+  readonly partRows?: number;
+}
+
 /**
- * Writes a Parquet file through an in-memory DuckDB: rows go through the
- * Appender into a staging table one data chunk (2048 rows, a column at a time)
- * per native call, not one call per value, then `COPY ... (FORMAT parquet, COMPRESSION
- * zstd)` writes the file with proper types and the logical kinds recorded in
- * key-value metadata so the files source restores them exactly.
+ * Writes a Parquet file through an in-memory DuckDB, streaming: rows go
+ * through the Appender into a staging table one data chunk (2048 rows, a
+ * column at a time) per native call; every 245,760 rows (or 64 MiB of
+ * text) that table is written as a part file with `COPY ... (FORMAT parquet,
+ * COMPRESSION zstd)` while the next table fills, and the part's row groups are
+ * appended to the output (`RowGroupFile`), which gets one footer at the end.
+ * Memory holds at most two parts whatever the table size. The logical kinds go
+ * into key-value metadata so the files source restores them exactly.
  */
 export class ParquetFileWriter implements RowFileWriter {
   readonly #path: string;
   readonly #columns: readonly Column[];
   readonly #staging: readonly Staging[];
+  /** Columns whose staged size varies with the value (text and bytes). */
+  readonly #variable: readonly boolean[];
   #instance: DuckDBInstance | undefined;
-  #connection: DuckDBConnection | undefined;
+  #appendConnection: DuckDBConnection | undefined;
+  #copyConnection: DuckDBConnection | undefined;
+  #file: RowGroupFile | undefined;
   #appender: DuckDBAppender | undefined;
   #types: readonly DuckDBType[] = [];
+  #part = 0;
+  #partRows = 0;
+  #partBytes = 0;
+  #partsFlushed = 0;
   #rows = 0;
+  /** The part being written and appended while the next one fills. */
+  #flushing: Promise<void> | undefined;
+  readonly #partRowLimit: number;
 
-  private constructor(path: string, columns: readonly Column[]) {
+  private constructor(path: string, columns: readonly Column[], options: ParquetWriterOptions) {
     this.#path = path;
+    this.#partRowLimit = options.partRows ?? PART_ROWS;
     this.#columns = columns;
     this.#staging = columns.map(stagingOf);
+    this.#variable = this.#staging.map((s) => s.stageType === 'VARCHAR' || s.stageType === 'BLOB');
   }
 
-  static async create(path: string, columns: readonly Column[]): Promise<ParquetFileWriter> {
+  static async create(path: string, columns: readonly Column[], options: ParquetWriterOptions = {}): Promise<ParquetFileWriter> {
     if (columns.length === 0) throw new DataError('a Parquet file needs at least one column', { file: path });
     assertDistinctNames(columns, path);
-    const writer = new ParquetFileWriter(path, columns);
-    writer.#instance = await DuckDBInstance.create(':memory:');
-    writer.#connection = await writer.#instance.connect();
-    const defs = writer.#staging.map((s, i) => `c${i} ${s.stageType}`).join(', ');
-    await writer.#connection.run(`CREATE TABLE staged (${defs})`);
-    writer.#appender = await writer.#connection.createAppender('staged');
-    writer.#types = writer.#staging.map((_, i) => (writer.#appender as DuckDBAppender).columnType(i));
+    const writer = new ParquetFileWriter(path, columns, options);
+    try {
+      writer.#instance = await DuckDBInstance.create(':memory:');
+      writer.#appendConnection = await writer.#instance.connect();
+      writer.#copyConnection = await writer.#instance.connect();
+      writer.#file = await RowGroupFile.create(path);
+      await writer.#openPart();
+    } catch (error) {
+      await writer.discard();
+      throw error;
+    }
     return writer;
+  }
+
+  async #openPart(): Promise<void> {
+    const connection = this.#appendConnection as DuckDBConnection;
+    const defs = this.#staging.map((s, i) => `c${i} ${s.stageType}`).join(', ');
+    await connection.run(`CREATE TABLE stage_${this.#part} (${defs})`);
+    const appender = await connection.createAppender(`stage_${this.#part}`);
+    this.#appender = appender;
+    this.#types = this.#staging.map((_, i) => appender.columnType(i));
   }
 
   async write(rows: readonly Row[]): Promise<void> {
@@ -115,13 +155,17 @@ export class ParquetFileWriter implements RowFileWriter {
       chunk.setColumns(this.#staging.map((_, i) => this.#columnValues(rows, i, start, end)));
       appender.appendDataChunk(chunk);
       this.#rows += end - start;
+      this.#partRows += end - start;
     }
     appender.flushSync();
+    if (this.#partRows >= this.#partRowLimit || this.#partBytes >= PART_BYTES) await this.#rotate();
   }
 
   #columnValues(rows: readonly Row[], i: number, start: number, end: number): DuckDBValue[] {
     const toDuck = (this.#staging[i] as Staging).toDuck;
+    const variable = this.#variable[i] === true;
     const values = new Array<DuckDBValue>(end - start);
+    let bytes = 0;
     for (let r = start; r < end; r++) {
       const value = rows[r]?.[i] ?? null;
       try {
@@ -130,58 +174,106 @@ export class ParquetFileWriter implements RowFileWriter {
         const column = this.#columns[i] as Column;
         throw new DataError(`column "${column.name}" (${column.type.kind}): cannot stage value for Parquet: ${(error as Error).message}`, { file: this.#path, cause: error });
       }
+      if (variable && (typeof value === 'string' || value instanceof Uint8Array)) bytes += value.length;
     }
+    this.#partBytes += bytes;
     return values;
   }
 
-  #copySql(): string {
+  /** Hand the filled staging table to the copy connection and start the next one. */
+  async #rotate(): Promise<void> {
+    this.#closeAppender();
+    await this.#flushing;
+    const flushing = this.#flushPart(this.#part, this.#partRows);
+    // Awaited at the next rotation, in finish or in discard; never left unobserved.
+    flushing.catch(() => undefined);
+    this.#flushing = flushing;
+    this.#part += 1;
+    this.#partRows = 0;
+    this.#partBytes = 0;
+    await this.#openPart();
+  }
+
+  #partPath(part: number): string {
+    return `${this.#path}.part${part}`;
+  }
+
+  async #flushPart(part: number, rows: number): Promise<void> {
+    const connection = this.#copyConnection as DuckDBConnection;
+    const partPath = this.#partPath(part);
+    try {
+      const result = await connection.run(this.#copySql(`stage_${part}`, partPath)).catch((error: unknown) => {
+        throw new DataError(`cannot write Parquet: ${(error as Error).message.split('\n')[0]}`, {
+          file: this.#path,
+          hint: 'a value does not convert to its Parquet type (see cause)',
+          cause: error,
+        });
+      });
+      if (result.rowsChanged !== rows) throw new DataError(`Parquet part ${part} has ${result.rowsChanged} rows, ${rows} were staged`, { file: this.#path });
+      await connection.run(`DROP TABLE stage_${part}`);
+      await (this.#file as RowGroupFile).append(partPath);
+      this.#partsFlushed += 1;
+    } finally {
+      await rm(partPath, { force: true });
+    }
+  }
+
+  #copySql(table: string, to: string): string {
     const list = this.#columns.map((c, i) => {
       const cast = (this.#staging[i] as Staging).finalType;
       return `${cast ? `CAST(c${i} AS ${cast})` : `c${i}`} AS ${quoteIdentifier(c.name)}`;
     });
     const stored: StoredColumn[] = this.#columns.map((c) => ({ name: c.name, kind: c.type.kind, ...(c.type.precision !== undefined ? { precision: c.type.precision, scale: c.type.scale ?? 0 } : {}) }));
     const meta = `KV_METADATA {${sqlString(FERRY_COLUMNS_KEY)}: ${sqlString(JSON.stringify(stored))}}`;
-    return `COPY (SELECT ${list.join(', ')} FROM staged) TO ${sqlString(this.#path)} (FORMAT parquet, COMPRESSION zstd, ${meta})`;
+    return `COPY (SELECT ${list.join(', ')} FROM ${table}) TO ${sqlString(to)} (FORMAT parquet, COMPRESSION zstd, ${meta})`;
   }
 
   async finish(): Promise<void> {
-    const connection = this.#connection;
-    if (!connection || !this.#appender) throw new Error('parquet writer is closed');
-    this.#appender.closeSync();
-    this.#appender = undefined;
+    const file = this.#file;
+    if (!file || !this.#appender) throw new Error('parquet writer is closed');
+    this.#closeAppender();
     try {
-      const result = await connection.run(this.#copySql());
-      if (result.rowsChanged !== this.#rows) {
-        throw new DataError(`Parquet file has ${result.rowsChanged} rows, ${this.#rows} were written`, { file: this.#path });
-      }
+      await this.#flushing;
+      this.#flushing = undefined;
+      // The last part; an empty table still writes one, which gives the file its schema.
+      if (this.#partRows > 0 || this.#partsFlushed === 0) await this.#flushPart(this.#part, this.#partRows);
+      const rows = await file.finish();
+      if (rows !== BigInt(this.#rows)) throw new DataError(`Parquet file has ${rows} rows, ${this.#rows} were written`, { file: this.#path });
     } catch (error) {
       if (error instanceof DataError) throw error;
-      throw new DataError(`cannot write Parquet: ${(error as Error).message.split('\n')[0]}`, {
-        file: this.#path,
-        hint: 'a value does not convert to its Parquet type (see cause)',
-        cause: error,
-      });
+      throw new DataError(`cannot write Parquet: ${(error as Error).message}`, { file: this.#path, cause: error });
     } finally {
-      this.#close();
+      this.#closeDuckDB();
     }
-    await fsyncFile(this.#path);
   }
 
-  #close(): void {
+  #closeAppender(): void {
     try {
       this.#appender?.closeSync();
     } catch {
       // Closing flushes; after a failed append there is nothing worth keeping.
     }
     this.#appender = undefined;
-    this.#connection?.closeSync();
-    this.#connection = undefined;
+  }
+
+  #closeDuckDB(): void {
+    this.#closeAppender();
+    for (const connection of [this.#appendConnection, this.#copyConnection]) connection?.closeSync();
+    this.#appendConnection = undefined;
+    this.#copyConnection = undefined;
     this.#instance?.closeSync();
     this.#instance = undefined;
   }
 
   async discard(): Promise<void> {
-    this.#close();
+    this.#closeAppender();
+    this.#copyConnection?.interrupt();
+    await this.#flushing?.catch(() => undefined);
+    this.#flushing = undefined;
+    this.#closeDuckDB();
+    await this.#file?.close();
+    this.#file = undefined;
     await rm(this.#path, { force: true });
+    for (let part = 0; part <= this.#part; part++) await rm(this.#partPath(part), { force: true });
   }
 }

@@ -12,19 +12,45 @@ import { formatLsn, parseLsn } from '../../core/lsn.js';
 export interface CdcPosition {
   readonly slot: string;
   readonly from: bigint;
+  /**
+   * Every source transaction committed up to this time (microseconds since the
+   * Unix epoch, source clock) is in the target: the commit time of the last
+   * applied transaction, or the time a confirmed catch-up or heartbeat mark was
+   * written, whichever is later. Absent before the first apply.
+   */
+  readonly syncedTo?: bigint;
 }
 
 export function cdcState(position: CdcPosition): CheckpointState {
-  return { cdc: { slot: position.slot, from: formatLsn(position.from) } };
+  const cdc: Record<string, string> = { slot: position.slot, from: formatLsn(position.from) };
+  if (position.syncedTo !== undefined) cdc['synced_to'] = microsText(position.syncedTo);
+  return { cdc };
+}
+
+/** ISO 8601 UTC with microseconds. */
+export function microsText(micros: bigint): string {
+  const ms = micros / 1000n;
+  const iso = new Date(Number(ms)).toISOString();
+  return `${iso.slice(0, 23)}${String(micros % 1000n).padStart(3, '0')}Z`;
+}
+
+/** Microseconds since the Unix epoch of a `microsText` value; undefined when it is not one. */
+export function parseMicros(text: string): bigint | undefined {
+  const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?Z$/.exec(text);
+  if (!match?.[1]) return undefined;
+  const seconds = Date.parse(`${match[1]}Z`);
+  if (Number.isNaN(seconds)) return undefined;
+  return BigInt(seconds) * 1000n + BigInt((match[2] ?? '').padEnd(6, '0'));
 }
 
 /** The position a checkpoint holds, or undefined when it has none (never snapshotted, or reset). */
 export function cdcPosition(checkpoint: Checkpoint | undefined): CdcPosition | undefined {
   const cdc = checkpoint?.state['cdc'];
   if (typeof cdc !== 'object' || cdc === null || Array.isArray(cdc)) return undefined;
-  const { slot, from } = cdc as Record<string, unknown>;
+  const { slot, from, synced_to: syncedText } = cdc as Record<string, unknown>;
   if (typeof slot !== 'string' || typeof from !== 'string') return undefined;
-  return { slot, from: parseLsn(from) };
+  const syncedTo = typeof syncedText === 'string' ? parseMicros(syncedText) : undefined;
+  return { slot, from: parseLsn(from), ...(syncedTo === undefined ? {} : { syncedTo }) };
 }
 
 export interface SlotCheck {

@@ -1,4 +1,4 @@
-import type { CapturedTable, ChangeApplier, ChangeCapture, ChangeTarget, SnapshotSession } from '../../core/change-capture.js';
+import type { CapturedTable, ChangeApplier, ChangeCapture, ChangeTarget, SlotStatus, SnapshotSession } from '../../core/change-capture.js';
 import { newerCheckpoint, type Checkpoint } from '../../core/checkpoint.js';
 import type { Destination, ReadRequest, Source } from '../../core/connector.js';
 import { ConfigError } from '../../core/errors.js';
@@ -13,6 +13,8 @@ import { applyChanges, type ApplyTotals } from './apply-changes.js';
 import { cdcPosition, checkSlot, type CdcPosition } from './cdc-position.js';
 import { loadSnapshot } from './cdc-snapshot.js';
 import { loadChunkedSnapshot, planSnapshotChunks } from './cdc-chunked-snapshot.js';
+import { retainedWarning } from './retained-wal.js';
+import { isPaused, PAUSE_POLL_MS, readPauses, watchPauses, type CdcPauses } from './cdc-pauses.js';
 
 export interface CdcRunContext {
   readonly sync: SyncConfig;
@@ -24,6 +26,8 @@ export interface CdcRunContext {
   readonly signal: AbortSignal;
   /** `ferry run --follow`: stream until cancelled instead of catching up. */
   readonly follow?: boolean;
+  /** How often a pause or resume is looked for while running (default PAUSE_POLL_MS). */
+  readonly pausePollMs?: number;
 }
 
 export interface CdcRunResult {
@@ -31,6 +35,8 @@ export interface CdcRunResult {
   readonly snapshotRows: ReadonlyMap<string, number>;
   readonly applied: ApplyTotals;
   readonly checkpoints: ReadonlyMap<string, Checkpoint>;
+  /** Streams paused when the run ended (skipped, or stopped mid-run by `ferry cdc pause`). */
+  readonly paused: ReadonlySet<string>;
 }
 
 /** Slot and publication names of a sync, validated. */
@@ -51,46 +57,140 @@ export function capturedTables(streams: readonly PlannedStream[], knownColumns: 
 }
 
 /**
- * One catch-up run of a sync's cdc streams: make sure the publication and slot
- * exist, snapshot every stream that has no position yet, then apply the slot's
- * changes up to the WAL end as of the start, confirm, and stop.
+ * One run of a sync's cdc streams: make sure the publication and slot exist,
+ * snapshot every stream that has no position yet, then apply the slot's
+ * changes up to the WAL end as of the start (or, with `follow`, until
+ * cancelled), confirm, and stop. Paused streams are skipped; when a pause
+ * changes mid-run, what is pending is applied and confirmed and the run goes
+ * on with the streams not paused (or ends, when none is left).
  */
 export async function runCdc(ctx: CdcRunContext, streams: readonly PlannedStream[], knownColumns: ReadonlyMap<string, readonly string[]>): Promise<CdcRunResult> {
   const { sync, source, destination } = ctx;
   if (!source.openChangeCapture) throw new ConfigError(`the source of sync ${sync.name} has no change log: mode cdc is not available`, { file: sync.file, hint: 'use mode incremental or full_refresh' });
   if (!destination.openChangeApplier) throw new ConfigError(`the destination of sync ${sync.name} cannot apply changes: mode cdc is not available`, { file: sync.file, hint: 'use a Postgres, DuckDB or SQLite destination' });
+  const snapshotRows = new Map<string, number>();
+  const changes = new Map<string, number>();
+  const totals = { transactions: 0, batches: 0 };
+  const checkpoints = new Map<string, Checkpoint>();
+  for (;;) {
+    const pauses = await readPauses(ctx.state, sync.name);
+    const paused = streams.filter((s) => isPaused(pauses, s.name));
+    const active = streams.filter((s) => !isPaused(pauses, s.name));
+    if (paused.length > 0) ctx.log.write('info', null, `paused (ferry cdc pause): ${pauses.sync ? `the whole sync` : paused.map((s) => s.name).join(', ')}; resume with ferry cdc resume ${sync.name}`);
+    const round = active.length === 0 ? await checkPausedSlot(ctx, streams, checkpoints) : await runRound(ctx, streams, active, knownColumns, pauses, checkpoints);
+    for (const [stream, rows] of round.snapshotRows) snapshotRows.set(stream, (snapshotRows.get(stream) ?? 0) + rows);
+    for (const [stream, n] of round.applied.changes) changes.set(stream, (changes.get(stream) ?? 0) + n);
+    totals.transactions += round.applied.transactions;
+    totals.batches += round.applied.batches;
+    if (!round.applied.stopped) return { snapshotRows, applied: { changes, ...totals }, checkpoints, paused: new Set(paused.map((s) => s.name)) };
+    ctx.log.write('info', null, 'a pause or resume arrived: applied and confirmed what was pending; going on with the streams not paused');
+  }
+}
+
+interface RoundResult {
+  readonly snapshotRows: ReadonlyMap<string, number>;
+  readonly applied: ApplyTotals;
+}
+
+/** Each stream's newest checkpoint (state store or destination) and the cdc position it holds. */
+async function loadPositions(ctx: CdcRunContext, streams: readonly PlannedStream[], checkpoints: Map<string, Checkpoint>): Promise<Map<string, CdcPosition>> {
+  const positions = new Map<string, CdcPosition>();
+  for (const stream of streams) {
+    const stored = await ctx.state.getCheckpoint(ctx.sync.name, stream.name);
+    const committed = ctx.destination.capabilities.transactional ? await ctx.destination.readCheckpoint(ctx.sync.name, stream.name) : undefined;
+    const newest = newerCheckpoint(stored, committed);
+    if (newest) checkpoints.set(stream.name, newest);
+    const position = cdcPosition(newest);
+    if (position) positions.set(stream.name, position);
+  }
+  return positions;
+}
+
+/**
+ * The streams not paused: snapshot the ones without a position, then stream.
+ * Paused streams that have a position hold the slot back: it is never
+ * confirmed past the lowest of them, so the server keeps their changes until
+ * they are resumed (and other streams skip what they already have).
+ */
+async function runRound(
+  ctx: CdcRunContext,
+  streams: readonly PlannedStream[],
+  active: readonly PlannedStream[],
+  knownColumns: ReadonlyMap<string, readonly string[]>,
+  pauses: CdcPauses,
+  checkpoints: Map<string, Checkpoint>,
+): Promise<RoundResult> {
+  const { sync, source, destination } = ctx;
   const { slot, publication, settings } = cdcNames(sync);
-  const capture = source.openChangeCapture({ sync: sync.name, slot, publication, tables: capturedTables(streams, knownColumns) });
+  const capture = source.openChangeCapture!({ sync: sync.name, slot, publication, tables: capturedTables(active, knownColumns) });
   let applier: ChangeApplier | undefined;
+  const watch = watchPauses(ctx.state, sync.name, pauses, ctx.pausePollMs ?? PAUSE_POLL_MS);
   try {
     await capture.prepare();
-    const checkpoints = new Map<string, Checkpoint>();
-    const positions = new Map<string, CdcPosition>();
-    for (const stream of streams) {
-      const stored = await ctx.state.getCheckpoint(sync.name, stream.name);
-      const committed = destination.capabilities.transactional ? await destination.readCheckpoint(sync.name, stream.name) : undefined;
-      const newest = newerCheckpoint(stored, committed);
-      if (newest) checkpoints.set(stream.name, newest);
-      const position = cdcPosition(newest);
-      if (position) positions.set(stream.name, position);
-    }
+    const positions = await loadPositions(ctx, streams, checkpoints);
     const status = await capture.status();
     checkSlot({ sync: sync.name, slot: status, positions });
-    warnRetained(ctx, settings, status.retainedBytes, slot);
-    const snapshotRows = await snapshotMissing(ctx, capture, streams, status.exists, slot, checkpoints, positions);
-    const targets: ChangeTarget[] = streams.map((s) => ({ stream: s.name, target: s.target, primaryKey: s.primaryKey, schemaChange: s.schemaChange }));
-    applier = await destination.openChangeApplier(
+    warnRetained(ctx, settings, status);
+    const confirmLimit = heldBack(ctx, streams, active, positions, slot);
+    const snapshotRows = await snapshotMissing(ctx, capture, active, status.exists, slot, checkpoints, positions);
+    const targets: ChangeTarget[] = active.map((s) => ({ stream: s.name, target: s.target, primaryKey: s.primaryKey, schemaChange: s.schemaChange }));
+    applier = await destination.openChangeApplier!(
       { sync: sync.name, runId: ctx.runId, deletes: settings.deletes, lsnColumn: settings.lsn_column, syncedAtColumn: settings.synced_at_column },
       targets,
       ctx.signal,
     );
-    const from = new Map([...positions].map(([stream, p]) => [stream, p.from]));
+    const from = new Map(active.flatMap((s) => { const p = positions.get(s.name); return p ? [[s.name, p.from] as const] : []; }));
     const { follow: continuous, ...base } = ctx;
     const follow = continuous ? { flushMs: settings.flush_ms, heartbeatMs: settings.heartbeat_seconds * 1000 } : undefined;
-    const applied = await applyChanges({ ...base, capture, applier, targets, from, slot, batchRows: settings.batch_rows, checkpoints, ...(follow ? { follow } : {}) });
-    return { snapshotRows, applied, checkpoints };
+    const applied = await applyChanges({
+      ...base,
+      capture,
+      applier,
+      targets,
+      from,
+      slot,
+      batchRows: settings.batch_rows,
+      checkpoints,
+      stop: watch.signal,
+      ...(confirmLimit !== undefined ? { confirmLimit } : {}),
+      ...(follow ? { follow } : {}),
+    });
+    return { snapshotRows, applied };
   } finally {
+    watch.close();
     await applier?.close().catch(() => undefined);
+    await capture.close().catch(() => undefined);
+  }
+}
+
+/** The lowest position among paused streams: the slot must keep the WAL from there. */
+function heldBack(ctx: CdcRunContext, streams: readonly PlannedStream[], active: readonly PlannedStream[], positions: ReadonlyMap<string, CdcPosition>, slot: string): bigint | undefined {
+  const activeNames = new Set(active.map((s) => s.name));
+  let limit: bigint | undefined;
+  for (const stream of streams) {
+    const position = positions.get(stream.name);
+    if (activeNames.has(stream.name) || !position) continue;
+    if (limit === undefined || position.from < limit) limit = position.from;
+  }
+  if (limit !== undefined) ctx.log.write('info', null, `paused streams keep their changes in replication slot ${slot}: it is not confirmed past ${formatLsn(limit)} until they are resumed (WAL stays on the source)`);
+  return limit;
+}
+
+/**
+ * Every stream is paused: nothing is read or applied, but the slot is still
+ * checked (a missing or moved slot fails loudly) and its retained WAL warned about.
+ */
+async function checkPausedSlot(ctx: CdcRunContext, streams: readonly PlannedStream[], checkpoints: Map<string, Checkpoint>): Promise<RoundResult> {
+  const { slot, publication, settings } = cdcNames(ctx.sync);
+  const capture = ctx.source.openChangeCapture!({ sync: ctx.sync.name, slot, publication, tables: [] });
+  try {
+    const positions = await loadPositions(ctx, streams, checkpoints);
+    const status = await capture.status();
+    checkSlot({ sync: ctx.sync.name, slot: status, positions });
+    warnRetained(ctx, settings, status);
+    if (status.exists) ctx.log.write('info', null, `every cdc stream is paused: nothing applied; replication slot ${slot} keeps ${status.retainedBytes / 1024n} kB of WAL on the source`);
+    return { snapshotRows: new Map(), applied: { changes: new Map(), transactions: 0, batches: 0 } };
+  } finally {
     await capture.close().catch(() => undefined);
   }
 }
@@ -138,9 +238,7 @@ async function snapshotMissing(
   return rows;
 }
 
-function warnRetained(ctx: CdcRunContext, settings: CdcSettings, retained: bigint, slot: string): void {
-  if (settings.max_retained_wal_mb === undefined) return;
-  const limit = BigInt(settings.max_retained_wal_mb) * 1024n * 1024n;
-  if (retained <= limit) return;
-  ctx.log.write('warn', null, `replication slot ${slot} retains ${retained / (1024n * 1024n)} MB of WAL (limit ${settings.max_retained_wal_mb} MB): run this sync more often, or drop the slot with ferry cdc drop ${ctx.sync.name} if it is no longer used`);
+function warnRetained(ctx: CdcRunContext, settings: CdcSettings, status: SlotStatus): void {
+  const warning = retainedWarning(ctx.sync.name, settings, status);
+  if (warning) ctx.log.write('warn', null, warning);
 }

@@ -26,11 +26,12 @@ export async function runCdcStreams(ctx: CdcRunContext & { readonly emit: RunEve
     return streams.map((s): RunStreamRecord => {
       const snapshot = result.snapshotRows.get(s.name) ?? 0;
       const changes = result.applied.changes.get(s.name) ?? 0;
-      ctx.log.write('info', s.name, `done: ${snapshot} snapshot row(s), ${changes} change(s) applied`);
-      ctx.emit({ type: 'stream_end', runId: ctx.runId, stream: s.name, status: 'success', rowsRead: snapshot + changes, rowsWritten: snapshot + changes, seconds });
+      const status = result.paused.has(s.name) ? 'paused' : 'success';
+      ctx.log.write('info', s.name, `${status === 'paused' ? 'paused' : 'done'}: ${snapshot} snapshot row(s), ${changes} change(s) applied`);
+      ctx.emit({ type: 'stream_end', runId: ctx.runId, stream: s.name, status, rowsRead: snapshot + changes, rowsWritten: snapshot + changes, seconds });
       return {
         ...base(s),
-        status: 'success',
+        status,
         finishedAt: new Date().toISOString(),
         rowsRead: snapshot + changes,
         rowsWritten: snapshot + changes,

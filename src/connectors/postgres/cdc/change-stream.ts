@@ -70,14 +70,18 @@ export class ChangeStream {
     this.#service.on('error', (error: Error) => this.#fail(error));
   }
 
-  async *events(signal: AbortSignal): AsyncGenerator<CaptureEvent> {
+  /** `end`: return (no error) once it aborts; events still queued are dropped unconfirmed. */
+  async *events(signal: AbortSignal, end?: AbortSignal): AsyncGenerator<CaptureEvent> {
     if (signal.aborted) throw new CancelledError('change stream cancelled');
     const onAbort = (): void => this.#fail(new CancelledError('change stream cancelled'));
+    const onEnd = (): void => this.#wake?.();
     signal.addEventListener('abort', onAbort, { once: true });
+    end?.addEventListener('abort', onEnd, { once: true });
     const plugin = new RawPgoutputPlugin({ protoVersion: 1, publicationNames: [this.#options.publication], messages: true });
     this.#service.subscribe(plugin, this.#options.slot).catch((error: unknown) => this.#fail(error));
     try {
       for (;;) {
+        if (end?.aborted) return;
         const event = this.#queue.shift();
         if (event) {
           if (event.type === 'transaction') this.#queuedChanges -= event.transaction.changes.length;
@@ -91,6 +95,7 @@ export class ChangeStream {
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
+      end?.removeEventListener('abort', onEnd);
     }
   }
 
@@ -161,7 +166,7 @@ export class ChangeStream {
       case 'commit': {
         const open = this.#current();
         this.#open = undefined;
-        this.#push({ type: 'transaction', transaction: { commitLsn: open.commitLsn, endLsn: lsnOf(message.commitEndLsn), changes: open.changes } });
+        this.#push({ type: 'transaction', transaction: { commitLsn: open.commitLsn, endLsn: lsnOf(message.commitEndLsn), commitTime: message.commitTime as bigint, changes: open.changes } });
         return;
       }
       case 'message':

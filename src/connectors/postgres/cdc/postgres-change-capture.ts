@@ -7,6 +7,7 @@ import type { PostgresConfig } from '../config.js';
 import { FerryError } from '../../../core/errors.js';
 import { formatLsn } from '../../../core/lsn.js';
 import { driverError } from '../driver-error.js';
+import { parseLsn } from '../../../core/lsn.js';
 import { CATCH_UP_PREFIX, ChangeStream } from './change-stream.js';
 import { checkReplicaIdentity, dropPublication, ensurePublication } from './publication.js';
 import { RelationDecoder } from './relation-decoder.js';
@@ -29,6 +30,8 @@ export class PostgresChangeCapture implements ChangeCapture {
   #stream: ChangeStream | undefined;
   /** Identifies this capture's marks among every logical message on the server. */
   readonly #token = randomUUID();
+  /** When each of this capture's marks was written (statement start, source clock), by the LSN it came back with. */
+  readonly #markTimes = new Map<bigint, bigint>();
 
   constructor(config: PostgresConfig, ctx: ConnectorContext, pool: pg.Pool, options: CaptureOptions) {
     this.#config = config;
@@ -57,7 +60,7 @@ export class PostgresChangeCapture implements ChangeCapture {
     return createSlotWithSnapshot(this.#config, this.#ctx, name, true);
   }
 
-  async *changes(options: { readonly catchUp: boolean; readonly readAhead?: number }, signal: AbortSignal): AsyncIterable<CaptureEvent> {
+  async *changes(options: { readonly catchUp: boolean; readonly readAhead?: number; readonly end?: AbortSignal }, signal: AbortSignal): AsyncIterable<CaptureEvent> {
     const confirmed = await this.#waitUntilFree(signal);
     if (options.catchUp) await this.mark();
     const stream = new ChangeStream({
@@ -72,7 +75,10 @@ export class PostgresChangeCapture implements ChangeCapture {
     });
     this.#stream = stream;
     try {
-      yield* stream.events(signal);
+      for await (const event of stream.events(signal, options.end)) {
+        if (event.type === 'transaction') yield event;
+        else yield this.#timed(event);
+      }
     } finally {
       this.#stream = undefined;
       await stream.close();
@@ -84,7 +90,22 @@ export class PostgresChangeCapture implements ChangeCapture {
    * back, every transaction committed before this call has been delivered.
    */
   async mark(): Promise<void> {
-    await this.#withClient('mark the WAL position', (client) => client.query('SELECT pg_logical_emit_message(false, $1, $2)', [CATCH_UP_PREFIX, this.#token]));
+    const result = await this.#withClient('mark the WAL position', (client) =>
+      client.query<{ lsn: string; at: string }>(
+        `SELECT pg_logical_emit_message(false, $1, $2)::text AS lsn, (extract(epoch FROM statement_timestamp()) * 1000000)::bigint::text AS at`,
+        [CATCH_UP_PREFIX, this.#token],
+      ),
+    );
+    const row = result.rows[0];
+    // The message comes back with the LSN the function returned (the end of its record).
+    if (row) this.#markTimes.set(parseLsn(row.lsn), BigInt(row.at));
+  }
+
+  /** A mark event with the time it was written: every transaction committed before then has been delivered. */
+  #timed<E extends { readonly lsn: bigint }>(event: E): E & { at?: bigint } {
+    const at = this.#markTimes.get(event.lsn);
+    this.#markTimes.delete(event.lsn);
+    return at === undefined ? event : { ...event, at };
   }
 
   async confirm(lsn: bigint): Promise<void> {

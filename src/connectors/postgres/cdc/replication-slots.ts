@@ -61,6 +61,7 @@ interface SlotRow {
   readonly confirmed: string | null;
   readonly restart: string | null;
   readonly wal: string;
+  readonly now: string;
   readonly database: string | null;
   readonly plugin: string | null;
 }
@@ -69,14 +70,16 @@ interface SlotRow {
 export async function slotStatus(client: pg.ClientBase, slot: string): Promise<SlotStatus & { readonly database?: string; readonly plugin?: string }> {
   const result = await client.query<SlotRow>(
     `SELECT s.active, s.confirmed_flush_lsn::text AS confirmed, s.restart_lsn::text AS restart,
-            pg_current_wal_lsn()::text AS wal, s.database::text AS database, s.plugin::text AS plugin
+            pg_current_wal_lsn()::text AS wal, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint::text AS now,
+            s.database::text AS database, s.plugin::text AS plugin
      FROM (SELECT 1) one LEFT JOIN pg_replication_slots s ON s.slot_name = $1`,
     [slot],
   );
   const row = result.rows[0];
   const wal = parseLsn(row?.wal ?? '0/0');
+  const serverTime = row ? { serverTime: BigInt(row.now) } : {};
   if (!row || row.confirmed === null || row.restart === null) {
-    return { slot, exists: row?.active !== null && row?.active !== undefined, active: false, walLsn: wal, retainedBytes: 0n, lagBytes: 0n };
+    return { slot, exists: row?.active !== null && row?.active !== undefined, active: false, walLsn: wal, retainedBytes: 0n, lagBytes: 0n, ...serverTime };
   }
   const confirmed = parseLsn(row.confirmed);
   const restart = parseLsn(row.restart);
@@ -89,6 +92,7 @@ export async function slotStatus(client: pg.ClientBase, slot: string): Promise<S
     walLsn: wal,
     retainedBytes: wal > restart ? wal - restart : 0n,
     lagBytes: wal > confirmed ? wal - confirmed : 0n,
+    ...serverTime,
     ...(row.database !== null ? { database: row.database } : {}),
     ...(row.plugin !== null ? { plugin: row.plugin } : {}),
   };
