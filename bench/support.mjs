@@ -122,3 +122,44 @@ export function cleanUpOnExit(cleanUp) {
     }
   });
 }
+
+/**
+ * CPU seconds (user + system) spent by the Postgres backends serving `databases`
+ * while `work` runs: their pids are polled from pg_stat_activity every 50 ms and
+ * /proc/<pid>/stat is read for each; a backend's last sample before it exits is
+ * what counts, so up to 50 ms per backend may be missed (Linux only).
+ */
+export async function serverCpuDuring(databases, work) {
+  const { default: pg } = await import('pg');
+  const { readFileSync } = await import('node:fs');
+  const client = new pg.Client({ connectionString: `${PG}/postgres` });
+  await client.connect();
+  const ticks = 100; // USER_HZ on Linux
+  const seen = new Map();
+  const sample = async () => {
+    const { rows } = await client.query('SELECT pid FROM pg_stat_activity WHERE datname = ANY($1) AND pid <> pg_backend_pid()', [databases]);
+    for (const { pid } of rows) {
+      try {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        seen.set(pid, (Number(fields[11]) + Number(fields[12])) / ticks);
+      } catch {
+        // The backend exited between the query and the read.
+      }
+    }
+  };
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      await sample();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  try {
+    const result = await work();
+    return { result, serverCpuSeconds: [...seen.values()].reduce((a, b) => a + b, 0) };
+  } finally {
+    polling = false;
+    await poller;
+    await client.end();
+  }
+}

@@ -51,6 +51,23 @@ describe('chunked reads from MariaDB', () => {
     expect(blobs).toEqual({ n: 1000, d: 1000, s: String((1000 * 1001) / 2) });
   });
 
+  it('splits a dense integer key by value (no scan), a sparse one by row numbers', async () => {
+    await my.query('CREATE TABLE dense (id INT PRIMARY KEY, v INT NOT NULL)');
+    await my.query('INSERT INTO dense SELECT seq, seq * 3 FROM seq_1_to_3000');
+    await my.query('ANALYZE TABLE dense');
+    const yaml = `source: my\ndestination: pg\nstreams:\n  dense:\n    write: replace\n    target: public.dense\n    chunks: 3\n  ints:\n    write: replace\n    target: public.ints_sparse\n    chunks: 3\n`;
+    const { result, log } = await runSyncFile(dir, 'mydense', yaml);
+    expect(result.status, `${result.error ?? ''}\n${log.join('\n')}`).toBe('success');
+    // Log messages carry no stream name: the dense table is the only one planned by steps.
+    expect(log.filter((l) => l.includes('planned 3 chunks by key (id), equal steps between MIN and MAX'))).toHaveLength(1);
+    expect(log.filter((l) => l.includes('planned 3 chunks by key (id), row numbers'))).toHaveLength(1);
+    expect(log.filter((l) => l.includes('committed: 1000 rows'))).toHaveLength(3);
+    const dense = (await pg.query<{ n: number; d: number; s: string }>('SELECT count(*)::int AS n, count(DISTINCT id)::int AS d, sum(v)::text AS s FROM public.dense')).rows[0];
+    expect(dense).toEqual({ n: 3000, d: 3000, s: String((3 * 3000 * 3001) / 2) });
+    const sparse = (await pg.query<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM public.ints_sparse')).rows[0];
+    expect(sparse).toEqual({ n: 2000, d: 2000 });
+  });
+
   it('incremental merge in chunks reads one cursor window', async () => {
     const yaml = `source: my\ndestination: pg\nstreams:\n  names:\n    mode: incremental\n    cursor: born\n    write: merge\n    target: public.names_inc\n    chunks: 4\n`;
     const first = await runSyncFile(dir, 'myinc', yaml);

@@ -110,6 +110,12 @@ export interface Source {
   readSql(request: ReadRequest): string;
   /** Rows `read` would return (exact). Used by `--dry-run`. */
   count(request: ReadRequest): Promise<number>;
+  /**
+   * The database planner's estimate of the rows `read` would return, without
+   * reading them (Postgres: `EXPLAIN`); undefined when there is none. Decides
+   * `chunks: auto` for narrowed reads (an incremental cursor window).
+   */
+  estimateRows?(request: ReadRequest): Promise<number | undefined>;
   /** Stream rows in batches. Memory stays flat: the next batch is read only when this one was consumed. */
   read(request: ReadRequest, signal: AbortSignal): AsyncIterable<Batch>;
   /** Raw formats `readRaw` can produce. */

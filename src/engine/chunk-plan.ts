@@ -4,7 +4,7 @@ import type { ChunkPlan } from '../core/chunk.js';
 import type { ReadRequest, Source } from '../core/connector.js';
 import { tableRefText } from '../core/schema.js';
 import type { RunLog } from './run-log.js';
-import { chunkCount } from './chunk-count.js';
+import { AUTO_CHUNK_MIN_ROWS, chunkCount } from './chunk-count.js';
 import type { PlannedStream } from './plan-streams.js';
 
 /** Why a stream is read in one piece, or the chunk plan it follows (new or resumed). */
@@ -60,8 +60,12 @@ export async function decideChunks(options: ChunkPlanOptions): Promise<ChunkDeci
     }
     log.write('warn', stream.name, `starting over: the read changed since run ${stored.runId} planned ${stored.ranges.length} chunks (${stored.done.length} committed): columns, key, filter, target, write mode or the table itself (rewritten) differ`);
   }
-  const wanted = chunkCount(stream.chunks, stream.estimatedRows);
-  if (wanted <= 1) return { chunked: false };
+  const estimate = await estimatedReadRows(source, stream, request);
+  const wanted = chunkCount(stream.chunks, estimate);
+  if (wanted <= 1) {
+    if (estimate !== stream.estimatedRows) log.write('info', stream.name, `read in one piece: the planner expects about ${estimate} of the table's ${stream.estimatedRows} rows in this read`);
+    return { chunked: false };
+  }
   const cursor = stream.mode === 'incremental' ? stream.cursor : undefined;
   const plan: ChunkPlan = await source.planChunks({ read: request, chunks: wanted, key, ...(cursor !== undefined ? { cursor } : {}) });
   if (plan.ranges.length <= 1) {
@@ -83,4 +87,19 @@ export async function decideChunks(options: ChunkPlanOptions): Promise<ChunkDeci
   };
   log.write('info', stream.name, `planned ${plan.ranges.length} chunks by ${plan.method}`);
   return { chunked: true, progress, resumed: false, method: plan.method };
+}
+
+/**
+ * Rows `chunks: auto` sizes the plan by: the table's estimate, or, for a read
+ * narrowed to part of the table (a cursor window, a filter), the source
+ * planner's estimate of that part. An incremental run over the few rows that
+ * changed is read in one piece: planning and committing chunks would cost more
+ * than the read.
+ */
+async function estimatedReadRows(source: Source, stream: PlannedStream, request: ReadRequest): Promise<number | undefined> {
+  if (stream.chunks !== 'auto' || stream.estimatedRows === undefined || stream.estimatedRows < AUTO_CHUNK_MIN_ROWS) return stream.estimatedRows;
+  const narrowed = (request.cursor?.from !== undefined && request.cursor.from !== null) || request.where !== undefined || (request.filters?.length ?? 0) > 0;
+  if (!narrowed || !source.estimateRows) return stream.estimatedRows;
+  const estimate = await source.estimateRows(request);
+  return estimate === undefined ? stream.estimatedRows : Math.min(estimate, stream.estimatedRows);
 }

@@ -1,4 +1,4 @@
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import type { Readable, Writable } from 'node:stream';
 import type { ConnectorContext } from '../../core/connector.js';
 import { ConnectionError, redact } from '../../core/errors.js';
@@ -39,7 +39,9 @@ export function connectionError(config: MysqlConfig, ctx: ConnectorContext, erro
 export async function openConnection(config: MysqlConfig, ctx: ConnectorContext): Promise<MysqlConnection> {
   let connection: MysqlConnection;
   try {
-    connection = await mysql.createConnection({
+    // Loaded on first use: a run without a MySQL connection never pays for the driver's module graph.
+    const { default: driver } = await import('mysql2/promise');
+    connection = await driver.createConnection({
       ...connectionOptions(config),
       infileStreamFactory: () => {
         throw new Error('the server asked for a local file Ferry did not offer');

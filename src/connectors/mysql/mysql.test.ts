@@ -77,6 +77,16 @@ describe('mysql source', () => {
     expect((await readAll(source, byTime)).rows).toEqual([['2'], ['3']]);
   });
 
+  it("estimates a table read's rows from EXPLAIN without reading them (queries: no estimate)", async () => {
+    const whole = await source.estimateRows(tableRead(db.name, 'orders'));
+    expect(whole).toBeGreaterThanOrEqual(1);
+    expect(whole).toBeLessThanOrEqual(10);
+    const cursor = { column: 'id', type: { kind: 'decimal' as const, precision: 20, scale: 0 }, from: '3', includeNulls: false };
+    // A range on the primary key: the estimate comes from the index.
+    expect(await source.estimateRows(tableRead(db.name, 'orders', { cursor }))).toBeLessThanOrEqual(whole ?? 0);
+    expect(await source.estimateRows({ stream: 'q', target: { kind: 'query', sql: 'SELECT 1 AS x' }, batchSize: 10 })).toBeUndefined();
+  });
+
   it('reads a custom query with its own column types, and tables with odd names', async () => {
     const query = { kind: 'query' as const, sql: `SELECT id, amount * 2 AS twice, CAST(y AS CHAR) AS y_text FROM ${db.name}.orders WHERE id < 10 -- trailing comment` };
     const read = await readAll(source, { stream: 'q', target: query, batchSize: 1 });

@@ -44,9 +44,13 @@ export async function openClient(config: PostgresConfig, ctx: ConnectorContext):
   return client;
 }
 
-/** A small pool for catalog and checkpoint queries (data moves on dedicated clients). */
-export function openPool(config: PostgresConfig, ctx: ConnectorContext): pg.Pool {
-  const pool = new pg.Pool({ ...clientConfig(config), max: 2, idleTimeoutMillis: 10_000 });
+/**
+ * A pool for catalog and checkpoint queries (`max` 2), or, with a larger `max`,
+ * also for reads, so a read reuses the connection its planning queries opened
+ * instead of paying for a new session.
+ */
+export function openPool(config: PostgresConfig, ctx: ConnectorContext, max = 2): pg.Pool {
+  const pool = new pg.Pool({ ...clientConfig(config), max, idleTimeoutMillis: 10_000 });
   pool.on('error', (error: Error) => ctx.logger.debug({ err: redact(error.message) }, 'idle postgres connection error'));
   return pool;
 }
@@ -80,4 +84,40 @@ export function destroyClient(client: pg.Client): void {
   const connection = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection;
   connection?.stream?.destroy();
   client.end().catch(() => undefined);
+}
+
+/** A pooled client checked out for one read; `done` is idempotent and discards a client whose protocol state is unknown. */
+export interface ClientLease {
+  readonly client: pg.PoolClient;
+  done(broken: boolean): void;
+}
+
+/** Check out a pooled client for a long operation (a COPY), turning connect failures into ConnectionError. */
+export async function leaseClient(pool: pg.Pool, config: PostgresConfig, ctx: ConnectorContext): Promise<ClientLease> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw connectionError(config, ctx, error);
+  }
+  // A checked-out client has no idle listener: an error event (server restart) must not crash the process.
+  const onError = (error: Error): void => ctx.logger.debug({ err: redact(error.message) }, 'postgres connection error');
+  client.on('error', onError);
+  let returned = false;
+  return {
+    client,
+    done(broken: boolean): void {
+      if (returned) return;
+      returned = true;
+      if (broken) {
+        // The listener stays: a client being torn down may still report its socket's error.
+        // Mid-COPY: close the socket so the server stops the query; the pool then drops the client.
+        (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+        client.release(true);
+      } else {
+        client.off('error', onError);
+        client.release();
+      }
+    },
+  };
 }

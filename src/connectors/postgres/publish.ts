@@ -207,12 +207,12 @@ export async function publish(setup: WriterSetup, staged: number, checkpoint: Ch
   try {
     published = await publishRows(setup, run, staged);
     if (checkpoint) await run.run(upsertCheckpointSql(setup.config.schema), checkpointParams(checkpoint));
+    // Dropped with the publish, in the same commit: one round trip and one WAL flush fewer than a drop after it.
+    if (request.write !== 'replace') await run.run(dropTableSql(staging));
     await run.run('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw publishError(setup, error);
   }
-  // Published; a staging table that cannot be dropped now is dropped as an orphan later.
-  if (request.write !== 'replace') await run.run(dropTableSql(staging)).catch(() => undefined);
   return { rows: published.rows, sql: run.sql, ...(published.deleted !== undefined ? { deleted: published.deleted } : {}) };
 }

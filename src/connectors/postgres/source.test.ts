@@ -119,6 +119,31 @@ describe('read', () => {
     );
   });
 
+  it('caps a batch at about a megabyte of rows, whatever batchSize asks, and still reads every row once', async () => {
+    const sizes: number[] = [];
+    let sum = 0n;
+    for await (const batch of source.read(tableRead('public', 'big', { columns: ['id', 'pad'], batchSize: 100_000 }), new AbortController().signal)) {
+      sizes.push(batch.rows.length);
+      for (const row of batch.rows) sum += row[0] as bigint;
+    }
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(300_000);
+    expect(sum).toBe((300_000n * 300_001n) / 2n);
+    // Rows of ~210 bytes of COPY text: a megabyte holds about 5,000 of them (plus one socket chunk).
+    expect(Math.max(...sizes)).toBeLessThan(6_000);
+    expect(sizes.length).toBeGreaterThan(50);
+  });
+
+  it('estimates the rows of a read from the planner, narrowed by its cursor window, without reading them', async () => {
+    const whole = await source.estimateRows(tableRead('public', 'events'));
+    expect(whole).toBe(100);
+    const cursor = { column: 'id', type: { kind: 'int64' }, from: 91n, includeNulls: false } as const;
+    const window = await source.estimateRows(tableRead('public', 'events', { cursor }));
+    // ANALYZEd: the planner's estimate of ids 91..100 is close to the 10 rows there are.
+    expect(window).toBeGreaterThanOrEqual(5);
+    expect(window).toBeLessThanOrEqual(20);
+    await expect(source.estimateRows(tableRead('public', 'no_such_table'))).rejects.toThrow(/no_such_table/);
+  });
+
   it('adds rows with a NULL cursor when asked, and quotes hostile cursor values', async () => {
     const nulls = tableRead('public', 'events', { columns: ['id'], cursor: { column: 'at', type: { kind: 'timestamptz' }, from: '2024-01-05T00:00:00Z', includeNulls: true } });
     const ids = (await readAll(source, nulls)).rows.map((r) => Number(r[0]));

@@ -10,7 +10,7 @@ import { encodeValue } from '../../core/values.js';
 import { describeRelation, discoverRelations } from './catalog.js';
 import { PostgresChangeCapture } from './cdc/postgres-change-capture.js';
 import { planPostgresChunks } from './chunk-planner.js';
-import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
+import { leaseClient, openPool, withPooledClient, type ClientLease } from './client.js';
 import type { PostgresConfig } from './config.js';
 import { CopyTextParser } from './copy-text-parser.js';
 import { driverError } from './driver-error.js';
@@ -26,9 +26,16 @@ import { copyOutSql, countSql, cursorLiteral, selectSql } from './read-sql.js';
  */
 const READ_AHEAD_BYTES = 1 << 20;
 
+/** Text a batch holds at most, whatever `batchSize` says (at least one row). */
+const BATCH_BYTES = 1 << 20;
+
+/** Connections a source keeps at most: catalog queries plus one per parallel chunk read (more reads wait for one). */
+const READ_POOL_MAX = 34;
+
 /**
- * Reads tables and queries with `COPY (SELECT ...) TO STDOUT` on a dedicated
- * connection per read. Rows are decoded from COPY text into canonical values;
+ * Reads tables and queries with `COPY (SELECT ...) TO STDOUT`, each read on a
+ * connection of its own, checked out of the source's pool (a finished read
+ * hands its session back; an interrupted one is closed). Rows are decoded from COPY text into canonical values;
  * `readRaw` passes binary COPY bytes through untouched.
  *
  * Memory stays flat: the COPY stream is consumed with async iteration, so the
@@ -39,12 +46,13 @@ export class PostgresSource implements Source {
   readonly #config: PostgresConfig;
   readonly #ctx: ConnectorContext;
   readonly #pool: pg.Pool;
-  readonly #reading = new Set<pg.Client>();
+  readonly #reading = new Set<ClientLease>();
 
   constructor(config: PostgresConfig, ctx: ConnectorContext) {
     this.#config = config;
     this.#ctx = ctx;
-    this.#pool = openPool(config, ctx);
+    // Reads check out pooled clients too (READ_POOL_MAX): the first one reuses the session of the planning queries.
+    this.#pool = openPool(config, ctx, READ_POOL_MAX);
   }
 
   discover(): Promise<StreamDescriptor[]> {
@@ -73,6 +81,18 @@ export class PostgresSource implements Source {
     });
   }
 
+  async estimateRows(request: ReadRequest): Promise<number | undefined> {
+    const sql = `EXPLAIN (FORMAT JSON) ${selectSql(request, this.#config.schema)}`;
+    return withPooledClient(this.#pool, this.#config, this.#ctx, async (client) => {
+      try {
+        const result = await client.query<{ 'QUERY PLAN': unknown }>(sql);
+        return planRows(result.rows[0]?.['QUERY PLAN']);
+      } catch (error) {
+        throw driverError(error, `estimate the rows of ${request.stream}`, { stream: request.stream });
+      }
+    });
+  }
+
   async *read(request: ReadRequest, signal: AbortSignal): AsyncIterable<Batch> {
     const columns = await this.#readColumns(request);
     const parser = new CopyTextParser(columns, request.stream);
@@ -84,6 +104,13 @@ export class PostgresSource implements Source {
       bytes += chunk.length;
       while (parser.pending >= size) {
         yield { columns, rows: parser.take(size), bytes };
+        yielded = true;
+        bytes = 0;
+      }
+      // Wide rows, or a small read (an incremental window): hand over what a megabyte holds, so
+      // the writer stages it while the rest is read, and a batch's memory stays bounded.
+      if (bytes >= BATCH_BYTES && parser.pending > 0) {
+        yield { columns, rows: parser.take(), bytes };
         yielded = true;
         bytes = 0;
       }
@@ -129,7 +156,7 @@ export class PostgresSource implements Source {
   }
 
   async close(): Promise<void> {
-    for (const client of this.#reading) destroyClient(client);
+    for (const lease of this.#reading) lease.done(true);
     this.#reading.clear();
     await this.#pool.end();
   }
@@ -157,9 +184,9 @@ export class PostgresSource implements Source {
    */
   async *#copyOut(request: ReadRequest, format: 'text' | 'binary', signal: AbortSignal): AsyncGenerator<Buffer> {
     if (signal.aborted) throw new CancelledError('read cancelled', { stream: request.stream });
-    const client = await openClient(this.#config, this.#ctx);
-    this.#reading.add(client);
-    const stream = client.query(copyTo(copyOutSql(request, this.#config.schema, format), { highWaterMark: READ_AHEAD_BYTES }));
+    const lease = await leaseClient(this.#pool, this.#config, this.#ctx);
+    this.#reading.add(lease);
+    const stream = lease.client.query(copyTo(copyOutSql(request, this.#config.schema, format), { highWaterMark: READ_AHEAD_BYTES }));
     const onAbort = (): void => {
       stream.destroy(new CancelledError('read cancelled', { stream: request.stream }));
     };
@@ -173,9 +200,18 @@ export class PostgresSource implements Source {
       throw driverError(error, `read ${request.stream}`, { stream: request.stream });
     } finally {
       signal.removeEventListener('abort', onAbort);
-      this.#reading.delete(client);
-      if (finished) await client.end().catch(() => undefined);
-      else destroyClient(client);
+      this.#reading.delete(lease);
+      lease.done(!finished);
     }
   }
+}
+
+/** `Plan Rows` of the top node of an `EXPLAIN (FORMAT JSON)` result; undefined when the shape is not the expected one. */
+function planRows(explained: unknown): number | undefined {
+  const top: unknown = Array.isArray(explained) ? explained[0] : undefined;
+  if (typeof top !== 'object' || top === null || !('Plan' in top)) return undefined;
+  const plan: unknown = top.Plan;
+  if (typeof plan !== 'object' || plan === null || !('Plan Rows' in plan)) return undefined;
+  const rows = plan['Plan Rows'];
+  return typeof rows === 'number' && Number.isFinite(rows) ? rows : undefined;
 }

@@ -131,7 +131,8 @@ export class PostgresStreamWriter implements StreamWriter {
   async #release(broken: boolean): Promise<void> {
     this.#onClose(this);
     if (broken) destroyClient(this.#setup.client);
-    else await this.#setup.client.end().catch(() => undefined);
+    // Not awaited: the server closing the session (and its staging lock) is nothing the run waits for.
+    else void this.#setup.client.end().catch(() => undefined);
   }
 
   #assertOpen(): void {

@@ -45,8 +45,20 @@ function validate(request: OpenRequest, target: QualifiedTable): void {
   if (names.includes(ORDER_COLUMN)) throw new ConfigError(`column name "${ORDER_COLUMN}" is reserved for merge staging`, where);
 }
 
+/** One round trip: do the schemas and the checkpoint table exist already (the usual case after the first run)? */
+async function schemasReady(client: pg.ClientBase, schemas: readonly string[], checkpointSchema: string): Promise<boolean> {
+  const result = await client.query<{ ready: boolean }>(
+    'SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = ANY($1::text[])) = cardinality($1::text[]) ' +
+      'AND EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $2 AND c.relname = $3) AS ready',
+    [[...new Set(schemas)], checkpointSchema, CHECKPOINT_TABLE],
+  );
+  return result.rows[0]?.ready === true;
+}
+
 /** Schemas and the checkpoint table, created once under a lock so parallel writers do not race. */
 async function ensureSchemas(client: pg.ClientBase, schemas: readonly string[], checkpointSchema: string): Promise<void> {
+  // Nothing to create: skip the locked transaction (four round trips).
+  if (await schemasReady(client, schemas, checkpointSchema)) return;
   await client.query('BEGIN');
   try {
     await client.query("SELECT pg_advisory_xact_lock(hashtext('ferry ddl'))");
