@@ -27,7 +27,8 @@ export const CDC_COLUMNS = {
  * "unchanged TOAST value": the stored value must be kept, never set to NULL.
  */
 export type RowChange =
-  | { readonly op: 'upsert'; readonly row: readonly (Value | undefined)[] }
+  /** `insert`: an INSERT at the source, so the key had no row there just before. */
+  | { readonly op: 'upsert'; readonly row: readonly (Value | undefined)[]; readonly insert?: boolean }
   | { readonly op: 'delete'; readonly key: readonly Value[] }
   | { readonly op: 'truncate' };
 
@@ -116,10 +117,11 @@ export interface ChangeCapture {
   /**
    * Decoded transactions from the slot's confirmed position. With `catchUp`,
    * a `caught_up` event marks the WAL end as of the call and nothing follows it.
+   * `readAhead`: changes decoded ahead of the consumer (default one batch).
    * When `end` aborts, the stream ends without an error after the last
    * confirmation reached the server (`signal` cancels instead).
    */
-  changes(options: { readonly catchUp: boolean; readonly end?: AbortSignal }, signal: AbortSignal): AsyncIterable<CaptureEvent>;
+  changes(options: { readonly catchUp: boolean; readonly readAhead?: number; readonly end?: AbortSignal }, signal: AbortSignal): AsyncIterable<CaptureEvent>;
   /** Write a heartbeat mark into the log; it comes back through `changes` as a `mark` event. */
   mark(): Promise<void>;
   /** Tell the server everything before `lsn` is durably applied (the slot may release WAL). */

@@ -18,6 +18,8 @@ export type DestinationKind = 'postgres' | 'sqlite' | 'duckdb';
 /** A source database, a destination, a state store and a uniquely named slot/publication; `close()` drops them all. */
 export interface CdcFixture {
   readonly source: TestDatabase;
+  /** The destination database (Postgres destinations only). */
+  readonly target: TestDatabase | undefined;
   readonly slot: string;
   readonly dir: string;
   readonly state: StateStore;
@@ -38,6 +40,7 @@ export async function cdcFixture(prefix: string, kind: DestinationKind = 'postgr
     kind === 'postgres' ? { url: target?.url, schema: 'public' } : { path: join(dir, kind === 'sqlite' ? 'dst.sqlite' : 'dst.duckdb') };
   return {
     source,
+    target,
     slot,
     dir,
     state,

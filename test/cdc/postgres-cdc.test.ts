@@ -140,6 +140,54 @@ describe('postgres cdc: evolution, large transactions, soft deletes, failures', 
     }
   });
 
+  it('re-inserts a soft-deleted key (the direct COPY of inserts falls back to an upsert), and applies to a target without a unique key', async () => {
+    await f.source.query('CREATE TABLE again (id int PRIMARY KEY, v text)');
+    await f.source.query("INSERT INTO again VALUES (1, 'a'), (2, 'b')");
+    const slot = `${f.slot}_again`;
+    const project = f.project([{ name: 'public.again' }], { deletes: 'soft', lsn_column: true, synced_at_column: true, slot });
+    const state = "id, v, _ferry_deleted_at IS NOT NULL AS deleted, _ferry_lsn IS NOT NULL AS lsn, _ferry_synced_at IS NOT NULL AS synced";
+    try {
+      expect((await f.run(project)).error).toBeNull();
+      await f.source.query('DELETE FROM again WHERE id = 1');
+      expect((await f.run(project)).error).toBeNull();
+      // One transaction of inserts only, one of whose keys the target still holds (soft-deleted).
+      await f.source.query("BEGIN; INSERT INTO again VALUES (1, 'a2'), (5, 'e'); COMMIT");
+      expect((await f.run(project)).error).toBeNull();
+      // Inserts of new keys only: copied straight in, metadata columns filled like an upsert's.
+      await f.source.query("INSERT INTO again VALUES (6, 'f'), (7, 'g')");
+      expect((await f.run(project)).error).toBeNull();
+      expect(await f.rows('again', state)).toEqual([
+        { id: 1, v: 'a2', deleted: false, lsn: true, synced: true },
+        // Loaded by the snapshot and not changed since: no change metadata.
+        { id: 2, v: 'b', deleted: false, lsn: false, synced: false },
+        { id: 5, v: 'e', deleted: false, lsn: true, synced: true },
+        { id: 6, v: 'f', deleted: false, lsn: true, synced: true },
+        { id: 7, v: 'g', deleted: false, lsn: true, synced: true },
+      ]);
+      const synced = await f.target?.query<{ same: boolean }>('SELECT count(DISTINCT _ferry_synced_at) = 1 AS same FROM again WHERE id IN (6, 7)');
+      expect(synced?.rows[0]?.same).toBe(true);
+
+      // Without a unique index on the key there is no ON CONFLICT arbiter (and no direct COPY).
+      const keys = await f.target?.query<{ name: string }>("SELECT conname AS name FROM pg_constraint WHERE conrelid = 'again'::regclass AND contype IN ('p', 'u')");
+      for (const key of keys?.rows ?? []) await f.target?.query(`ALTER TABLE again DROP CONSTRAINT "${key.name}"`);
+      expect(await f.target?.query("SELECT 1 FROM pg_index WHERE indrelid = 'again'::regclass").then((r) => r.rows.length)).toBe(0);
+      await f.source.query("BEGIN; UPDATE again SET v = 'b2' WHERE id = 2; INSERT INTO again VALUES (8, 'h'); DELETE FROM again WHERE id = 7; COMMIT");
+      await f.source.query("INSERT INTO again VALUES (9, 'i')");
+      expect((await f.run(project)).error).toBeNull();
+      expect(await f.rows('again', state)).toEqual([
+        { id: 1, v: 'a2', deleted: false, lsn: true, synced: true },
+        { id: 2, v: 'b2', deleted: false, lsn: true, synced: true },
+        { id: 5, v: 'e', deleted: false, lsn: true, synced: true },
+        { id: 6, v: 'f', deleted: false, lsn: true, synced: true },
+        { id: 7, v: 'g', deleted: true, lsn: true, synced: true },
+        { id: 8, v: 'h', deleted: false, lsn: true, synced: true },
+        { id: 9, v: 'i', deleted: false, lsn: true, synced: true },
+      ]);
+    } finally {
+      await dropSlot(f.source, slot);
+    }
+  });
+
   it('fails loudly when the slot is gone, and resumes after a resync', async () => {
     await f.source.query('CREATE TABLE lost (id int PRIMARY KEY)');
     const slot = `${f.slot}_lost`;

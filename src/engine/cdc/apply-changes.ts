@@ -81,7 +81,7 @@ export async function applyChanges(ctx: ApplyContext): Promise<ApplyTotals> {
   };
   const follow = ctx.follow;
   const end = new AbortController();
-  const iterator = ctx.capture.changes({ catchUp: follow === undefined, end: end.signal }, ctx.signal)[Symbol.asyncIterator]();
+  const iterator = ctx.capture.changes({ catchUp: follow === undefined, readAhead: ctx.batchRows, end: end.signal }, ctx.signal)[Symbol.asyncIterator]();
   let next = iterator.next();
   let oldest: number | undefined;
   let lastMark = performance.now();
@@ -112,15 +112,18 @@ export async function applyChanges(ctx: ApplyContext): Promise<ApplyTotals> {
         }
         continue;
       }
-      next = iterator.next();
       if (result.done) break;
       const event = result.value;
       if (event.type !== 'transaction') {
+        // Not prefetched: asking for the event after `caught_up` ends the stream, and a
+        // confirmation sent after that never reaches the server.
         await flush(event.lsn, event.at);
         oldest = undefined;
         if (event.type === 'caught_up') break;
+        next = iterator.next();
         continue;
       }
+      next = iterator.next();
       totals.transactions++;
       batcher.add(event.transaction);
       if (event.transaction.commitTime !== undefined) syncedTo = event.transaction.commitTime;

@@ -1,6 +1,6 @@
 import type { CapturedTable, ChangeApplier, ChangeCapture, ChangeTarget, SlotStatus, SnapshotSession } from '../../core/change-capture.js';
 import { newerCheckpoint, type Checkpoint } from '../../core/checkpoint.js';
-import type { Destination, Source } from '../../core/connector.js';
+import type { Destination, ReadRequest, Source } from '../../core/connector.js';
 import { ConfigError } from '../../core/errors.js';
 import { formatLsn } from '../../core/lsn.js';
 import type { SyncConfig } from '../../config/project.js';
@@ -12,6 +12,7 @@ import type { RunLog } from '../run-log.js';
 import { applyChanges, type ApplyTotals } from './apply-changes.js';
 import { cdcPosition, checkSlot, type CdcPosition } from './cdc-position.js';
 import { loadSnapshot } from './cdc-snapshot.js';
+import { loadChunkedSnapshot, planSnapshotChunks } from './cdc-chunked-snapshot.js';
 import { retainedWarning } from './retained-wal.js';
 import { isPaused, PAUSE_POLL_MS, readPauses, watchPauses, type CdcPauses } from './cdc-pauses.js';
 
@@ -219,8 +220,14 @@ async function snapshotMissing(
     session = slotExists ? await capture.snapshot() : await capture.createSlot();
     ctx.log.write('info', null, `${slotExists ? 'snapshot' : `created replication slot ${slot}; snapshot`} at ${formatLsn(session.lsn)} for ${missing.map((s) => s.name).join(', ')}`);
     const seq = (stream: string): number => Math.max(Date.now(), (checkpoints.get(stream)?.seq ?? 0) + 1);
+    const load = { sync: ctx.sync.name, runId: ctx.runId, slot, source: ctx.source, destination: ctx.destination, state: ctx.state, log: ctx.log, signal: ctx.signal, seq };
     for (const stream of missing) {
-      const loaded = await loadSnapshot({ sync: ctx.sync.name, runId: ctx.runId, slot, destination: ctx.destination, state: ctx.state, log: ctx.log, signal: ctx.signal, seq }, session, stream);
+      if (checkpoints.get(stream.name)?.state['cdc_snapshot'] !== undefined) {
+        ctx.log.write('warn', stream.name, 'an earlier chunked snapshot of this table did not finish (its exported snapshot ended with that run): loading it again from this snapshot');
+      }
+      const request: ReadRequest = { stream: stream.name, target: stream.read, columns: stream.columns.map((c) => c.name), batchSize: stream.batchSize };
+      const ranges = await planSnapshotChunks(load, stream, request);
+      const loaded = ranges ? await loadChunkedSnapshot(load, session, stream, request, ranges) : await loadSnapshot(load, session, stream, request);
       rows.set(stream.name, loaded.rows);
       checkpoints.set(stream.name, loaded.checkpoint);
       positions.set(stream.name, { slot, from: session.lsn });

@@ -1,6 +1,6 @@
 import type { SnapshotSession } from '../../core/change-capture.js';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { Destination } from '../../core/connector.js';
+import type { Destination, ReadRequest } from '../../core/connector.js';
 import { CancelledError, describeError } from '../../core/errors.js';
 import type { PlannedStream } from '../plan-streams.js';
 import type { RunLog } from '../run-log.js';
@@ -29,7 +29,7 @@ export interface SnapshotLoaded {
  * staged, then swapped in atomically) and commit, in the same destination
  * transaction, the position its changes continue from: the snapshot's LSN.
  */
-export async function loadSnapshot(ctx: SnapshotLoadContext, session: SnapshotSession, stream: PlannedStream): Promise<SnapshotLoaded> {
+export async function loadSnapshot(ctx: SnapshotLoadContext, session: SnapshotSession, stream: PlannedStream, request: ReadRequest): Promise<SnapshotLoaded> {
   const writer = await ctx.destination.open(
     {
       sync: ctx.sync,
@@ -45,7 +45,6 @@ export async function loadSnapshot(ctx: SnapshotLoadContext, session: SnapshotSe
   );
   try {
     let rows = 0;
-    const request = { stream: stream.name, target: stream.read, columns: stream.columns.map((c) => c.name), batchSize: stream.batchSize };
     for await (const batch of session.read(request, ctx.signal)) {
       if (ctx.signal.aborted) throw new CancelledError('run cancelled during the snapshot', { stream: stream.name });
       if (batch.rows.length > 0) await writer.write(batch);

@@ -12,8 +12,11 @@ export const CATCH_UP_PREFIX = 'ferry-cdc-catch-up';
 /** How long `close` waits for the server to answer the final confirmation. */
 const CLOSE_REPLY_MS = 2000;
 
-/** Decoded transactions waiting for the consumer before the socket is paused. */
-const QUEUE_LIMIT = 8;
+/**
+ * Decoded transactions waiting for the consumer before the socket is paused,
+ * whatever their size (the change count bound is `readAhead`).
+ */
+const QUEUE_LIMIT = 10_000;
 
 export interface ChangeStreamOptions {
   readonly clientConfig: object;
@@ -26,13 +29,18 @@ export interface ChangeStreamOptions {
   readonly catchUp: boolean;
   /** The slot's confirmed LSN at start: what keepalive replies report until Ferry confirms more. */
   readonly confirmed: bigint;
+  /**
+   * Changes decoded ahead of the consumer before the socket is paused: the next
+   * batch is read while the previous one is applied (memory: about one batch more).
+   */
+  readonly readAhead: number;
 }
 
 /**
  * The slot's changes as an async iterable of committed transactions. The
  * replication library delivers messages one at a time and waits for our
  * handler (flow control), so a slow consumer pauses the socket: memory stays
- * bounded by QUEUE_LIMIT transactions. Nothing is acknowledged here; the
+ * bounded by `readAhead` changes (plus one transaction). Nothing is acknowledged here; the
  * caller confirms after its destination commit.
  */
 export class ChangeStream {
@@ -44,6 +52,8 @@ export class ChangeStream {
   #drained: (() => void) | undefined;
   #open: { commitLsn: bigint; changes: TableChange[] } | undefined;
   #confirmed = 0n;
+  /** Changes in the queue's transactions. */
+  #queuedChanges = 0;
 
   constructor(options: ChangeStreamOptions) {
     this.#options = options;
@@ -74,6 +84,7 @@ export class ChangeStream {
         if (end?.aborted) return;
         const event = this.#queue.shift();
         if (event) {
+          if (event.type === 'transaction') this.#queuedChanges -= event.transaction.changes.length;
           this.#drained?.();
           yield event;
           if (event.type === 'caught_up') return;
@@ -127,7 +138,9 @@ export class ChangeStream {
       this.#fail(error);
       return;
     }
-    if (this.#queue.length >= QUEUE_LIMIT) await new Promise<void>((resolve) => (this.#drained = resolve));
+    while (this.#failure === undefined && (this.#queue.length >= QUEUE_LIMIT || this.#queuedChanges >= this.#options.readAhead)) {
+      await new Promise<void>((resolve) => (this.#drained = resolve));
+    }
   }
 
   #handle(message: Pgoutput.Message): void {
@@ -172,6 +185,7 @@ export class ChangeStream {
   }
 
   #push(event: CaptureEvent): void {
+    if (event.type === 'transaction') this.#queuedChanges += event.transaction.changes.length;
     this.#queue.push(event);
     this.#wake?.();
   }

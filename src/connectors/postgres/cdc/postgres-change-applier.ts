@@ -8,16 +8,17 @@ import { changeRuns, type ChangeRun } from '../../change-runs.js';
 import { checkpointParams, createCheckpointTableSql, upsertCheckpointSql } from '../checkpoint-table.js';
 import { destroyClient, openClient } from '../client.js';
 import type { PostgresConfig } from '../config.js';
-import { driverError } from '../driver-error.js';
+import { driverError, errorCode } from '../driver-error.js';
 import { quoteIdent, quoteTable } from '../identifiers.js';
+import { findTarget, hasUniqueKey } from '../target-catalog.js';
 import { ddlTypeOfLogical } from '../type-map.js';
-
-/** Rows per statement: one array parameter per column, so this only bounds the message size. */
-const CHUNK_ROWS = 20_000;
+import { ChangeStaging, copyRows } from './change-staging.js';
 
 interface TargetShape {
   /** Column name -> Postgres type (format_type), as the target has them now. */
   readonly types: Map<string, string>;
+  /** A unique index on exactly the stream's key: `ON CONFLICT` has an arbiter. */
+  readonly keyIsUnique: boolean;
 }
 
 /**
@@ -30,9 +31,11 @@ export class PostgresChangeApplier implements ChangeApplier {
   readonly #config: PostgresConfig;
   readonly #options: ChangeApplyOptions;
   readonly #shapes = new Map<string, TargetShape>();
+  readonly #staging: ChangeStaging;
 
   private constructor(client: pg.Client, config: PostgresConfig, options: ChangeApplyOptions) {
     this.#client = client;
+    this.#staging = new ChangeStaging(client);
     this.#config = config;
     this.#options = options;
   }
@@ -60,6 +63,7 @@ export class PostgresChangeApplier implements ChangeApplier {
       await client.query('ROLLBACK').catch(() => undefined);
       // DDL of this transaction is gone too: read the shapes again next time.
       this.#shapes.clear();
+      this.#staging.forget();
       throw error instanceof FerryError ? error : driverError(error, 'apply changes', { sync: this.#options.sync });
     }
     return rows;
@@ -89,53 +93,85 @@ export class PostgresChangeApplier implements ChangeApplier {
       const sql = soft ? `UPDATE ${table} SET ${quoteIdent(CDC_COLUMNS.deletedAt)} = now() WHERE ${quoteIdent(CDC_COLUMNS.deletedAt)} IS NULL` : `DELETE FROM ${table}`;
       return (await this.#client.query(sql)).rowCount ?? 0;
     }
-    const keyTypes = target.primaryKey.map((k) => typeOf(shape, k));
     if (run.op === 'delete') {
-      let n = 0;
-      for (const chunk of chunks(run.keys)) {
-        const { sql: values, params } = unnestList(chunk.map((k) => [...k.key, k.lsn]), [...keyTypes, 'bigint']);
-        const alias = `v(${[...target.primaryKey, '_lsn'].map(quoteIdent).join(', ')})`;
-        const match = keyMatch(target.primaryKey);
-        const sql = soft
-          ? `UPDATE ${table} t SET ${quoteIdent(CDC_COLUMNS.deletedAt)} = now()${this.#metaSet('v._lsn')} FROM (${values}) AS ${alias} WHERE ${match}`
-          : `DELETE FROM ${table} t USING (${values}) AS ${alias} WHERE ${match}`;
-        n += (await this.#client.query(sql, params)).rowCount ?? 0;
-      }
-      return n;
+      const key = target.primaryKey;
+      const rows = run.keys.map((k) => ({ values: k.key, lsn: k.lsn }));
+      const stage = await this.#staging.load(key.map((k) => typeOf(shape, k)), { stream: target.stream, names: key, rows });
+      const match = keyMatch(key, key);
+      const sql = soft
+        ? `UPDATE ${table} t SET ${quoteIdent(CDC_COLUMNS.deletedAt)} = now()${this.#metaSet(`s.lsn`)} FROM ${stage} s WHERE ${match}`
+        : `DELETE FROM ${table} t USING ${stage} s WHERE ${match}`;
+      return (await this.#client.query(sql)).rowCount ?? 0;
     }
+    if (run.inserts && shape.keyIsUnique && (await this.#insertDirectly(table, target, run.columns, run.rows))) return run.rows.length;
     return this.#upsert(table, target, shape, run.columns, run.rows);
   }
 
+  /**
+   * A run of source INSERTs of distinct keys normally finds none of them in the
+   * target (it mirrors the source as of the previous commit): COPY it straight
+   * in. The unique index on the key guards this: should a key be there after
+   * all (a soft-deleted row, a row written into the target by hand), the COPY
+   * fails, is rolled back to its savepoint, and the caller upserts instead.
+   */
+  async #insertDirectly(table: string, target: ChangeTarget, columns: readonly Column[], rows: readonly { values: readonly Value[]; lsn: bigint }[]): Promise<boolean> {
+    const names = columns.map((c) => c.name);
+    const meta = this.#metaColumns();
+    const now = this.#options.syncedAtColumn ? await this.#transactionNow() : '';
+    const tail = (lsn: bigint): string => meta.map((m) => (m.name === CDC_COLUMNS.lsn ? String(lsn) : m.name === CDC_COLUMNS.syncedAt ? now : '\\N')).join('\t');
+    const list = [...names, ...meta.map((m) => m.name)].map(quoteIdent).join(', ');
+    await this.#client.query('SAVEPOINT ferry_insert');
+    try {
+      await copyRows(this.#client, `COPY ${table} (${list}) FROM STDIN`, { stream: target.stream, names, rows }, tail);
+    } catch (error) {
+      if (errorCode(error) !== UNIQUE_VIOLATION) throw error;
+      await this.#client.query('ROLLBACK TO SAVEPOINT ferry_insert');
+      return false;
+    }
+    await this.#client.query('RELEASE SAVEPOINT ferry_insert');
+    return true;
+  }
+
+  /** now() of the open transaction as the session writes it (what `_ferry_synced_at = now()` stores elsewhere). */
+  async #transactionNow(): Promise<string> {
+    const result = await this.#client.query<{ now: string }>('SELECT now()::text AS now');
+    const now = result.rows[0]?.now;
+    if (now === undefined) throw new FerryError('SELECT now() returned nothing');
+    return now;
+  }
+
+  /**
+   * Upsert a run (keys unique within it): COPY into a staging table, then one
+   * `INSERT ... ON CONFLICT (key) DO UPDATE` of the present columns when the
+   * target has a unique index on the key; else `UPDATE ... FROM` the staged
+   * rows and `INSERT` the keys still missing.
+   */
   async #upsert(table: string, target: ChangeTarget, shape: TargetShape, columns: readonly Column[], rows: readonly { values: readonly Value[]; lsn: bigint }[]): Promise<number> {
     const names = columns.map((c) => c.name);
-    const types = [...names.map((n) => typeOf(shape, n)), 'bigint'];
-    const alias = `v(${[...names, '_lsn'].map(quoteIdent).join(', ')})`;
+    const stage = await this.#staging.load(names.map((n) => typeOf(shape, n)), { stream: target.stream, names, rows });
     const meta = this.#metaColumns();
+    const staged = (n: string): string => `s.c${names.indexOf(n)}`;
     const insertColumns = [...names, ...meta.map((m) => m.name)].map(quoteIdent).join(', ');
-    const insertValues = [...names.map((n) => `v.${quoteIdent(n)}`), ...meta.map((m) => m.value)].join(', ');
+    const insertValues = [...names.map(staged), ...meta.map((m) => m.value)].join(', ');
     const nonKey = names.filter((n) => !target.primaryKey.includes(n));
-    const sets = [...nonKey.map((n) => `${quoteIdent(n)} = v.${quoteIdent(n)}`), ...meta.map((m) => `${quoteIdent(m.name)} = ${m.value}`)];
-    const setList = sets.length > 0 ? sets.join(', ') : target.primaryKey.map((k) => `${quoteIdent(k)} = v.${quoteIdent(k)}`).join(', ');
-    const keyList = target.primaryKey.map((k) => `t.${quoteIdent(k)}`).join(', ');
-    let n = 0;
-    for (const chunk of chunks(rows)) {
-      const { sql: values, params } = unnestList(chunk.map((r) => [...r.values, r.lsn]), types);
-      // One statement: update the keys that exist, insert the others.
-      const sql =
-        `WITH ${alias} AS (${values}), ` +
-        `u AS (UPDATE ${table} t SET ${setList} FROM v WHERE ${keyMatch(target.primaryKey)} RETURNING ${keyList}) ` +
-        `INSERT INTO ${table} (${insertColumns}) SELECT ${insertValues} FROM v ` +
-        `WHERE NOT EXISTS (SELECT 1 FROM u t WHERE ${keyMatch(target.primaryKey)})`;
-      await this.#client.query(sql, params);
-      n += chunk.length;
+    if (shape.keyIsUnique) {
+      const sets = [...nonKey, ...meta.map((m) => m.name)].map((n) => `${quoteIdent(n)} = EXCLUDED.${quoteIdent(n)}`);
+      const action = sets.length > 0 ? `DO UPDATE SET ${sets.join(', ')}` : 'DO NOTHING';
+      const conflict = target.primaryKey.map(quoteIdent).join(', ');
+      await this.#client.query(`INSERT INTO ${table} (${insertColumns}) SELECT ${insertValues} FROM ${stage} s ON CONFLICT (${conflict}) ${action}`);
+      return rows.length;
     }
-    return n;
+    const match = keyMatch(target.primaryKey, names);
+    const sets = [...nonKey.map((n) => `${quoteIdent(n)} = ${staged(n)}`), ...meta.map((m) => `${quoteIdent(m.name)} = ${m.value}`)];
+    if (sets.length > 0) await this.#client.query(`UPDATE ${table} t SET ${sets.join(', ')} FROM ${stage} s WHERE ${match}`);
+    await this.#client.query(`INSERT INTO ${table} (${insertColumns}) SELECT ${insertValues} FROM ${stage} s WHERE NOT EXISTS (SELECT 1 FROM ${table} t WHERE ${match})`);
+    return rows.length;
   }
 
   /** Metadata columns every upsert writes. */
   #metaColumns(): { name: string; value: string }[] {
     const meta: { name: string; value: string }[] = [];
-    if (this.#options.lsnColumn) meta.push({ name: CDC_COLUMNS.lsn, value: 'v._lsn' });
+    if (this.#options.lsnColumn) meta.push({ name: CDC_COLUMNS.lsn, value: 's.lsn' });
     if (this.#options.syncedAtColumn) meta.push({ name: CDC_COLUMNS.syncedAt, value: 'now()' });
     if (this.#options.deletes === 'soft') meta.push({ name: CDC_COLUMNS.deletedAt, value: 'NULL::timestamptz' });
     return meta;
@@ -150,7 +186,7 @@ export class PostgresChangeApplier implements ChangeApplier {
     const target = table.target;
     let shape = this.#shapes.get(target.stream);
     if (!shape) {
-      shape = { types: await this.#readTypes(target) };
+      shape = await this.#readShape(target);
       this.#shapes.set(target.stream, shape);
       const wanted: [string, string][] = [];
       if (this.#options.lsnColumn) wanted.push([CDC_COLUMNS.lsn, 'bigint']);
@@ -176,20 +212,16 @@ export class PostgresChangeApplier implements ChangeApplier {
     shape.types.set(name, type);
   }
 
-  async #readTypes(target: ChangeTarget): Promise<Map<string, string>> {
+  async #readShape(target: ChangeTarget): Promise<TargetShape> {
     const ref = this.#qualified(target);
-    const result = await this.#client.query<{ name: string; type: string }>(
-      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
-       WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
-      [quoteTable(ref)],
-    );
-    if (result.rows.length === 0) {
+    const existing = await findTarget(this.#client, ref);
+    if (!existing || existing.columns.length === 0) {
       throw new FerryError(`the target ${quoteTable(ref)} of a cdc stream does not exist`, {
         stream: target.stream,
         hint: `it is created by the snapshot; run: ferry cdc resync ${target.stream}`,
       });
     }
-    return new Map(result.rows.map((r) => [r.name, r.type]));
+    return { types: new Map(existing.columns.map((c) => [c.name, c.type])), keyIsUnique: hasUniqueKey(existing, target.primaryKey) };
   }
 
   #qualified(target: ChangeTarget): { schema: string; name: string } {
@@ -197,35 +229,16 @@ export class PostgresChangeApplier implements ChangeApplier {
   }
 }
 
+/** SQLSTATE unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+
 function typeOf(shape: TargetShape, name: string): string {
   const type = shape.types.get(name);
   if (type === undefined) throw new FerryError(`column "${name}" is not in the target`);
   return type;
 }
 
-function keyMatch(key: readonly string[]): string {
-  return key.map((k) => `t.${quoteIdent(k)} = v.${quoteIdent(k)}`).join(' AND ');
-}
-
-/**
- * `SELECT u.c0::t1, ... FROM unnest($1::text[], ...)`: one array parameter per
- * column, so a statement's text and plan do not grow with its rows.
- */
-function unnestList(rows: readonly (readonly Value[])[], types: readonly string[]): { sql: string; params: unknown[] } {
-  const params = types.map((_, i) => rows.map((row) => toParam(row[i] ?? null)));
-  // Text arrays cast per column: array-typed columns (int[]) would not survive `$1::int[][]`.
-  const casts = types.map((t, i) => `u.c${i}::${t}`).join(', ');
-  return { sql: `SELECT ${casts} FROM unnest(${types.map((_, i) => `$${i + 1}::text[]`).join(', ')}) AS u(${types.map((_, i) => `c${i}`).join(', ')})`, params };
-}
-
-/** Canonical value -> driver parameter: numbers and bigints as exact text, bytes as a Buffer. */
-function toParam(value: Value): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
-  if (typeof value === 'bigint') return value.toString();
-  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-}
-
-function* chunks<T>(items: readonly T[]): Generator<readonly T[]> {
-  for (let i = 0; i < items.length; i += CHUNK_ROWS) yield items.slice(i, i + CHUNK_ROWS);
+/** `t.k = s.cI` for each key column, `I` its position among the staged columns. */
+function keyMatch(key: readonly string[], staged: readonly string[]): string {
+  return key.map((k) => `t.${quoteIdent(k)} = s.c${staged.indexOf(k)}`).join(' AND ');
 }

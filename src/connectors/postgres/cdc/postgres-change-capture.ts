@@ -5,6 +5,7 @@ import type { ConnectorContext } from '../../../core/connector.js';
 import { withPooledClient } from '../client.js';
 import type { PostgresConfig } from '../config.js';
 import { FerryError } from '../../../core/errors.js';
+import { formatLsn } from '../../../core/lsn.js';
 import { driverError } from '../driver-error.js';
 import { parseLsn } from '../../../core/lsn.js';
 import { CATCH_UP_PREFIX, ChangeStream } from './change-stream.js';
@@ -14,6 +15,8 @@ import { createSlotWithSnapshot, dropSlot, replicationClientConfig, slotStatus }
 
 const SLOT_POLL_MS = 200;
 const SLOT_RELEASE_MS = 15_000;
+/** Changes decoded ahead of the consumer when the caller does not say. */
+const READ_AHEAD = 10_000;
 
 /**
  * Postgres logical replication for one sync: its publication, its permanent
@@ -57,7 +60,7 @@ export class PostgresChangeCapture implements ChangeCapture {
     return createSlotWithSnapshot(this.#config, this.#ctx, name, true);
   }
 
-  async *changes(options: { readonly catchUp: boolean; readonly end?: AbortSignal }, signal: AbortSignal): AsyncIterable<CaptureEvent> {
+  async *changes(options: { readonly catchUp: boolean; readonly readAhead?: number; readonly end?: AbortSignal }, signal: AbortSignal): AsyncIterable<CaptureEvent> {
     const confirmed = await this.#waitUntilFree(signal);
     if (options.catchUp) await this.mark();
     const stream = new ChangeStream({
@@ -68,6 +71,7 @@ export class PostgresChangeCapture implements ChangeCapture {
       token: this.#token,
       catchUp: options.catchUp,
       confirmed,
+      readAhead: options.readAhead ?? READ_AHEAD,
     });
     this.#stream = stream;
     try {
@@ -105,7 +109,9 @@ export class PostgresChangeCapture implements ChangeCapture {
   }
 
   async confirm(lsn: bigint): Promise<void> {
-    await this.#stream?.confirm(lsn);
+    // Silently dropping a confirmation would pin WAL until some later run: say so instead.
+    if (!this.#stream) throw new FerryError(`cannot confirm ${formatLsn(lsn)} on slot ${this.#options.slot}: the change stream is closed`, { sync: this.#options.sync });
+    await this.#stream.confirm(lsn);
   }
 
   drop(): Promise<{ readonly slot: boolean; readonly publication: boolean }> {

@@ -65,7 +65,7 @@ export class RelationDecoder {
         if (!sameKey(oldKey, newKey)) return [wrap({ op: 'delete', key: oldKey }), wrap({ op: 'upsert', row })];
       }
     }
-    return [wrap({ op: 'upsert', row })];
+    return [wrap(message.tag === 'insert' ? { op: 'upsert', row, insert: true } : { op: 'upsert', row })];
   }
 
   /** The stream of a relation in a truncate message, if captured. */
