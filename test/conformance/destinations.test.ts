@@ -83,7 +83,7 @@ describeDestination('duckdb', {
 });
 
 describeDestination('postgres', {
-  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: ['pg-binary'], schemas: true, directAppend: true, parallelWriters: true },
+  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: ['pg-binary', 'pg-csv'], schemas: true, directAppend: true, parallelWriters: true },
   tableSchemas: true,
   async open(): Promise<DestinationUnderTest> {
     const db = await createTestDatabase('conformance');
@@ -128,7 +128,7 @@ async function hiddenFiles(dir: string): Promise<string[]> {
 }
 
 describeDestination('files (parquet)', {
-  capabilities: { writes: ['replace', 'append', 'truncate'], transactional: false, rawFormats: [], schemas: false },
+  capabilities: { writes: ['replace', 'append', 'truncate'], transactional: false, rawFormats: ['ferry-csv'], schemas: false },
   tableSchemas: false,
   async open(): Promise<DestinationUnderTest> {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-conformance-files-'));
