@@ -95,3 +95,14 @@ export async function dropSlot(db: TestDatabase, slot: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** Poll `probe` until it returns a value (not undefined); fail naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000, pollMs = 50): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

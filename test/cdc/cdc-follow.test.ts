@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cdcFixture, slotConfirmed, type CdcFixture } from './cdc-fixture.js';
+import { cdcFixture, slotConfirmed, type CdcFixture, until as untilFound } from './cdc-fixture.js';
 
 // Creating a replication slot waits for every transaction running on the server to end:
 // on a shared server that can take minutes.
@@ -8,15 +8,8 @@ vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 /** `ferry run --follow`: changes land while the run follows; an idle slot is confirmed forward. */
 let f: CdcFixture;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls every 20 ms: the changes are expected quickly. */
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> => untilFound(what, probe, timeoutMs, 20);
 
 beforeAll(async () => {
   f = await cdcFixture('follow');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cdcFixture, slotConfirmed, type CdcFixture } from './cdc-fixture.js';
+import { cdcFixture, slotConfirmed, type CdcFixture, until } from './cdc-fixture.js';
 
 // Creating a replication slot waits for every transaction running on the server to end:
 // on a shared server that can take minutes. The idle phase itself lasts IDLE_MS.
@@ -14,16 +14,6 @@ vi.setConfig({ testTimeout: 900_000, hookTimeout: 600_000 });
 const IDLE_MS = 180_000;
 const SAMPLE_MS = 30_000;
 let f: CdcFixture;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function lsnAfter(a: string, b: string): Promise<boolean> {
   const result = await f.source.query<{ ok: boolean }>('SELECT $1::pg_lsn > $2::pg_lsn AS ok', [a, b]);

@@ -3,7 +3,7 @@ import { cdcStatus, pauseCdc, resumeCdc, type CdcStatusReport } from '../../src/
 import { parseMicros } from '../../src/engine/cdc/cdc-position.js';
 import type { Project } from '../../src/config/project.js';
 import { silentLogger } from '../../src/cli/silent-logger.js';
-import { cdcFixture, slotConfirmed, type CdcFixture } from './cdc-fixture.js';
+import { cdcFixture, slotConfirmed, type CdcFixture, until as untilFound } from './cdc-fixture.js';
 
 // Creating a replication slot waits for every transaction running on the server to end:
 // on a shared server that can take minutes.
@@ -22,15 +22,7 @@ const stream = (report: CdcStatusReport, name: string) => {
 };
 const micros = (ms: number): bigint => BigInt(ms) * 1000n;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => untilFound(what, probe, timeoutMs);
 
 async function sourceRows(table: string): Promise<unknown[]> {
   return (await f.source.query(`SELECT id, v FROM ${table} ORDER BY id`)).rows;
