@@ -319,6 +319,13 @@ export interface ConnectorDefinition<C = unknown> {
   readonly configSchema: ZodType<C>;
   /** Config keys holding secrets: never logged, stored or shown. */
   readonly secretKeys: readonly string[];
+  /**
+   * Import the modules the connector's sources and destinations need, when they
+   * are heavy (DuckDB's native binding). The engine awaits it before
+   * `createSource`/`createDestination`, so a run that does not use the connector
+   * never pays for loading it. Idempotent.
+   */
+  load?(): Promise<void>;
   /** Open and close a connection; throws ConnectionError with a clear message. */
   check(config: C, ctx: ConnectorContext): Promise<void>;
   createSource?(config: C, ctx: ConnectorContext): Source;

@@ -46,24 +46,26 @@ export function resolveConnection(
   };
 }
 
-/** Create a source for a connection, or say clearly that its connector cannot read. */
-export function createSource(resolved: ResolvedConnection): Source {
+/** Create a source for a connection (loading its connector first), or say clearly that its connector cannot read. */
+export async function createSource(resolved: ResolvedConnection): Promise<Source> {
   const { definition, config, context } = resolved;
   if (!definition.createSource) {
     throw new ConfigError(`connection "${context.connection}" (${definition.name}) cannot be used as a source`, {
       connection: context.connection,
     });
   }
+  await definition.load?.();
   return definition.createSource(config, context);
 }
 
-/** Create a destination for a connection, or say clearly that its connector cannot write. */
-export function createDestination(resolved: ResolvedConnection): Destination {
+/** Create a destination for a connection (loading its connector first), or say clearly that its connector cannot write. */
+export async function createDestination(resolved: ResolvedConnection): Promise<Destination> {
   const { definition, config, context } = resolved;
   if (!definition.createDestination) {
     throw new ConfigError(`connection "${context.connection}" (${definition.name}) cannot be used as a destination`, {
       connection: context.connection,
     });
   }
+  await definition.load?.();
   return definition.createDestination(config, context);
 }

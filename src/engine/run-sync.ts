@@ -142,8 +142,8 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
   let errorCode: number = EXIT_CODES.runFailed;
   try {
     const registry = options.registry ?? builtinConnectors;
-    source = createSource(resolveConnection(project, registry, sync.source, log.forStream(null)));
-    destination = createDestination(resolveConnection(project, registry, sync.destination, log.forStream(null)));
+    source = await createSource(resolveConnection(project, registry, sync.source, log.forStream(null)));
+    destination = await createDestination(resolveConnection(project, registry, sync.destination, log.forStream(null)));
     const applied = await applyWatermarks({ project, registry, sync, source, destination, runId, log, ...(options.streams ? { only: options.streams } : {}) });
     watermarks = applied.records;
     await state.saveRunWatermarks(watermarks);

@@ -74,7 +74,8 @@ function selected(stream: StreamConfig, only: readonly string[] | undefined): bo
 class WatermarkResolver {
   readonly #options: WatermarkOptions;
   readonly #resolved = new Map<string, Resolved>();
-  readonly #opened = new Map<string, { executor: SqlExecutor; close(): Promise<void> }>();
+  /** Connections opened just to resolve watermarks (one open per connection, shared by concurrent lookups). */
+  readonly #opened = new Map<string, Promise<{ executor: SqlExecutor; close(): Promise<void> }>>();
 
   constructor(options: WatermarkOptions) {
     this.#options = options;
@@ -102,7 +103,7 @@ class WatermarkResolver {
   }
 
   async close(): Promise<void> {
-    for (const opened of this.#opened.values()) await opened.close().catch(() => undefined);
+    for (const opened of this.#opened.values()) await opened.then((o) => o.close()).catch(() => undefined);
   }
 
   async #resolve(config: WatermarkConfig, scope: string | null): Promise<Resolved> {
@@ -168,17 +169,19 @@ class WatermarkResolver {
     const { source, destination, sync } = this.#options;
     const own = connection === sync.destination ? destination : connection === sync.source ? source : undefined;
     if (own) return executorOf(own, connection);
-    const opened = this.#opened.get(connection) ?? this.#open(connection);
-    return opened.executor;
+    let opened = this.#opened.get(connection);
+    if (!opened) {
+      opened = this.#open(connection);
+      this.#opened.set(connection, opened);
+    }
+    return (await opened).executor;
   }
 
-  #open(connection: string): { executor: SqlExecutor; close(): Promise<void> } {
+  async #open(connection: string): Promise<{ executor: SqlExecutor; close(): Promise<void> }> {
     const { project, registry, log } = this.#options;
     const resolved = resolveConnection(project, registry, connection, log.forStream(null));
-    const endpoint = resolved.definition.createDestination ? createDestination(resolved) : createSource(resolved);
-    const opened = { executor: executorOf(endpoint, connection), close: () => endpoint.close() };
-    this.#opened.set(connection, opened);
-    return opened;
+    const endpoint = resolved.definition.createDestination ? await createDestination(resolved) : await createSource(resolved);
+    return { executor: executorOf(endpoint, connection), close: () => endpoint.close() };
   }
 }
 

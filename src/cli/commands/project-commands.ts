@@ -50,7 +50,7 @@ export function registerProjectCommands(program: Command, exit: (code: number) =
     .option('--json', 'print JSON')
     .action(async (name: string, flags: { json?: boolean }) => {
       const project = await openProject(program.opts<GlobalOptions>());
-      const source = createSource(resolveConnection(project, builtinConnectors, name, silentLogger));
+      const source = await createSource(resolveConnection(project, builtinConnectors, name, silentLogger));
       try {
         const streams = await source.discover();
         print(flags.json ? JSON.stringify(streams, null, 2) : renderStreams(streams));

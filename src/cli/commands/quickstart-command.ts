@@ -140,7 +140,7 @@ function describeChanges(changes: unknown): string {
 }
 
 async function printWarehouse(project: Awaited<ReturnType<typeof loadProject>>): Promise<void> {
-  const source = createSource(resolveConnection(project, builtinConnectors, 'warehouse', silentLogger));
+  const source = await createSource(resolveConnection(project, builtinConnectors, 'warehouse', silentLogger));
   try {
     const counts = await query(source, `SELECT 'customers' AS "table", count(*) AS rows FROM customers UNION ALL SELECT 'products', count(*) FROM products UNION ALL SELECT 'orders', count(*) FROM orders UNION ALL SELECT 'order_items', count(*) FROM order_items`);
     say(formatTable(['table', 'rows'], counts));

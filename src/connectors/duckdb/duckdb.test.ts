@@ -29,6 +29,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ferry-duckdb-'));
   ctx = { connection: 'duck', projectDir: dir, logger };
   const config = duckdbConnector.configSchema.parse({ path: 'wh/test.duckdb', schema: 'raw' });
+  await duckdbConnector.load?.();
   destination = duckdbConnector.createDestination?.(config, ctx) as DuckdbDestination;
   source = duckdbConnector.createSource?.(config, ctx) as DuckdbSource;
   await loadBatches(destination, request('kinds', 'replace', EVERY_KIND_COLUMNS), [EVERY_KIND_BATCH]);

@@ -4,9 +4,10 @@ import { dirname } from 'node:path';
 import type { ConnectorContext, ConnectorDefinition } from '../../core/connector.js';
 import { ConnectionError } from '../../core/errors.js';
 import { duckdbConfigSchema, duckdbDatabasePath, duckdbOptions, type DuckdbConfig } from './config.js';
-import { DuckdbDestination } from './destination.js';
-import { acquireInstance } from './instance-cache.js';
-import { DuckdbSource } from './source.js';
+import { lazyModule } from '../lazy-module.js';
+
+/** DuckDB's native binding takes about half a second to load: only runs that use DuckDB pay for it. */
+const parts = lazyModule('duckdb', () => import('./connector-parts.js'));
 
 /**
  * DuckDB databases as source and destination (the local warehouse).
@@ -22,6 +23,7 @@ export const duckdbConnector: ConnectorDefinition<DuckdbConfig> = {
   description: 'DuckDB database file (tables, views, queries; appender-staged writes published in one transaction)',
   configSchema: duckdbConfigSchema,
   secretKeys: [],
+  load: () => parts.load(),
   async check(config: DuckdbConfig, ctx: ConnectorContext): Promise<void> {
     const path = duckdbDatabasePath(config, ctx);
     if (path !== ':memory:' && !existsSync(path)) {
@@ -31,7 +33,8 @@ export const duckdbConnector: ConnectorDefinition<DuckdbConfig> = {
       });
       return;
     }
-    const lease = await acquireInstance(path, duckdbOptions(config), ctx.connection);
+    await parts.load();
+    const lease = await parts.get().acquireInstance(path, duckdbOptions(config), ctx.connection);
     try {
       const conn = await lease.instance.connect();
       await conn.run('SELECT 1');
@@ -40,8 +43,8 @@ export const duckdbConnector: ConnectorDefinition<DuckdbConfig> = {
       lease.release();
     }
   },
-  createSource: (config, ctx) => new DuckdbSource(config, ctx),
-  createDestination: (config, ctx) => new DuckdbDestination(config, ctx),
+  createSource: (config, ctx) => new (parts.get().DuckdbSource)(config, ctx),
+  createDestination: (config, ctx) => new (parts.get().DuckdbDestination)(config, ctx),
 };
 
 function nearestExistingFolder(folder: string): string {
@@ -50,6 +53,4 @@ function nearestExistingFolder(folder: string): string {
   return current;
 }
 
-export { DuckdbSource } from './source.js';
-export { DuckdbDestination } from './destination.js';
 export type { DuckdbConfig } from './config.js';

@@ -3,8 +3,10 @@ import { dirname, resolve } from 'node:path';
 import type { ConnectorContext, ConnectorDefinition } from '../../core/connector.js';
 import { ConnectionError } from '../../core/errors.js';
 import { type FilesConfig, filesConfigSchema } from './config.js';
-import { FilesDestination } from './destination.js';
-import { FilesSource } from './source.js';
+import { lazyModule } from '../lazy-module.js';
+
+/** Reading and writing Parquet loads DuckDB's native binding: only runs that use files pay for it. */
+const parts = lazyModule('files', () => import('./connector-parts.js'));
 
 export type { FilesConfig } from './config.js';
 
@@ -55,7 +57,8 @@ export const filesConnector: ConnectorDefinition<FilesConfig> = {
   description: 'CSV, JSONL and Parquet files in a local folder (gzip for CSV/JSONL)',
   configSchema: filesConfigSchema,
   secretKeys: [],
+  load: () => parts.load(),
   check: checkRoot,
-  createSource: (config, ctx) => new FilesSource(config, rootOf(config, ctx), ctx),
-  createDestination: (config, ctx) => new FilesDestination(config, rootOf(config, ctx), ctx),
+  createSource: (config, ctx) => new (parts.get().FilesSource)(config, rootOf(config, ctx), ctx),
+  createDestination: (config, ctx) => new (parts.get().FilesDestination)(config, rootOf(config, ctx), ctx),
 };

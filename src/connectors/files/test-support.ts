@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ConnectorContext, Destination, ReadRequest, Source, WriteMode } from '../../core/connector.js';
 import type { Batch, Column, Row } from '../../core/schema.js';
+import { FilesDestination } from './destination.js';
 import { filesConnector } from './index.js';
+import { FilesSource } from './source.js';
 
 /** Fixtures shared by the project's tests, read in place (never copied). */
 export const FIXTURES = resolve('../shared/fixtures');
@@ -23,12 +25,12 @@ export function contextAt(projectDir: string): ConnectorContext {
 /** A files source for raw settings (parsed by the connector's schema). */
 export function filesSource(projectDir: string, settings: Record<string, unknown>): Source {
   const config = filesConnector.configSchema.parse(settings);
-  return filesConnector.createSource?.(config, contextAt(projectDir)) as Source;
+  return new FilesSource(config, resolve(projectDir, config.path), contextAt(projectDir));
 }
 
 export function filesDestination(projectDir: string, settings: Record<string, unknown>): Destination {
   const config = filesConnector.configSchema.parse(settings);
-  return filesConnector.createDestination?.(config, contextAt(projectDir)) as Destination;
+  return new FilesDestination(config, resolve(projectDir, config.path), contextAt(projectDir));
 }
 
 /** Every row of a stream with its columns; also counts the batches. */

@@ -60,7 +60,7 @@ function syncOf(project: Project, name: string): SyncConfig {
 async function withCapture<T>(options: CdcOperationOptions, body: (capture: ChangeCapture, sync: SyncConfig) => Promise<T>): Promise<T> {
   const sync = syncOf(options.project, options.sync);
   const { slot, publication } = cdcNames(sync);
-  const source = createSource(resolveConnection(options.project, options.registry ?? builtinConnectors, sync.source, options.logger));
+  const source = await createSource(resolveConnection(options.project, options.registry ?? builtinConnectors, sync.source, options.logger));
   try {
     if (!source.openChangeCapture) throw new ConfigError(`the source of sync ${sync.name} has no change log`, { file: sync.file });
     const capture = source.openChangeCapture({ sync: sync.name, slot, publication, tables: [] });
