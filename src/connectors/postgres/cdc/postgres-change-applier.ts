@@ -93,6 +93,10 @@ export class PostgresChangeApplier implements ChangeApplier {
       const sql = soft ? `UPDATE ${table} SET ${quoteIdent(CDC_COLUMNS.deletedAt)} = now() WHERE ${quoteIdent(CDC_COLUMNS.deletedAt)} IS NULL` : `DELETE FROM ${table}`;
       return (await this.#client.query(sql)).rowCount ?? 0;
     }
+    // Short runs (interleaved inserts, updates and deletes) go as one statement with
+    // array parameters: staging them would cost a TRUNCATE, a COPY and a statement each.
+    if (run.op === 'delete' && run.keys.length <= SMALL_RUN) return this.#deleteByParams(table, target, shape, run.keys);
+    if (run.op !== 'delete' && run.rows.length <= SMALL_RUN) return this.#upsertByParams(table, target, shape, run.columns, run.rows);
     if (run.op === 'delete') {
       const key = target.primaryKey;
       const rows = run.keys.map((k) => ({ values: k.key, lsn: k.lsn }));
@@ -168,6 +172,42 @@ export class PostgresChangeApplier implements ChangeApplier {
     return rows.length;
   }
 
+  /** Delete (or soft-delete) a short run of keys in one statement: keys as array parameters. */
+  async #deleteByParams(table: string, target: ChangeTarget, shape: TargetShape, keys: readonly { key: readonly Value[]; lsn: bigint }[]): Promise<number> {
+    const key = target.primaryKey;
+    const { sql: values, params } = unnestList(keys.map((k) => [...k.key, k.lsn]), [...key.map((k) => typeOf(shape, k)), 'bigint']);
+    const alias = `v(${[...key, '_lsn'].map(quoteIdent).join(', ')})`;
+    const match = key.map((k) => `t.${quoteIdent(k)} = v.${quoteIdent(k)}`).join(' AND ');
+    const sql =
+      this.#options.deletes === 'soft'
+        ? `UPDATE ${table} t SET ${quoteIdent(CDC_COLUMNS.deletedAt)} = now()${this.#metaSet('v._lsn')} FROM (${values}) AS ${alias} WHERE ${match}`
+        : `DELETE FROM ${table} t USING (${values}) AS ${alias} WHERE ${match}`;
+    return (await this.#client.query(sql, params)).rowCount ?? 0;
+  }
+
+  /**
+   * Upsert a short run (keys unique within it) in one statement, rows as array
+   * parameters: update the keys that exist, insert the others (no unique index needed).
+   */
+  async #upsertByParams(table: string, target: ChangeTarget, shape: TargetShape, columns: readonly Column[], rows: readonly { values: readonly Value[]; lsn: bigint }[]): Promise<number> {
+    const names = columns.map((c) => c.name);
+    const key = target.primaryKey;
+    const { sql: values, params } = unnestList(rows.map((r) => [...r.values, r.lsn]), [...names.map((n) => typeOf(shape, n)), 'bigint']);
+    const alias = `v(${[...names, '_lsn'].map(quoteIdent).join(', ')})`;
+    const meta = this.#metaColumns().map((m) => (m.name === CDC_COLUMNS.lsn ? { ...m, value: 'v._lsn' } : m));
+    const insertColumns = [...names, ...meta.map((m) => m.name)].map(quoteIdent).join(', ');
+    const insertValues = [...names.map((n) => `v.${quoteIdent(n)}`), ...meta.map((m) => m.value)].join(', ');
+    const sets = [...names.filter((n) => !key.includes(n)).map((n) => `${quoteIdent(n)} = v.${quoteIdent(n)}`), ...meta.map((m) => `${quoteIdent(m.name)} = ${m.value}`)];
+    const setList = sets.length > 0 ? sets.join(', ') : key.map((k) => `${quoteIdent(k)} = v.${quoteIdent(k)}`).join(', ');
+    const match = key.map((k) => `t.${quoteIdent(k)} = v.${quoteIdent(k)}`).join(' AND ');
+    const sql =
+      `WITH ${alias} AS (${values}), ` +
+      `u AS (UPDATE ${table} t SET ${setList} FROM v WHERE ${match} RETURNING ${key.map((k) => `t.${quoteIdent(k)}`).join(', ')}) ` +
+      `INSERT INTO ${table} (${insertColumns}) SELECT ${insertValues} FROM v WHERE NOT EXISTS (SELECT 1 FROM u t WHERE ${match})`;
+    await this.#client.query(sql, params);
+    return rows.length;
+  }
+
   /** Metadata columns every upsert writes. */
   #metaColumns(): { name: string; value: string }[] {
     const meta: { name: string; value: string }[] = [];
@@ -227,6 +267,28 @@ export class PostgresChangeApplier implements ChangeApplier {
   #qualified(target: ChangeTarget): { schema: string; name: string } {
     return { schema: target.target.schema ?? this.#config.schema, name: target.target.name };
   }
+}
+
+/** Runs of at most this many changes are applied with array parameters, longer ones through COPY staging. */
+const SMALL_RUN = 64;
+
+/**
+ * `SELECT u.c0::t1, ... FROM unnest($1::text[], ...)`: one array parameter per
+ * column, so a statement's text and plan do not grow with its rows.
+ */
+function unnestList(rows: readonly (readonly Value[])[], types: readonly string[]): { sql: string; params: unknown[] } {
+  const params = types.map((_, i) => rows.map((row) => toParam(row[i] ?? null)));
+  // Text arrays cast per column: array-typed columns (int[]) would not survive `$1::int[][]`.
+  const casts = types.map((t, i) => `u.c${i}::${t}`).join(', ');
+  return { sql: `SELECT ${casts} FROM unnest(${types.map((_, i) => `$${i + 1}::text[]`).join(', ')}) AS u(${types.map((_, i) => `c${i}`).join(', ')})`, params };
+}
+
+/** Canonical value -> driver parameter: numbers and bigints as exact text, bytes as a Buffer. */
+function toParam(value: Value): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'bigint') return value.toString();
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
 /** SQLSTATE unique_violation. */
