@@ -27,7 +27,12 @@ export function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** The server's error number (1062 for a duplicate key), if any. */
+/** MySQL's duplicate-entry error number. */
+export const ER_DUP_ENTRY = 1062;
+/** MySQL's "multiple primary key defined" error number. */
+export const ER_MULTIPLE_PRI_KEY = 1068;
+
+/** The server's error number (ER_DUP_ENTRY for a duplicate key), if any. */
 export function errorNumber(error: unknown): number | undefined {
   const errno = fields(error).errno;
   return typeof errno === 'number' ? errno : undefined;

@@ -5,14 +5,12 @@ import type { CommitResult, PublishTableRequest } from '../../core/connector.js'
 import { DataError, FerryError } from '../../core/errors.js';
 import { checkpointParams, upsertCheckpointSql } from './checkpoint-table.js';
 import type { MysqlConnection } from './client.js';
-import { driverError, errorNumber } from './driver-error.js';
+import { driverError, ER_DUP_ENTRY, ER_MULTIPLE_PRI_KEY, errorNumber } from './driver-error.js';
 import { quoteColumns, quoteLiteral, quoteTable } from './identifiers.js';
 import { countSql, dropTableSql, swapTablesSql } from './publish-sql.js';
 import { OLD_PREFIX } from './staging.js';
 import type { QualifiedTable } from './target-catalog.js';
 
-/** MySQL's duplicate-entry error (adding the primary key met a repeated key). */
-const ER_DUP_ENTRY = 1062;
 /** The table comment that marks a built table as the swapped-in result of one chunk plan. */
 const MARK_PREFIX = 'ferry chunked replace, plan ';
 
@@ -88,8 +86,8 @@ async function addKey(run: (text: string) => Promise<RowDataPacket[]>, from: Qua
   try {
     await run(`ALTER TABLE ${quoteTable(from)} ADD PRIMARY KEY (${quoteColumns(request.primaryKey)})`);
   } catch (error) {
-    // 1068: a rerun after a crash right after the key was added.
-    if (errorNumber(error) === 1068) return;
+    // A rerun after a crash right after the key was added.
+    if (errorNumber(error) === ER_MULTIPLE_PRI_KEY) return;
     if (errorNumber(error) !== ER_DUP_ENTRY) throw driverError(error, `add the primary key to ${from.name}`, { stream: request.stream });
     throw new DataError(`the rows for ${request.target.name} repeat primary key values (${request.primaryKey.join(', ')}); nothing was published`, {
       stream: request.stream,

@@ -3,7 +3,7 @@ import type { Checkpoint } from '../../core/checkpoint.js';
 import type { CommitResult } from '../../core/connector.js';
 import { DataError, type FerryError } from '../../core/errors.js';
 import { checkpointParams, upsertCheckpointSql } from './checkpoint-table.js';
-import { driverError, errorNumber } from './driver-error.js';
+import { driverError, ER_DUP_ENTRY, errorNumber } from './driver-error.js';
 import {
   addColumnSql,
   countSql,
@@ -26,8 +26,6 @@ import { hasUniqueKey } from './target-catalog.js';
 import { modifyColumnSql } from './target-table.js';
 import type { WriterSetup } from './writer-setup.js';
 
-/** MySQL's duplicate-entry error. */
-const ER_DUP_ENTRY = 1062;
 
 /** Runs statements on the writer's connection and records them for the run record. */
 class Statements {
