@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prefetch } from './prefetch.js';
+import { prefetch, startRead } from './prefetch.js';
 
 describe('prefetch', () => {
   it('reads one item ahead of the consumer, never more', async () => {
@@ -39,5 +39,64 @@ describe('prefetch', () => {
       for await (const n of prefetch(failing())) seen.push(n);
     }).rejects.toThrow('boom');
     expect(seen).toEqual([1]);
+  });
+
+  it('startRead reads before anyone iterates, and hands over every item in order', async () => {
+    const log: string[] = [];
+    async function* source(): AsyncGenerator<number> {
+      for (let i = 1; i <= 3; i++) {
+        log.push(`read ${i}`);
+        yield i;
+      }
+    }
+    const read = startRead(() => source(), new AbortController().signal);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(log).toEqual(['read 1', 'read 2']);
+    const seen: number[] = [];
+    for await (const n of read.batches) seen.push(n);
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it('startRead stops a read nobody will iterate: the source sees the abort and is closed', async () => {
+    let closed = false;
+    let aborted = false;
+    async function* source(signal: AbortSignal): AsyncGenerator<number> {
+      try {
+        yield 1;
+        // A slow source: waits until the read is aborted.
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        aborted = signal.aborted;
+        throw new Error('read cancelled');
+      } finally {
+        closed = true;
+      }
+    }
+    const read = startRead(source, new AbortController().signal);
+    await new Promise((r) => setTimeout(r, 5));
+    await read.stop();
+    expect(aborted).toBe(true);
+    expect(closed).toBe(true);
+  });
+
+  it('startRead surfaces a failed read on iteration, and follows the caller\'s signal', async () => {
+    async function* failing(): AsyncGenerator<number> {
+      throw new Error('boom');
+    }
+    const read = startRead(() => failing(), new AbortController().signal);
+    await new Promise((r) => setTimeout(r, 5));
+    await expect(async () => {
+      for await (const _ of read.batches) void _;
+    }).rejects.toThrow('boom');
+    const caller = new AbortController();
+    let seenAbort = false;
+    const waiting = startRead(async function* (signal: AbortSignal): AsyncGenerator<number> {
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      seenAbort = true;
+    }, caller.signal);
+    caller.abort();
+    const items: number[] = [];
+    for await (const n of waiting.batches) items.push(n);
+    expect(seenAbort).toBe(true);
+    expect(items).toEqual([]);
   });
 });

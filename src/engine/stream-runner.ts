@@ -2,13 +2,13 @@ import type { Checkpoint } from '../core/checkpoint.js';
 import type { Destination, OpenRequest, RawFormat, Source, StreamWriter } from '../core/connector.js';
 import { CancelledError, FerryError, describeError, isRetryable, redact } from '../core/errors.js';
 import { addsColumns } from '../core/ferry-columns.js';
-import { tableRefText } from '../core/schema.js';
+import { tableRefText, type Batch } from '../core/schema.js';
 import type { RunStreamRecord, StateStore } from '../state/state-store.js';
 import { runChunkedStream } from './chunk-runner.js';
 import type { ContractReport } from '../core/schema-contract.js';
 import { openWithContract } from './contract-writer.js';
 import { CursorTracker } from './cursor-tracker.js';
-import { prefetch } from './prefetch.js';
+import { prefetch, startRead } from './prefetch.js';
 import { copyRawBytes, pickRawFormat } from './raw-copy.js';
 import type { PlannedStream } from './plan-streams.js';
 import { planRead, type ReadPlan } from './read-plan.js';
@@ -142,17 +142,29 @@ function openRequestOf(ctx: StreamRunContext, stream: PlannedStream): OpenReques
 async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan): Promise<AttemptResult> {
   const request = openRequestOf(ctx, stream);
   const rawFormat = rawFormatOf(ctx, request, stream, plan);
-  const { writer, report } = await openWithContract({
-    destination: ctx.destination,
-    contract: stream.contract,
-    log: ctx.log,
-    signal: ctx.signal,
-    request: { ...request, ...(rawFormat ? { rawFormat } : {}) },
-  });
+  // Rows that will be decoded whatever the writer turns out to be are read from now on, while the
+  // writer is opened (its connection, catalog queries and staging DDL): the source's first
+  // batches arrive meanwhile. A raw copy waits, since only the open writer says if bytes pass through.
+  const early = rawFormat === undefined ? startRead((signal) => ctx.source.read(plan.request, signal), ctx.signal) : undefined;
+  let opened: Awaited<ReturnType<typeof openWithContract>>;
+  try {
+    opened = await openWithContract({
+      destination: ctx.destination,
+      contract: stream.contract,
+      log: ctx.log,
+      signal: ctx.signal,
+      request: { ...request, ...(rawFormat ? { rawFormat } : {}) },
+    });
+  } catch (error) {
+    await early?.stop();
+    throw error;
+  }
+  const { writer, report } = opened;
   try {
     const passThrough = rawFormat !== undefined && writer.writeRaw !== undefined && ctx.source.readRaw !== undefined;
     ctx.emit({ type: 'stream_start', runId: ctx.runId, stream: stream.name, target: tableRefText(stream.target), mode: stream.mode, write: stream.write, passThrough, ...(stream.estimatedRows !== undefined ? { estimatedRows: stream.estimatedRows } : {}) });
-    const copied = passThrough && rawFormat ? await copyRaw(ctx, writer, plan, rawFormat) : await copyBatches(ctx, stream, writer, plan);
+    const batches = early?.batches ?? prefetch(ctx.source.read(plan.request, ctx.signal));
+    const copied = passThrough && rawFormat ? await copyRaw(ctx, writer, plan, rawFormat) : await copyBatches(ctx, stream, writer, plan, batches);
     if (ctx.signal.aborted) throw new CancelledError('run cancelled before commit', { stream: stream.name });
     // An abandoned chunk plan is cleared with this commit, so no later run resumes it.
     const checkpoint: Checkpoint | undefined = copied.cursor || plan.previous?.state.chunks
@@ -175,6 +187,8 @@ async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: R
       contract,
     };
   } catch (error) {
+    // Closes an early read that was never iterated; a no-op once the copy loop ended it.
+    await early?.stop();
     await writer.abort().catch((abortError: unknown) => ctx.log.write('warn', stream.name, `abort failed: ${describeError(abortError)}`));
     throw error;
   }
@@ -186,13 +200,13 @@ interface Copied {
   readonly cursor?: ReturnType<CursorTracker['state']>;
 }
 
-async function copyBatches(ctx: StreamRunContext, stream: PlannedStream, writer: StreamWriter, plan: ReadPlan): Promise<Copied> {
+async function copyBatches(ctx: StreamRunContext, stream: PlannedStream, writer: StreamWriter, plan: ReadPlan, batches: AsyncIterable<Batch>): Promise<Copied> {
   const tracker = stream.mode === 'incremental' && stream.cursor !== undefined
     ? new CursorTracker({ stream: stream.name, columns: stream.columns, cursorColumn: stream.cursor, primaryKey: stream.primaryKey, nullCursor: stream.nullCursor, previous: plan.boundary })
     : undefined;
   let rowsRead = 0;
   let bytesRead = 0;
-  for await (const batch of prefetch(ctx.source.read(plan.request, ctx.signal))) {
+  for await (const batch of batches) {
     if (ctx.signal.aborted) throw new CancelledError('run cancelled', { stream: stream.name });
     rowsRead += batch.rows.length;
     bytesRead += batch.bytes ?? 0;
