@@ -94,8 +94,10 @@ export async function planStreams(options: PlanOptions): Promise<PlannedStream[]
   for (const [name, entry] of entries) {
     if (!entry.config.enabled) continue;
     if (options.only && options.only.length > 0 && !options.only.some((p) => matchesPattern(p, name))) continue;
-    const read = readTargetOf(entry.config, entry.descriptor, await maybeDiscover(entry, discover));
-    const described = entry.descriptor ?? (await source.describe(read));
+    const found = await maybeDiscover(entry, discover);
+    const read = readTargetOf(entry.config, entry.descriptor, found);
+    // A table found by discovery is described already (as wildcard streams are): no second catalog query.
+    const described = entry.descriptor ?? found?.find((d) => d.name === entry.config.name) ?? (await source.describe(read));
     // Queries and file paths are named by their key in the sync file, not by what they read.
     const named = entry.config.sql !== undefined || entry.config.path !== undefined;
     const descriptor = named ? { ...described, name, table: { name } } : described;
