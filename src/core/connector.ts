@@ -308,6 +308,13 @@ export interface Destination {
   publishTable?(request: PublishTableRequest, checkpoint: Checkpoint, signal: AbortSignal): Promise<CommitResult>;
   /** Run one SQL statement outside any stream's transaction (hooks, watermark resolvers). SQL destinations only. */
   execute?(sql: string, options?: ExecuteOptions): Promise<SqlResult>;
+  /**
+   * Open a session now, before anything is asked of the destination, so that
+   * connecting overlaps the source's planning; the first checkpoint read and
+   * writer then find it. Destinations that connect cheaply leave it out.
+   * Fails as the first use would (ConnectionError).
+   */
+  connect?(): Promise<void>;
   close(): Promise<void>;
 }
 

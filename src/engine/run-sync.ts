@@ -144,6 +144,9 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
     const registry = options.registry ?? builtinConnectors;
     source = await createSource(resolveConnection(project, registry, sync.source, log.forStream(null)));
     destination = await createDestination(resolveConnection(project, registry, sync.destination, log.forStream(null)));
+    // The destination's session is made while the source plans; its failure is the run's, reported below.
+    const connected = destination.connect?.();
+    connected?.catch(() => undefined);
     const applied = await applyWatermarks({ project, registry, sync, source, destination, runId, log, ...(options.streams ? { only: options.streams } : {}) });
     watermarks = applied.records;
     await state.saveRunWatermarks(watermarks);
@@ -155,6 +158,7 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
       ...(options.streams ? { only: options.streams } : {}),
       fullRefresh: options.fullRefresh ?? false,
     });
+    await connected;
     refuseMappedTypes(planned, destination, options.strictTypes ?? false);
     const hooks = { runId, destination, destinationName: sync.destination, state, log, nextSeq: () => ++hookSeq };
     checkHooksSupported(hooks, [...(sync.hooks ?? []), ...planned.flatMap((s) => s.hooks)]);

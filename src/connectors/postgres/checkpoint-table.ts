@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { checkpointStateJson, type Checkpoint, type CheckpointState } from '../../core/checkpoint.js';
+import { errorCode } from './driver-error.js';
 import { quoteTable } from './identifiers.js';
 
 /**
@@ -36,14 +37,25 @@ interface CheckpointRow {
   readonly state: string;
 }
 
-/** The stored checkpoint, or undefined when there is none (or no table yet). */
+/** SQLSTATEs of a query naming a table or schema that does not exist (yet). */
+const MISSING_TABLE = new Set(['42P01', '3F000']);
+
+/**
+ * The stored checkpoint, or undefined when there is none (or no table yet). One
+ * round trip: the table is read, and its absence (the first run) is the error
+ * the server answers. Call outside a transaction, which that error would abort.
+ */
 export async function readCheckpointRow(client: pg.ClientBase, schema: string, sync: string, stream: string): Promise<Checkpoint | undefined> {
-  const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`${quoteTable({ schema, name: CHECKPOINT_TABLE })}`]);
-  if (exists.rows[0]?.t == null) return undefined;
-  const result = await client.query<CheckpointRow>(
-    `SELECT run_id, seq::text AS seq, state::text AS state FROM ${table(schema)} WHERE sync = $1 AND stream = $2`,
-    [sync, stream],
-  );
+  let result: pg.QueryResult<CheckpointRow>;
+  try {
+    result = await client.query<CheckpointRow>(
+      `SELECT run_id, seq::text AS seq, state::text AS state FROM ${table(schema)} WHERE sync = $1 AND stream = $2`,
+      [sync, stream],
+    );
+  } catch (error) {
+    if (MISSING_TABLE.has(errorCode(error) ?? '')) return undefined;
+    throw error;
+  }
   const row = result.rows[0];
   if (!row) return undefined;
   return { sync, stream, runId: row.run_id, seq: Number(row.seq), state: JSON.parse(row.state) as CheckpointState };

@@ -121,3 +121,41 @@ export async function leaseClient(pool: pg.Pool, config: PostgresConfig, ctx: Co
     },
   };
 }
+
+/** A writer's own session, and how to end it once the writer is done. */
+export interface WriterSession {
+  readonly client: pg.Client;
+  /** End the session without waiting for the server; `broken` (protocol state unknown) closes the socket at once. */
+  close(broken: boolean): void;
+}
+
+/**
+ * A session for one writer. An idle pooled session (the one that just read the
+ * checkpoint and described the target) is adopted instead of connecting anew, and
+ * never handed back: the writer's session-level staging lock must end with it.
+ */
+export async function openWriterSession(pool: pg.Pool, config: PostgresConfig, ctx: ConnectorContext): Promise<WriterSession> {
+  if (pool.idleCount === 0) {
+    const client = await openClient(config, ctx);
+    return { client, close: (broken) => (broken ? destroyClient(client) : void client.end().catch(() => undefined)) };
+  }
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw connectionError(config, ctx, error);
+  }
+  // Checked out, the client has no idle listener: an error event (server restart) must not crash the process.
+  client.on('error', (error: Error) => ctx.logger.debug({ err: redact(error.message) }, 'postgres connection error'));
+  let closed = false;
+  return {
+    client,
+    close(broken: boolean): void {
+      if (closed) return;
+      closed = true;
+      if (broken) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      // An error argument makes the pool end the session (client.end()) and forget it.
+      client.release(true);
+    },
+  };
+}

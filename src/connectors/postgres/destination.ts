@@ -10,7 +10,7 @@ import { PostgresChangeApplier } from './cdc/postgres-change-applier.js';
 import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
 import { executeSql } from './execute-sql.js';
 import { readCheckpointRow } from './checkpoint-table.js';
-import { destroyClient, openClient, openPool, withPooledClient } from './client.js';
+import { openClient, openPool, openWriterSession, withPooledClient } from './client.js';
 import type { PostgresConfig } from './config.js';
 import { driverError } from './driver-error.js';
 import { PostgresDirectWriter } from './direct-writer.js';
@@ -30,6 +30,13 @@ const CAPABILITIES: DestinationCapabilities = Object.freeze({
 });
 
 /**
+ * Sessions the pool keeps at most: catalog and checkpoint queries, plus those a
+ * writer adopted (openWriterSession) until it ends them; room for every writer of
+ * parallel chunks, so their catalog queries never wait for another writer to finish.
+ */
+const POOL_MAX = 34;
+
+/**
  * Loads streams into Postgres: one dedicated connection per writer, rows
  * staged with COPY, published in one transaction together with the stream's
  * checkpoint (`<schema>._ferry_checkpoints`).
@@ -44,7 +51,7 @@ export class PostgresDestination implements Destination {
   constructor(config: PostgresConfig, ctx: ConnectorContext) {
     this.#config = config;
     this.#ctx = ctx;
-    this.#pool = openPool(config, ctx);
+    this.#pool = openPool(config, ctx, POOL_MAX);
   }
 
   typeFidelity(column: Column): TypeFidelity {
@@ -58,19 +65,24 @@ export class PostgresDestination implements Destination {
   async open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {
     if (signal.aborted) throw new CancelledError('cancelled before opening the writer', { stream: request.stream });
     const ferry = FerryColumns.of(request);
-    const client = await openClient(this.#config, this.#ctx);
+    const session = await openWriterSession(this.#pool, this.#config, this.#ctx);
+    const { client } = session;
+    const onClose = (writer: StreamWriter, broken: boolean): void => {
+      this.#writers.delete(writer);
+      session.close(broken);
+    };
     try {
       if (request.direct === true && request.write === 'append') {
-        const direct = await PostgresDirectWriter.open(client, ferry.request, this.#config, this.#ctx, (w) => this.#writers.delete(w));
+        const direct = await PostgresDirectWriter.open(client, ferry.request, this.#config, this.#ctx, onClose);
         this.#writers.add(direct);
         return ferry.wrap(direct);
       }
       const setup = await prepareWriter(client, ferry.request, this.#config, this.#ctx);
-      const writer = new PostgresStreamWriter(setup, (w) => this.#writers.delete(w));
+      const writer = new PostgresStreamWriter(setup, onClose);
       this.#writers.add(writer);
       return ferry.wrap(writer);
     } catch (error) {
-      destroyClient(client);
+      session.close(true);
       throw driverError(error, `prepare ${request.target.schema ?? this.#config.schema}.${request.target.name}`, { stream: request.stream });
     }
   }
@@ -113,6 +125,10 @@ export class PostgresDestination implements Destination {
   /** One statement on a pooled connection, in its own implicit transaction. */
   execute(sql: string, options?: ExecuteOptions): Promise<SqlResult> {
     return withPooledClient(this.#pool, this.#config, this.#ctx, (client) => executeSql(client, sql, options));
+  }
+
+  async connect(): Promise<void> {
+    await withPooledClient(this.#pool, this.#config, this.#ctx, async () => undefined);
   }
 
   /** Abort writers still open (their staged rows are dropped), then close the pool. */

@@ -4,7 +4,6 @@ import type { CommitResult, ConnectorContext, OpenRequest, StreamWriter, WriteRe
 import { CancelledError, ConfigError, FerryError } from '../../core/errors.js';
 import type { Batch } from '../../core/schema.js';
 import { checkpointParams, upsertCheckpointSql } from './checkpoint-table.js';
-import { destroyClient } from './client.js';
 import type { PostgresConfig } from './config.js';
 import { CopyIn } from './copy-in.js';
 import { encodeRows } from './copy-text.js';
@@ -26,12 +25,12 @@ export class PostgresDirectWriter implements StreamWriter {
   readonly #request: OpenRequest;
   readonly #target: QualifiedTable;
   readonly #config: PostgresConfig;
-  readonly #onClose: (writer: PostgresDirectWriter) => void;
+  readonly #onClose: (writer: PostgresDirectWriter, broken: boolean) => void;
   #copy: CopyIn | undefined;
   #rows = 0;
   #closed = false;
 
-  private constructor(client: pg.Client, request: OpenRequest, target: QualifiedTable, config: PostgresConfig, native: boolean, onClose: (writer: PostgresDirectWriter) => void) {
+  private constructor(client: pg.Client, request: OpenRequest, target: QualifiedTable, config: PostgresConfig, native: boolean, onClose: (writer: PostgresDirectWriter, broken: boolean) => void) {
     this.#client = client;
     this.#request = request;
     this.#target = target;
@@ -41,7 +40,7 @@ export class PostgresDirectWriter implements StreamWriter {
   }
 
   /** Check the table is there with every column, then open the transaction. */
-  static async open(client: pg.Client, request: OpenRequest, config: PostgresConfig, _ctx: ConnectorContext, onClose: (writer: PostgresDirectWriter) => void): Promise<PostgresDirectWriter> {
+  static async open(client: pg.Client, request: OpenRequest, config: PostgresConfig, _ctx: ConnectorContext, onClose: (writer: PostgresDirectWriter, broken: boolean) => void): Promise<PostgresDirectWriter> {
     const target: QualifiedTable = { schema: request.target.schema ?? config.schema, name: request.target.name };
     const existing = await findTarget(client, target);
     const have = new Set(existing?.columns.map((c) => c.name) ?? []);
@@ -128,9 +127,7 @@ export class PostgresDirectWriter implements StreamWriter {
   #release(broken: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#onClose(this);
-    if (broken) destroyClient(this.#client);
-    else this.#client.end().catch(() => undefined);
+    this.#onClose(this, broken);
   }
 
   #assertOpen(): void {

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { CommitResult } from '../../core/connector.js';
 import { DataError, FerryError } from '../../core/errors.js';
@@ -7,7 +8,6 @@ import { fitIdentifier, quoteTable } from './identifiers.js';
 import {
   addColumnSql,
   addPrimaryKeySql,
-  countSql,
   createTableSql,
   dropTableSql,
   insertSql,
@@ -23,36 +23,66 @@ import { hasUniqueKey } from './target-catalog.js';
 import { alterColumnTypeSql } from './target-table.js';
 import type { WriterSetup } from './writer-setup.js';
 
-/** Runs statements on the writer's client and records them for the run record. */
+/**
+ * Runs statements on the writer's client and records them for the run record.
+ * Statements without parameters may be held back (`later`) and go out with the
+ * next one in a single simple-protocol message: `BEGIN` with the first
+ * statement of the publish, `DROP` with `COMMIT`. Fewer round trips, the same
+ * statements in the same order, in the same transaction.
+ */
 class Statements {
   readonly sql: string[] = [];
   readonly #setup: WriterSetup;
+  #held: string[] = [];
 
   constructor(setup: WriterSetup) {
     this.#setup = setup;
   }
 
+  /** Send `sql` with the next statement (or `flush`). */
+  later(sql: string): void {
+    this.sql.push(sql);
+    this.#held.push(sql);
+  }
+
+  /** Run `sql` (after any held statements); resolves with its row count. */
   async run(sql: string, params?: unknown[]): Promise<number> {
     this.sql.push(sql);
-    const result = await this.#setup.client.query(sql, params);
-    return result.rowCount ?? 0;
+    if (params !== undefined) {
+      await this.flush();
+      return (await this.#setup.client.query(sql, params)).rowCount ?? 0;
+    }
+    return this.#send([...this.#take(), sql]);
+  }
+
+  /** A query whose rows are wanted (not recorded), after the held statements: inside the transaction they open. */
+  async rows<R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]> {
+    await this.flush();
+    return (await this.#setup.client.query<R>(sql, params)).rows;
+  }
+
+  /** Send the held statements, if any. */
+  async flush(): Promise<void> {
+    const held = this.#take();
+    if (held.length > 0) await this.#send(held);
+  }
+
+  #take(): string[] {
+    const held = this.#held;
+    this.#held = [];
+    return held;
+  }
+
+  /** One message; a message of several statements answers with one result each, the last being the one asked for. */
+  async #send(statements: readonly string[]): Promise<number> {
+    const result: pg.QueryResult | pg.QueryResult[] = await this.#setup.client.query(statements.join('; '));
+    const last = Array.isArray(result) ? result[result.length - 1] : result;
+    return last?.rowCount ?? 0;
   }
 }
 
 function label(setup: WriterSetup): string {
   return `${setup.target.schema}.${setup.target.name}`;
-}
-
-/** Staged rows must all be there before anything is published. */
-async function verifyCount(setup: WriterSetup, run: Statements, staged: number): Promise<void> {
-  const result = await setup.client.query<{ n: string }>(countSql(setup.staging));
-  run.sql.push(countSql(setup.staging));
-  const found = Number(result.rows[0]?.n ?? -1);
-  if (found !== staged) {
-    throw new DataError(`staging table for ${label(setup)} holds ${found} rows but ${staged} were staged; nothing was published`, {
-      stream: setup.request.stream,
-    });
-  }
 }
 
 /** Create a missing target, or add the columns it lacks (`evolve`). */
@@ -80,8 +110,8 @@ async function publishReplace(setup: WriterSetup, run: Statements, staged: numbe
   await run.run(renameTableSql(staging, target.name));
   if (setup.request.primaryKey.length > 0) {
     const wanted = fitIdentifier(`${target.name}_pkey`);
-    const taken = await setup.client.query('SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2', [target.schema, wanted]);
-    if (taken.rows.length === 0) await run.run(renameIndexSql(target.schema, fitIdentifier(`${staging.name}_pkey`), wanted));
+    const taken = await run.rows('SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2', [target.schema, wanted]);
+    if (taken.length === 0) await run.run(renameIndexSql(target.schema, fitIdentifier(`${staging.name}_pkey`), wanted));
   }
   return staged;
 }
@@ -134,8 +164,8 @@ async function publishMirror(setup: WriterSetup, run: Statements, staged: number
     });
   if (existed && mirrorGuardNeeded(options, staged)) {
     run.sql.push(mirrorCountSql(shape));
-    const counted = await scoped(setup.client.query<{ live: string; missing: string }>(mirrorCountSql(shape)));
-    const row = counted.rows[0];
+    const counted = await scoped(run.rows<{ live: string; missing: string }>(mirrorCountSql(shape)));
+    const row = counted[0];
     checkMirrorGuard({ ...context, staged, counts: { live: Number(row?.live ?? 0), missing: Number(row?.missing ?? 0) } });
   }
   const rows = await mergeRows(setup, run);
@@ -180,14 +210,14 @@ function publishError(setup: WriterSetup, error: unknown): FerryError {
 }
 
 /**
- * Verify the staged count, then publish and store the checkpoint in ONE
- * transaction. On failure everything rolls back and the target is unchanged.
+ * Publish the `staged` rows (each already confirmed by the server's COPY row
+ * count) and store the checkpoint in ONE transaction. On failure everything
+ * rolls back and the target is unchanged.
  */
 export async function publish(setup: WriterSetup, staged: number, checkpoint: Checkpoint | undefined): Promise<CommitResult> {
   const run = new Statements(setup);
   const { request, staging, client } = setup;
   try {
-    await verifyCount(setup, run, staged);
     if (request.write === 'replace' && request.primaryKey.length > 0) {
       // Built before the swap so the target's exclusive lock is held only for the rename.
       await run.run(addPrimaryKeySql(staging, fitIdentifier(`${staging.name}_pkey`), request.primaryKey));
@@ -202,13 +232,13 @@ export async function publish(setup: WriterSetup, staged: number, checkpoint: Ch
     }
     throw publishError(setup, error);
   }
-  await run.run('BEGIN');
+  run.later('BEGIN');
   let published: Published;
   try {
     published = await publishRows(setup, run, staged);
     if (checkpoint) await run.run(upsertCheckpointSql(setup.config.schema), checkpointParams(checkpoint));
     // Dropped with the publish, in the same commit: one round trip and one WAL flush fewer than a drop after it.
-    if (request.write !== 'replace') await run.run(dropTableSql(staging));
+    if (request.write !== 'replace') run.later(dropTableSql(staging));
     await run.run('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

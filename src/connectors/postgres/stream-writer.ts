@@ -1,8 +1,8 @@
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { CommitResult, StreamWriter, WriteResult } from '../../core/connector.js';
-import { CancelledError, ConfigError, FerryError } from '../../core/errors.js';
+import { CancelledError, ConfigError, DataError, FerryError } from '../../core/errors.js';
 import type { Batch, LogicalKind, Row } from '../../core/schema.js';
-import { destroyClient, openClient } from './client.js';
+import { openClient } from './client.js';
 import { CopyIn } from './copy-in.js';
 import { encodeRows } from './copy-text.js';
 import { driverError } from './driver-error.js';
@@ -52,13 +52,16 @@ export class PostgresStreamWriter implements StreamWriter {
   readonly writeRaw?: (chunks: AsyncIterable<Uint8Array>, signal: AbortSignal) => Promise<WriteResult>;
   readonly #setup: WriterSetup;
   readonly #names: readonly string[];
-  readonly #onClose: (writer: PostgresStreamWriter) => void;
+  readonly #onClose: (writer: PostgresStreamWriter, broken: boolean) => void;
   #copy: CopyIn | undefined;
+  /** Rows staged so far, each confirmed by the server's COPY row count once its COPY ended. */
   #staged = 0;
+  /** Rows sent in the text COPY now open. */
+  #copySent = 0;
   #state: WriterState = 'open';
   #aborting: Promise<void> | undefined;
 
-  constructor(setup: WriterSetup, onClose: (writer: PostgresStreamWriter) => void) {
+  constructor(setup: WriterSetup, onClose: (writer: PostgresStreamWriter, broken: boolean) => void) {
     this.#setup = setup;
     this.#names = setup.request.columns.map((c) => c.name);
     this.#onClose = onClose;
@@ -78,6 +81,7 @@ export class PostgresStreamWriter implements StreamWriter {
       throw driverError(error, `stage rows for ${this.#label()}`, { stream: this.#setup.request.stream });
     }
     this.#staged += rows.length;
+    this.#copySent += rows.length;
     return { rows: rows.length };
   }
 
@@ -136,15 +140,21 @@ export class PostgresStreamWriter implements StreamWriter {
     }
   }
 
-  /** End a text COPY in progress; its row count must match what was sent. */
+  /** End a text COPY in progress; the row count the server reports must match what was sent. */
   async #finishCopy(): Promise<void> {
     const copy = this.#copy;
     if (!copy) return;
     this.#copy = undefined;
+    const sent = this.#copySent;
+    this.#copySent = 0;
+    let stored: number;
     try {
-      await copy.finish();
+      stored = await copy.finish();
     } catch (error) {
       throw driverError(error, `stage rows for ${this.#label()}`, { stream: this.#setup.request.stream });
+    }
+    if (stored !== sent) {
+      throw new DataError(`staging table for ${this.#label()} took ${stored} rows but ${sent} were sent; nothing was published`, { stream: this.#setup.request.stream });
     }
   }
 
@@ -161,10 +171,8 @@ export class PostgresStreamWriter implements StreamWriter {
   }
 
   async #release(broken: boolean): Promise<void> {
-    this.#onClose(this);
-    if (broken) destroyClient(this.#setup.client);
-    // Not awaited: the server closing the session (and its staging lock) is nothing the run waits for.
-    else void this.#setup.client.end().catch(() => undefined);
+    // The session ends without the run waiting for the server (and its staging lock with it).
+    this.#onClose(this, broken);
   }
 
   #assertOpen(): void {
