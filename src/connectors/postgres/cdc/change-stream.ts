@@ -3,11 +3,10 @@ import type { CaptureEvent, TableChange } from '../../../core/change-capture.js'
 import { CancelledError, FerryError } from '../../../core/errors.js';
 import { driverError } from '../driver-error.js';
 import { formatLsn, parseLsn } from '../../../core/lsn.js';
+import { CATCH_UP_PREFIX } from './catch-up-prefix.js';
 import { RawPgoutputPlugin } from './raw-pgoutput-plugin.js';
 import type { RelationDecoder } from './relation-decoder.js';
 
-/** Prefix of the logical messages that mark a WAL position (catch-up end, heartbeats). */
-export const CATCH_UP_PREFIX = 'ferry-cdc-catch-up';
 
 /** How long `close` waits for the server to answer the final confirmation. */
 const CLOSE_REPLY_MS = 2000;

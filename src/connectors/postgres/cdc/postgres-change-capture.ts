@@ -8,7 +8,8 @@ import { FerryError } from '../../../core/errors.js';
 import { formatLsn } from '../../../core/lsn.js';
 import { driverError } from '../driver-error.js';
 import { parseLsn } from '../../../core/lsn.js';
-import { CATCH_UP_PREFIX, ChangeStream } from './change-stream.js';
+import { CATCH_UP_PREFIX } from './catch-up-prefix.js';
+import type { ChangeStream } from './change-stream.js';
 import { checkReplicaIdentity, dropPublication, ensurePublication } from './publication.js';
 import { RelationDecoder } from './relation-decoder.js';
 import { createSlotWithSnapshot, dropSlot, replicationClientConfig, slotStatus } from './replication-slots.js';
@@ -63,6 +64,8 @@ export class PostgresChangeCapture implements ChangeCapture {
   async *changes(options: { readonly catchUp: boolean; readonly readAhead?: number; readonly end?: AbortSignal }, signal: AbortSignal): AsyncIterable<CaptureEvent> {
     const confirmed = await this.#waitUntilFree(signal);
     if (options.catchUp) await this.mark();
+    // pg-logical-replication is loaded by the first run that streams changes, not by every postgres run.
+    const { ChangeStream } = await import('./change-stream.js');
     const stream = new ChangeStream({
       clientConfig: replicationClientConfig(this.#config),
       slot: this.#options.slot,
