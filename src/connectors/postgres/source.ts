@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { CaptureOptions, ChangeCapture } from '../../core/change-capture.js';
@@ -29,6 +30,14 @@ const READ_AHEAD_BYTES = 1 << 20;
 
 /** Text a batch holds at most, whatever `batchSize` says (at least one row). */
 const BATCH_BYTES = 1 << 20;
+
+/**
+ * Text after which a batch is handed over early when nothing more has arrived
+ * from the server: a slow read (the scattered rows of an incremental window) is
+ * staged as it comes instead of a megabyte at a time, so little is left to
+ * stage once the read ends. A fast read keeps data buffered and full batches.
+ */
+const HANDOVER_BYTES = 64 << 10;
 
 /** Connections a source keeps at most: catalog queries plus one per parallel chunk read (more reads wait for one). */
 const READ_POOL_MAX = 34;
@@ -101,7 +110,9 @@ export class PostgresSource implements Source {
     const size = Math.max(1, request.batchSize);
     let bytes = 0;
     let yielded = false;
-    for await (const chunk of this.#copyOut(request, copyOutSql(request, this.#config.schema, 'text'), signal)) {
+    let buffered = (): number => 0;
+    const sql = copyOutSql(request, this.#config.schema, 'text');
+    for await (const chunk of this.#copyOut(request, sql, signal, (copy) => (buffered = () => copy.readableLength))) {
       parser.push(chunk);
       bytes += chunk.length;
       while (parser.pending >= size) {
@@ -111,7 +122,7 @@ export class PostgresSource implements Source {
       }
       // Wide rows, or a small read (an incremental window): hand over what a megabyte holds, so
       // the writer stages it while the rest is read, and a batch's memory stays bounded.
-      if (bytes >= BATCH_BYTES && parser.pending > 0) {
+      if (parser.pending > 0 && (bytes >= BATCH_BYTES || (bytes >= HANDOVER_BYTES && buffered() === 0))) {
         yield { columns, rows: parser.take(), bytes };
         yielded = true;
         bytes = 0;
@@ -194,11 +205,12 @@ export class PostgresSource implements Source {
    * error, abort) destroys the connection: a half-read COPY cannot be reused,
    * and closing the socket makes the server stop the query.
    */
-  async *#copyOut(request: ReadRequest, sql: string, signal: AbortSignal): AsyncGenerator<Buffer> {
+  async *#copyOut(request: ReadRequest, sql: string, signal: AbortSignal, started?: (stream: Readable) => void): AsyncGenerator<Buffer> {
     if (signal.aborted) throw new CancelledError('read cancelled', { stream: request.stream });
     const lease = await leaseClient(this.#pool, this.#config, this.#ctx);
     this.#reading.add(lease);
     const stream = lease.client.query(copyTo(sql, { highWaterMark: READ_AHEAD_BYTES }));
+    started?.(stream);
     const onAbort = (): void => {
       stream.destroy(new CancelledError('read cancelled', { stream: request.stream }));
     };
