@@ -175,7 +175,9 @@ describe('read', () => {
     const iterator = source.read(tableRead('public', 'big', { batchSize: 1000 }), new AbortController().signal)[Symbol.asyncIterator]();
     const first = await iterator.next();
     expect(first.done).toBe(false);
-    if (!first.done) expect(first.value.rows).toHaveLength(1000);
+    // batchSize is an upper bound: a read slower than HANDOVER_MS hands over what it has (64 KiB or more).
+    if (!first.done) expect(first.value.rows.length).toBeGreaterThan(0);
+    if (!first.done) expect(first.value.rows.length).toBeLessThanOrEqual(1000);
     await new Promise((r) => setTimeout(r, 300));
     const active = await db.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT * FROM "public"."big"%' AND state = 'active'`);
     expect(Number(active.rows[0]?.n)).toBe(1);

@@ -32,12 +32,14 @@ const READ_AHEAD_BYTES = 1 << 20;
 const BATCH_BYTES = 1 << 20;
 
 /**
- * Text after which a batch is handed over early when nothing more has arrived
- * from the server: a slow read (the scattered rows of an incremental window) is
- * staged as it comes instead of a megabyte at a time, so little is left to
- * stage once the read ends. A fast read keeps data buffered and full batches.
+ * A slow read (the scattered rows of an incremental window, a megabyte taking a
+ * fifth of a second) hands a batch over early: once it holds this much text,
+ * has been filling for HANDOVER_MS and nothing more has arrived from the server.
+ * The writer then stages rows as they come, and little is left to stage once
+ * the read ends. A fast read fills its batches before the time is up.
  */
 const HANDOVER_BYTES = 64 << 10;
+const HANDOVER_MS = 25;
 
 /** Connections a source keeps at most: catalog queries plus one per parallel chunk read (more reads wait for one). */
 const READ_POOL_MAX = 34;
@@ -110,9 +112,12 @@ export class PostgresSource implements Source {
     const size = Math.max(1, request.batchSize);
     let bytes = 0;
     let yielded = false;
+    let filling = 0;
     let buffered = (): number => 0;
+    const slow = (): boolean => bytes >= HANDOVER_BYTES && performance.now() - filling >= HANDOVER_MS && buffered() === 0;
     const sql = copyOutSql(request, this.#config.schema, 'text');
     for await (const chunk of this.#copyOut(request, sql, signal, (copy) => (buffered = () => copy.readableLength))) {
+      if (bytes === 0) filling = performance.now();
       parser.push(chunk);
       bytes += chunk.length;
       while (parser.pending >= size) {
@@ -120,9 +125,10 @@ export class PostgresSource implements Source {
         yielded = true;
         bytes = 0;
       }
-      // Wide rows, or a small read (an incremental window): hand over what a megabyte holds, so
-      // the writer stages it while the rest is read, and a batch's memory stays bounded.
-      if (parser.pending > 0 && (bytes >= BATCH_BYTES || (bytes >= HANDOVER_BYTES && buffered() === 0))) {
+      // Wide rows, or a small read (an incremental window): hand over what a megabyte holds, or
+      // what a slow read has so far, so the writer stages it while the rest is read, and a
+      // batch's memory stays bounded.
+      if (parser.pending > 0 && (bytes >= BATCH_BYTES || slow())) {
         yield { columns, rows: parser.take(), bytes };
         yielded = true;
         bytes = 0;
