@@ -5,6 +5,13 @@ const COMMA = 0x2c;
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** Bytes a quoted field's walk stops at: the quote and line breaks (counted). */
+const QUOTED_STOP = new Uint8Array(256);
+QUOTED_STOP[QUOTE] = QUOTED_STOP[LF] = QUOTED_STOP[CR] = 1;
+/** Bytes an unquoted field's walk stops at: the delimiter, a stray quote and line breaks. */
+const UNQUOTED_STOP = new Uint8Array(256);
+UNQUOTED_STOP[QUOTE] = UNQUOTED_STOP[COMMA] = UNQUOTED_STOP[LF] = UNQUOTED_STOP[CR] = 1;
+
 export type ByteRecordDelimiter = '\n' | '\r\n' | '\r';
 
 /**
@@ -242,6 +249,7 @@ export class CsvByteScanner {
         let j = from;
         let doubled = 0;
         for (;;) {
+          while (j < len && QUOTED_STOP[buf[j] as number] === 0) j++;
           if (j >= len) {
             if (!final) return MORE;
             throw this.#error(line, 'a quoted field is never closed', 'a field opened with a quote on this line has no closing quote; check for a stray quote character or set csv.quote');
@@ -283,6 +291,7 @@ export class CsvByteScanner {
       const from = i;
       let quoteAt = -1;
       for (;;) {
+        while (i < len && UNQUOTED_STOP[buf[i] as number] === 0) i++;
         if (i >= len) {
           if (!final) return MORE;
           if (quoteAt >= 0) throw this.#strayQuote(buf, from, i, line + breaks);

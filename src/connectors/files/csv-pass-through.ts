@@ -170,6 +170,8 @@ function refuseCell(file: SourceFile, options: PgCsvFileOptions, i: number, kind
 }
 
 const NEWLINE = Buffer.from('\n');
+/** Pieces shorter than this are joined before they go out. */
+const SMALL_PIECE = 16 * 1024;
 
 /**
  * One UTF-8 file's records as `pg-csv` bytes, from the byte scanner: the same
@@ -230,17 +232,31 @@ class PgCsvBytes {
     this.#pieces.push(odd ? Buffer.from(record.cells(buf).map(pgCsvField).join(','), 'utf8') : buf.subarray(record.start, record.end), NEWLINE);
   };
 
-  /** The bytes of the records read since the last call (valid UTF-8: invalid bytes become U+FFFD, as decoding does), or undefined. */
-  take(): Buffer | undefined {
+  /**
+   * The bytes of the records read since the last call, as valid UTF-8 (invalid
+   * bytes become U+FFFD, as decoding does): large slices as they are, small
+   * pieces between them joined (a COPY message each would cost more than the copy).
+   */
+  take(): Buffer[] {
     this.#flushRun();
     const pieces = this.#pieces;
-    if (pieces.length === 0) return undefined;
     this.#pieces = [];
-    for (let i = 0; i < pieces.length; i++) {
-      const piece = pieces[i] as Buffer;
-      if (!isUtf8(piece)) pieces[i] = Buffer.from(piece.toString('utf8'), 'utf8');
+    const out: Buffer[] = [];
+    let small: Buffer[] = [];
+    const join = () => {
+      if (small.length > 0) out.push(small.length === 1 ? (small[0] as Buffer) : Buffer.concat(small));
+      small = [];
+    };
+    for (const piece of pieces) {
+      const valid = isUtf8(piece) ? piece : Buffer.from(piece.toString('utf8'), 'utf8');
+      if (valid.length < SMALL_PIECE) small.push(valid);
+      else {
+        join();
+        out.push(valid);
+      }
     }
-    return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
+    join();
+    return out;
   }
 
   /** At the end of the file: a later file of a glob without even a header has no columns. */
@@ -308,13 +324,11 @@ export async function* pgCsvOfUtf8File(file: SourceFile, options: PgCsvFileOptio
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
       scanner.push(chunk, out.onRecord);
-      const bytes = out.take();
-      if (bytes !== undefined) yield bytes;
+      yield* out.take();
     }
     scanner.end(out.onRecord);
     out.finish();
-    const bytes = out.take();
-    if (bytes !== undefined) yield bytes;
+    yield* out.take();
   } catch (error) {
     if (options.signal.aborted) throw error;
     throw readFailure(file, error);
