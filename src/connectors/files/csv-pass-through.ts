@@ -202,10 +202,6 @@ class PgCsvBytes {
     this.#header = options.csv.header;
   }
 
-  get records(): number {
-    return this.#records;
-  }
-
   /** The scanner's callback: check the record, then add its bytes to the output. */
   readonly onRecord: RecordSink = (buf, record) => {
     if (this.#header) {
