@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OpenRequest, StreamWriter } from './connector.js';
 import { ConfigError, DataError } from './errors.js';
-import { addsColumns, cdcColumns, FerryColumns } from './ferry-columns.js';
+import { addsColumns, cdcColumns, FerryColumns, frozenOut } from './ferry-columns.js';
 import { checkMirrorGuard, mirrorGuardNeeded } from './mirror-guard.js';
 import type { Batch } from './schema.js';
 
@@ -58,6 +58,13 @@ describe('FerryColumns', () => {
     expect(() => FerryColumns.of({ ...base, write: 'replace', cdcSnapshot: { deletes: 'hard', lsnColumn: true, syncedAtColumn: false } })).toThrow(/needs the snapshot's LSN/);
     const clash = { ...base, write: 'replace' as const, columns: [...base.columns, { name: '_ferry_lsn', type: { kind: 'int64' as const }, nullable: true }], cdcSnapshot };
     expect(() => FerryColumns.of(clash)).toThrow(ConfigError);
+  });
+
+  it('lets schema_change: freeze refuse every missing column but a cdc snapshot\'s own', () => {
+    const missing = [{ name: '_ferry_lsn' }, { name: 'w' }, { name: '_ferry_synced_at' }];
+    expect(frozenOut({ cdcSnapshot: { deletes: 'hard', lsnColumn: true, syncedAtColumn: true } }, missing)).toEqual([{ name: 'w' }]);
+    expect(frozenOut({ cdcSnapshot: { deletes: 'hard', lsnColumn: true, syncedAtColumn: false } }, missing)).toEqual([{ name: 'w' }, { name: '_ferry_synced_at' }]);
+    expect(frozenOut({}, missing)).toEqual(missing);
   });
 
   it('refuses a stream column named like a Ferry column, and mirror without a key', () => {

@@ -39,6 +39,17 @@ export function cdcColumns(options: CdcColumnOptions): Column[] {
   ];
 }
 
+/**
+ * The target columns a request lacks that `schema_change: freeze` refuses to
+ * add: all of them, except a cdc snapshot's own columns, which are added
+ * whatever the policy (as the change apply adds them: `schema_change` is about
+ * the source's columns).
+ */
+export function frozenOut<C extends { readonly name: string }>(request: Pick<OpenRequest, 'cdcSnapshot'>, missing: readonly C[]): C[] {
+  const own = new Set(request.cdcSnapshot ? cdcColumns(request.cdcSnapshot).map((c) => c.name) : []);
+  return missing.filter((c) => !own.has(c.name));
+}
+
 /** Now as a canonical timestamptz (milliseconds: all a JS clock gives). */
 export function nowTimestamptz(): string {
   return canonicalTimestamptz(new Date().toISOString());

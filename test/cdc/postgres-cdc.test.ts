@@ -187,6 +187,27 @@ describe('postgres cdc: evolution, large transactions, soft deletes, failures', 
     }
   });
 
+  it('adds its own columns to a target created beforehand under schema_change: freeze (a source column it still refuses)', async () => {
+    await f.source.query('CREATE TABLE frozen (id int PRIMARY KEY, v text)');
+    await f.source.query("INSERT INTO frozen VALUES (1, 'a')");
+    await f.target?.query('CREATE TABLE frozen (id int PRIMARY KEY, v text)');
+    const slot = `${f.slot}_frozen`;
+    const project = f.project([{ name: 'public.frozen', schema_change: 'freeze' }], { deletes: 'soft', lsn_column: true, synced_at_column: true, slot });
+    const lsns: bigint[] = [];
+    try {
+      expect((await f.run(project, snapshotRegistry(lsns))).error).toBeNull();
+      expect(await f.ferryColumnTypes('frozen')).toEqual(CDC_COLUMN_TYPES.postgres);
+      expect((await f.ferryRows('frozen')).map((r) => [r.id, r.lsn, r.deleted, r.synced === null])).toEqual([['1', String(lsns[0]), null, false]]);
+      await f.source.query('ALTER TABLE frozen ADD COLUMN w int');
+      await f.source.query("UPDATE frozen SET w = 1 WHERE id = 1");
+      const refused = await f.run(project);
+      expect(refused.status).toBe('failed');
+      expect(refused.error).toMatch(/"w".*schema_change is freeze/);
+    } finally {
+      await dropSlot(f.source, slot);
+    }
+  });
+
   it('re-inserts a soft-deleted key (the direct COPY of inserts falls back to an upsert), and applies to a target without a unique key', async () => {
     await f.source.query('CREATE TABLE again (id int PRIMARY KEY, v text)');
     await f.source.query("INSERT INTO again VALUES (1, 'a'), (2, 'b')");
