@@ -19,7 +19,6 @@ import { appendPartPath, publishFile, removeAppendParts, tempPathFor } from './f
 import { FORMAT_EXTENSIONS, isGzipPath, pathStem, resolveFormat } from './file-format.js';
 import { pathUnderRoot } from './file-listing.js';
 import { JsonlFileWriter } from './jsonl-writer.js';
-import { ParquetFileWriter } from './parquet-writer.js';
 import { filesTypeFidelity } from './type-fidelity.js';
 import type { RowFileWriter } from './text-file-sink.js';
 
@@ -42,7 +41,8 @@ interface OutputPlan {
 }
 
 function createRowWriter(plan: OutputPlan, columns: readonly Column[], config: FilesConfig): Promise<RowFileWriter> | RowFileWriter {
-  if (plan.format === 'parquet') return ParquetFileWriter.create(plan.tempPath, columns);
+  // DuckDB's native binding loads only for Parquet targets.
+  if (plan.format === 'parquet') return import('./parquet-writer.js').then((m) => m.ParquetFileWriter.create(plan.tempPath, columns));
   if (plan.format === 'csv') return new CsvFileWriter(plan.tempPath, columns, csvOptionsFor(config.csv, plan.publishPath), plan.gzip);
   return new JsonlFileWriter(plan.tempPath, columns, plan.gzip);
 }
