@@ -19,7 +19,6 @@ import { appendPartPath, publishFile, removeAppendParts, tempPathFor } from './f
 import { FORMAT_EXTENSIONS, isGzipPath, pathStem, resolveFormat } from './file-format.js';
 import { pathUnderRoot } from './file-listing.js';
 import { JsonlFileWriter } from './jsonl-writer.js';
-import { ParquetFileWriter } from './parquet-writer.js';
 import { filesTypeFidelity } from './type-fidelity.js';
 import type { RowFileWriter } from './text-file-sink.js';
 
@@ -41,8 +40,9 @@ interface OutputPlan {
   readonly resetParts?: { readonly folder: string; readonly stem: string };
 }
 
-function createRowWriter(plan: OutputPlan, columns: readonly Column[], config: FilesConfig): Promise<RowFileWriter> | RowFileWriter {
-  if (plan.format === 'parquet') return ParquetFileWriter.create(plan.tempPath, columns);
+/** The Parquet writer is imported on first need: it loads DuckDB's native binding, which CSV and JSONL never need. */
+async function createRowWriter(plan: OutputPlan, columns: readonly Column[], config: FilesConfig): Promise<RowFileWriter> {
+  if (plan.format === 'parquet') return (await import('./parquet-writer.js')).ParquetFileWriter.create(plan.tempPath, columns);
   if (plan.format === 'csv') return new CsvFileWriter(plan.tempPath, columns, csvOptionsFor(config.csv, plan.publishPath), plan.gzip);
   return new JsonlFileWriter(plan.tempPath, columns, plan.gzip);
 }

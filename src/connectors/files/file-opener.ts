@@ -18,9 +18,10 @@ export interface OpenFileOptions {
 /** Opens one file with the reader of its format. */
 export class FileOpener {
   readonly #config: FilesConfig;
-  readonly #parquet: ParquetReader;
+  readonly #parquet: () => Promise<ParquetReader>;
 
-  constructor(config: FilesConfig, parquet: ParquetReader) {
+  /** `parquet` gives the Parquet reader, imported on first need. */
+  constructor(config: FilesConfig, parquet: () => Promise<ParquetReader>) {
     this.#config = config;
     this.#parquet = parquet;
   }
@@ -29,7 +30,7 @@ export class FileOpener {
     const format = resolveFormat(file.name, this.#config.format);
     const expected = options.expected === undefined ? {} : { expected: options.expected };
     if (format === 'parquet') {
-      return this.#parquet.open(file, { ...expected, signal: options.signal, ...(options.where === undefined ? {} : { where: options.where }) });
+      return (await this.#parquet()).open(file, { ...expected, signal: options.signal, ...(options.where === undefined ? {} : { where: options.where }) });
     }
     if (options.where !== undefined) {
       throw new ConfigError(`stream ${options.stream}: \`where\` is not supported for ${format.toUpperCase()} files`, {

@@ -5,7 +5,7 @@ import { ConnectionError } from '../../core/errors.js';
 import { type FilesConfig, filesConfigSchema } from './config.js';
 import { lazyModule } from '../lazy-module.js';
 
-/** Reading and writing Parquet loads DuckDB's native binding: only runs that use files pay for it. */
+/** The source and destination, imported when a run uses files (Parquet files load DuckDB later still, on first need). */
 const parts = lazyModule('files', () => import('./connector-parts.js'));
 
 export type { FilesConfig } from './config.js';

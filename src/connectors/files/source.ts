@@ -9,7 +9,7 @@ import type { DecodedFile } from './decoded-file.js';
 import type { SourceFile } from './file-input.js';
 import { listDataFiles, listStreamFiles } from './file-listing.js';
 import { FileOpener } from './file-opener.js';
-import { ParquetReader } from './parquet-reader.js';
+import type { ParquetReader } from './parquet-reader.js';
 import { resolveFormat } from './file-format.js';
 
 function tablePattern(target: ReadTarget, stream: string): string {
@@ -65,14 +65,15 @@ export class FilesSource implements Source {
   readonly #root: string;
   readonly #config: FilesConfig;
   readonly #ctx: ConnectorContext;
-  readonly #parquet = new ParquetReader();
+  /** Imported on the first Parquet file: it loads DuckDB's native binding, which CSV and JSONL reads never need. */
+  #parquet: Promise<ParquetReader> | undefined;
   readonly #opener: FileOpener;
 
   constructor(config: FilesConfig, root: string, ctx: ConnectorContext) {
     this.#config = config;
     this.#root = root;
     this.#ctx = ctx;
-    this.#opener = new FileOpener(config, this.#parquet);
+    this.#opener = new FileOpener(config, () => (this.#parquet ??= import('./parquet-reader.js').then((m) => new m.ParquetReader())));
   }
 
   async discover(): Promise<StreamDescriptor[]> {
@@ -183,6 +184,6 @@ export class FilesSource implements Source {
   }
 
   async close(): Promise<void> {
-    this.#parquet.close();
+    (await this.#parquet)?.close();
   }
 }
