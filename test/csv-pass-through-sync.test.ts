@@ -1,13 +1,9 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectorSchemas } from '../src/cli/project-session.js';
-import { loadProject } from '../src/config/load-project.js';
 import { writeProject } from '../src/config/test-project.js';
-import type { RunEvent } from '../src/engine/run-events.js';
-import { runSync, type RunResult } from '../src/engine/run-sync.js';
-import { openStateStore } from '../src/state/index.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { runProjectSync } from './support/run-project-sync.js';
 
 /**
  * CSV pass-through through project files and the engine: the engine picks it
@@ -35,16 +31,7 @@ async function project(sync: string, files: Record<string, string> = {}): Promis
   return dir;
 }
 
-async function run(dir: string): Promise<{ result: RunResult; events: RunEvent[] }> {
-  const loaded = await loadProject(dir, { connectorSchemas: connectorSchemas() });
-  const state = await openStateStore(loaded.state, loaded.dir);
-  const events: RunEvent[] = [];
-  try {
-    return { result: await runSync({ project: loaded, state, sync: 's', retryDelayMs: 1, onEvent: (e) => events.push(e) }), events };
-  } finally {
-    await state.close();
-  }
-}
+const run = (dir: string) => runProjectSync(dir);
 
 describe('CSV pass-through through the engine', () => {
   it('exports Postgres to CSV through Postgres COPY where no column is a float, and decodes otherwise', async () => {

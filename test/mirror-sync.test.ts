@@ -4,10 +4,8 @@ import { connectorSchemas } from '../src/cli/project-session.js';
 import { loadProject } from '../src/config/load-project.js';
 import { rejection, writeProject } from '../src/config/test-project.js';
 import { ConfigError } from '../src/core/errors.js';
-import type { RunEvent } from '../src/engine/run-events.js';
-import { runSync, type RunResult } from '../src/engine/run-sync.js';
-import { openStateStore } from '../src/state/index.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { runProjectSync } from './support/run-project-sync.js';
 
 /**
  * `write: mirror` and `metadata_columns` through real project files and the
@@ -50,17 +48,7 @@ async function project(sync: string): Promise<string> {
   return dir;
 }
 
-async function run(dir: string): Promise<{ result: RunResult; events: RunEvent[] }> {
-  const loaded = await loadProject(dir, { connectorSchemas: connectorSchemas() });
-  const state = await openStateStore(loaded.state, loaded.dir);
-  const events: RunEvent[] = [];
-  try {
-    const result = await runSync({ project: loaded, state, sync: 's', retryDelayMs: 1, onEvent: (e) => events.push(e) });
-    return { result, events };
-  } finally {
-    await state.close();
-  }
-}
+const run = (dir: string) => runProjectSync(dir);
 
 const schema = (): string => `wh_${db.name.slice(-8)}`;
 

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ChangeCapture } from '../../src/core/change-capture.js';
-import type { ConnectorDefinition } from '../../src/core/connector.js';
-import { builtinConnectors, type ConnectorRegistry } from '../../src/connectors/registry.js';
-import { postgresConnector, type PostgresConfig } from '../../src/connectors/postgres/index.js';
-import { cdcFixture, slotConfirmed, type CdcFixture } from './cdc-fixture.js';
+import type { ConnectorRegistry } from '../../src/connectors/registry.js';
+import { captureRegistry, cdcFixture, slotConfirmed, type CdcFixture } from './cdc-fixture.js';
 
 // Creating a replication slot waits for every transaction running on the server to end:
 // on a shared server that can take minutes.
@@ -18,21 +15,10 @@ vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 let f: CdcFixture;
 
 function crashingRegistry(): ConnectorRegistry {
-  const crashing: ConnectorDefinition<PostgresConfig> = {
-    ...postgresConnector,
-    createSource: (config, ctx) => {
-      const source = postgresConnector.createSource?.(config, ctx);
-      if (!source?.openChangeCapture) throw new Error('postgres source without cdc');
-      const open = source.openChangeCapture.bind(source);
-      source.openChangeCapture = (options): ChangeCapture => {
-        const capture = open(options);
-        capture.confirm = () => Promise.reject(new Error('killed between the destination commit and the confirmation'));
-        return capture;
-      };
-      return source;
-    },
-  };
-  return new Map([...builtinConnectors, ['postgres', crashing as ConnectorDefinition]]);
+  return captureRegistry((capture) => {
+    capture.confirm = () => Promise.reject(new Error('killed between the destination commit and the confirmation'));
+    return capture;
+  });
 }
 
 beforeAll(async () => {

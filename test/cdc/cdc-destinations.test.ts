@@ -1,26 +1,12 @@
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cdcFixture, type CdcFixture, type DestinationKind } from './cdc-fixture.js';
-import { withDuckDb } from '../support/with-duckdb.js';
+import { cdcFixture, type CdcFixture } from './cdc-fixture.js';
 
 // Creating a replication slot waits for every transaction running on the server to end:
 // on a shared server that can take minutes.
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
-/** The same changes applied to SQLite and DuckDB: the destination ends equal to the source. */
-async function query(kind: DestinationKind, dir: string, sql: string): Promise<Record<string, unknown>[]> {
-  if (kind === 'sqlite') {
-    const db = new Database(join(dir, 'dst.sqlite'), { readonly: true });
-    try {
-      return db.prepare(sql).all() as Record<string, unknown>[];
-    } finally {
-      db.close();
-    }
-  }
-  return withDuckDb(join(dir, 'dst.duckdb'), async (conn) => (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[]);
-}
 
+/** The same changes applied to SQLite and DuckDB: the destination ends equal to the source. */
 describe.each(['sqlite', 'duckdb'] as const)('postgres cdc -> %s', (kind) => {
   let f: CdcFixture;
 
@@ -46,14 +32,14 @@ describe.each(['sqlite', 'duckdb'] as const)('postgres cdc -> %s', (kind) => {
     await f.source.query('UPDATE items SET extra = 7 WHERE id = 2');
     const second = await f.run(project);
     expect(second.error).toBeNull();
-    const live = await query(kind, f.dir, 'SELECT count(*) AS n FROM items WHERE _ferry_deleted_at IS NULL');
+    const live = await f.query('SELECT count(*) AS n FROM items WHERE _ferry_deleted_at IS NULL');
     expect(Number(live[0]?.['n'])).toBe(291);
-    const deleted = await query(kind, f.dir, 'SELECT id FROM items WHERE _ferry_deleted_at IS NOT NULL ORDER BY id');
+    const deleted = await f.query('SELECT id FROM items WHERE _ferry_deleted_at IS NOT NULL ORDER BY id');
     expect(deleted.map((r) => Number(r['id']))).toEqual([5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
-    expect(await query(kind, f.dir, 'SELECT name, length(big) AS len FROM items WHERE id = 1')).toEqual([{ name: 'toast kept', len: kind === 'sqlite' ? 3200 : 3200n }]);
-    const added = await query(kind, f.dir, 'SELECT name, CAST(amount AS VARCHAR) AS amount, CAST(flag AS INTEGER) AS flag, hex(raw) AS raw, _ferry_lsn > 0 AS lsn FROM items WHERE id = 301');
+    expect(await f.query('SELECT name, length(big) AS len FROM items WHERE id = 1')).toEqual([{ name: 'toast kept', len: kind === 'sqlite' ? 3200 : 3200n }]);
+    const added = await f.query('SELECT name, CAST(amount AS VARCHAR) AS amount, CAST(flag AS INTEGER) AS flag, hex(raw) AS raw, _ferry_lsn > 0 AS lsn FROM items WHERE id = 301');
     expect(added.map((r) => [r['name'], r['amount'], Number(r['flag']), r['raw'], Boolean(r['lsn'])])).toEqual([['new', '0.001', 1, 'DEADBEEF', true]]);
-    expect((await query(kind, f.dir, 'SELECT extra FROM items WHERE id = 2')).map((r) => Number(r['extra']))).toEqual([7]);
-    expect((await query(kind, f.dir, 'SELECT count(*) AS n FROM items WHERE id = 5000')).map((r) => Number(r['n']))).toEqual([1]);
+    expect((await f.query('SELECT extra FROM items WHERE id = 2')).map((r) => Number(r['extra']))).toEqual([7]);
+    expect((await f.query('SELECT count(*) AS n FROM items WHERE id = 5000')).map((r) => Number(r['n']))).toEqual([1]);
   });
 });

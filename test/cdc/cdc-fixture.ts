@@ -1,15 +1,20 @@
+import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Project, StreamConfig } from '../../src/config/project.js';
 import { cdcSettingsSchema } from '../../src/config/cdc-schema.js';
-import type { ConnectorRegistry } from '../../src/connectors/registry.js';
+import type { ChangeCapture } from '../../src/core/change-capture.js';
+import type { ConnectorDefinition } from '../../src/core/connector.js';
+import { postgresConnector, type PostgresConfig } from '../../src/connectors/postgres/index.js';
+import { builtinConnectors, type ConnectorRegistry } from '../../src/connectors/registry.js';
 import { runSync, type RunResult, type RunSyncOptions } from '../../src/engine/run-sync.js';
 import { openStateStore } from '../../src/state/index.js';
 import type { StateStore } from '../../src/state/state-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { srcDstProject } from '../support/src-dst-project.js';
+import { withDuckDb } from '../support/with-duckdb.js';
 
 const at = { file: 'syncs/c.yml', line: 1, column: 1 };
 
@@ -25,6 +30,9 @@ export interface CdcFixture {
   readonly state: StateStore;
   project(streams: readonly Partial<StreamConfig>[], cdc?: Partial<Record<string, unknown>>): Project;
   run(project: Project, registry?: ConnectorRegistry, options?: Partial<RunSyncOptions>): Promise<RunResult>;
+  readonly kind: DestinationKind;
+  /** Rows a query returns from the destination, as its driver gives them (DuckDB BIGINT as bigint, SQLite integers as numbers). */
+  query(sql: string): Promise<Record<string, unknown>[]>;
   /** Rows of a destination table, ordered by the first column. */
   rows(table: string, columns?: string): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
@@ -60,11 +68,9 @@ export async function cdcFixture(prefix: string, kind: DestinationKind = 'postgr
     run(project, registry, options = {}) {
       return runSync({ project, state, sync: 'c', attempts: 1, ...(registry ? { registry } : {}), ...options });
     },
-    async rows(table, columns = '*') {
-      if (!target) throw new Error('rows() reads Postgres destinations; use the connector for others');
-      const result = await target.query(`SELECT ${columns} FROM ${table} ORDER BY 1`);
-      return result.rows;
-    },
+    kind,
+    query: (sql) => queryDestination(kind, target, dir, sql),
+    rows: (table, columns = '*') => queryDestination(kind, target, dir, `SELECT ${columns} FROM ${table} ORDER BY 1`),
     async close() {
       await dropSlot(source, slot);
       await state.close();
@@ -73,6 +79,40 @@ export async function cdcFixture(prefix: string, kind: DestinationKind = 'postgr
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function queryDestination(kind: DestinationKind, target: TestDatabase | undefined, dir: string, sql: string): Promise<Record<string, unknown>[]> {
+  if (kind === 'postgres') {
+    if (!target) throw new Error('a postgres fixture without its destination database');
+    return (await target.query(sql)).rows;
+  }
+  if (kind === 'sqlite') {
+    const db = new Database(join(dir, 'dst.sqlite'), { readonly: true });
+    try {
+      return db.prepare(sql).all() as Record<string, unknown>[];
+    } finally {
+      db.close();
+    }
+  }
+  return withDuckDb(join(dir, 'dst.duckdb'), async (conn) => (await conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[]);
+}
+
+/**
+ * The built-in connectors with the postgres source's change capture passed
+ * through `wrap` (to observe it, or to make it fail where a test kills a run).
+ */
+export function captureRegistry(wrap: (capture: ChangeCapture) => ChangeCapture): ConnectorRegistry {
+  const wrapped: ConnectorDefinition<PostgresConfig> = {
+    ...postgresConnector,
+    createSource: (config, ctx) => {
+      const source = postgresConnector.createSource?.(config, ctx);
+      if (!source?.openChangeCapture) throw new Error('postgres source without cdc');
+      const open = source.openChangeCapture.bind(source);
+      source.openChangeCapture = (options): ChangeCapture => wrap(open(options));
+      return source;
+    },
+  };
+  return new Map([...builtinConnectors, ['postgres', wrapped as ConnectorDefinition]]);
 }
 
 /** confirmed_flush_lsn of a slot as text, or null when it does not exist. */

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import { DataError, FerryError } from '../../core/errors.js';
 import type { ReadRequest } from '../../core/connector.js';
@@ -5,10 +6,12 @@ import type { Column } from '../../core/schema.js';
 import { textCellConverter } from './cell-converter.js';
 import type { CsvOptions, InferenceOptions } from './config.js';
 import { fieldCountError } from './csv-file.js';
+import { CsvByteScanner, type RecordSink, type ScannedRecord } from './csv-byte-scanner.js';
 import { CsvRecordParser, type TextRecord } from './csv-record-parser.js';
 import { assertSameColumns, columnNames, fileColumns } from './decoded-file.js';
 import { formatOfPath, isGzipPath } from './file-format.js';
 import { openFileInput, type SourceFile } from './file-input.js';
+import { fitsInferredBytes } from './inferred-bytes.js';
 import { fitsInferredText, isInferredTextKind, type InferredTextKind } from './type-inference.js';
 
 /**
@@ -137,20 +140,154 @@ class PgCsvFile {
 
   /** The checks the decoded path makes: field count, then each typed cell against its kind's rule (its error, its words). */
   #check(record: TextRecord): void {
-    const { columns, csv, first, inference } = this.#options;
+    const { columns } = this.#options;
     const cells = record.cells;
-    if (cells.length !== columns.length) {
-      if (first && !csv.header && csv.columns === undefined && this.#records === 0) this.#sameColumns(cells.map((_, i) => `column_${i + 1}`));
-      throw fieldCountError(this.#file, record, columns.length);
-    }
+    if (cells.length !== columns.length) refuseFieldCount(this.#file, this.#options, cells, record.line, this.#records);
     const checks = this.#checks;
     for (let i = 0; i < checks.length; i++) {
       const kind = checks[i];
       const cell = cells[i];
       if (kind === undefined || cell === null || cell === undefined || fitsInferredText(kind, cell)) continue;
-      const column = columns[i] as Column;
-      textCellConverter(kind, { file: this.#file.name, index: i, name: column.name }, inference)(cell, record.line);
-      throw new DataError(`${this.#file.name}: line ${record.line}, column "${column.name}": ${JSON.stringify(cell.slice(0, 60))} does not fit ${kind}`, { file: this.#file.name, line: record.line });
+      refuseCell(this.#file, this.#options, i, kind, cell, record.line);
+    }
+  }
+}
+
+/** The decoded path's error for a record whose field count is not the stream's (`records`: records of this file before it). */
+function refuseFieldCount(file: SourceFile, options: PgCsvFileOptions, cells: readonly (string | null)[], line: number, records: number): never {
+  const { columns, csv, first } = options;
+  if (first && !csv.header && csv.columns === undefined && records === 0) {
+    assertSameColumns(file, first, columns, fileColumns(cells.map((_, i) => `column_${i + 1}`), [], 'csv'));
+  }
+  throw fieldCountError(file, { cells, line, start: 0, end: 0 }, columns.length);
+}
+
+/** The decoded path's error for typed cell `i` that does not fit its kind. */
+function refuseCell(file: SourceFile, options: PgCsvFileOptions, i: number, kind: InferredTextKind, cell: string, line: number): never {
+  const column = options.columns[i] as Column;
+  textCellConverter(kind, { file: file.name, index: i, name: column.name }, options.inference)(cell, line);
+  throw new DataError(`${file.name}: line ${line}, column "${column.name}": ${JSON.stringify(cell.slice(0, 60))} does not fit ${kind}`, { file: file.name, line });
+}
+
+const NEWLINE = Buffer.from('\n');
+/** Pieces shorter than this are joined before they go out. */
+const SMALL_PIECE = 16 * 1024;
+
+/**
+ * One UTF-8 file's records as `pg-csv` bytes, from the byte scanner: the same
+ * checks and output as PgCsvFile, with no string per cell. Runs of records that
+ * go out as they are become one slice of the input buffer each.
+ */
+class PgCsvBytes {
+  readonly #file: SourceFile;
+  readonly #options: PgCsvFileOptions;
+  readonly #scanner: CsvByteScanner;
+  /** Typed columns and their kinds, side by side. */
+  readonly #typed: readonly number[];
+  readonly #kinds: readonly InferredTextKind[];
+  #header: boolean;
+  #records = 0;
+  #pieces: Buffer[] = [];
+  #run: Buffer | undefined;
+  #runFrom = -1;
+  #runTo = -1;
+
+  constructor(file: SourceFile, options: PgCsvFileOptions, scanner: CsvByteScanner) {
+    this.#file = file;
+    this.#options = options;
+    this.#scanner = scanner;
+    const checks = options.columns.map((c) => (c.type.kind !== 'string' && isInferredTextKind(c.type.kind) ? c.type.kind : undefined));
+    this.#typed = checks.flatMap((kind, i) => (kind === undefined ? [] : [i]));
+    this.#kinds = checks.filter((kind): kind is InferredTextKind => kind !== undefined);
+    this.#header = options.csv.header;
+  }
+
+  /** The scanner's callback: check the record, then add its bytes to the output. */
+  readonly onRecord: RecordSink = (buf, record) => {
+    if (this.#header) {
+      this.#header = false;
+      const names = columnNames(this.#file, record.cells(buf));
+      if (this.#options.first) this.#sameColumns(names);
+      return;
+    }
+    this.#check(buf, record);
+    this.#records++;
+    // A line break inside a `\n` file's record is fine in quotes; a carriage return may not be, so re-encode.
+    const rd = this.#scanner.recordDelimiter;
+    const odd = record.hasCr || (rd !== '\n' && record.hasLf);
+    if (!odd && rd === '\n') {
+      if (this.#run !== buf) this.#flushRun();
+      if (this.#runFrom < 0) {
+        this.#run = buf;
+        this.#runFrom = record.start;
+      }
+      this.#runTo = record.end;
+      return;
+    }
+    this.#flushRun();
+    this.#pieces.push(odd ? Buffer.from(record.cells(buf).map(pgCsvField).join(','), 'utf8') : buf.subarray(record.start, record.end), NEWLINE);
+  };
+
+  /**
+   * The bytes of the records read since the last call, as valid UTF-8 (invalid
+   * bytes become U+FFFD, as decoding does): large slices as they are, small
+   * pieces between them joined (a COPY message each would cost more than the copy).
+   */
+  take(): Buffer[] {
+    this.#flushRun();
+    const pieces = this.#pieces;
+    this.#pieces = [];
+    const out: Buffer[] = [];
+    let small: Buffer[] = [];
+    const join = () => {
+      if (small.length > 0) out.push(small.length === 1 ? (small[0] as Buffer) : Buffer.concat(small));
+      small = [];
+    };
+    for (const piece of pieces) {
+      const valid = isUtf8(piece) ? piece : Buffer.from(piece.toString('utf8'), 'utf8');
+      if (valid.length < SMALL_PIECE) small.push(valid);
+      else {
+        join();
+        out.push(valid);
+      }
+    }
+    join();
+    return out;
+  }
+
+  /** At the end of the file: a later file of a glob without even a header has no columns. */
+  finish(): void {
+    if (this.#header && this.#options.first) this.#sameColumns([]);
+  }
+
+  /** The pending run of records as one slice, ending with its `\n` (the input's own when it has one). */
+  #flushRun(): void {
+    const buf = this.#run;
+    if (buf === undefined || this.#runFrom < 0) return;
+    const to = this.#runTo;
+    if (to < buf.length && buf[to] === 0x0a) this.#pieces.push(buf.subarray(this.#runFrom, to + 1));
+    else this.#pieces.push(buf.subarray(this.#runFrom, to), NEWLINE);
+    this.#run = undefined;
+    this.#runFrom = -1;
+  }
+
+  #sameColumns(names: readonly string[]): void {
+    const { first, columns } = this.#options;
+    if (first) assertSameColumns(this.#file, first, columns, fileColumns(names, [], 'csv'));
+  }
+
+  #check(buf: Buffer, record: ScannedRecord): void {
+    if (record.fields !== this.#options.columns.length) refuseFieldCount(this.#file, this.#options, record.cells(buf), record.line, this.#records);
+    const typed = this.#typed;
+    const { fieldStart, fieldEnd, quoted } = record;
+    for (let k = 0; k < typed.length; k++) {
+      const i = typed[k] as number;
+      const start = fieldStart[i] as number;
+      const end = fieldEnd[i] as number;
+      const q = quoted[i] as number;
+      // The empty unquoted field is NULL; a doubled quote fits no kind.
+      if ((q === 0 && start === end) || (q !== 2 && fitsInferredBytes(this.#kinds[k] as InferredTextKind, buf, start, end))) continue;
+      refuseCell(this.#file, this.#options, i, this.#kinds[k] as InferredTextKind, record.cell(buf, i) as string, record.line);
     }
   }
 }
@@ -170,8 +307,34 @@ function readFailure(file: SourceFile, error: unknown): FerryError {
  * read. Throws the decoded path's DataError for a record it would refuse,
  * before any byte of that record is yielded.
  */
-export async function* pgCsvOfFile(file: SourceFile, options: PgCsvFileOptions): AsyncGenerator<Buffer> {
+export function pgCsvOfFile(file: SourceFile, options: PgCsvFileOptions): AsyncGenerator<Buffer> {
   if (formatOfPath(file.name) !== 'csv') throw new FerryError(`${file.name} is not a .csv file; it cannot pass through as CSV`, { file: file.name });
+  return options.csv.encoding === 'utf8' ? pgCsvOfUtf8File(file, options) : pgCsvOfDecodedFile(file, options);
+}
+
+/** UTF-8 files: scanned as bytes (csv-byte-scanner.ts). */
+export async function* pgCsvOfUtf8File(file: SourceFile, options: PgCsvFileOptions): AsyncGenerator<Buffer> {
+  const scanner = new CsvByteScanner({ skipLines: options.csv.skip_rows, bom: options.csv.bom }, file.name);
+  const out = new PgCsvBytes(file, options, scanner);
+  const input = openFileInput(file.path, isGzipPath(file.name), options.signal);
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer>) {
+      scanner.push(chunk, out.onRecord);
+      yield* out.take();
+    }
+    scanner.end(out.onRecord);
+    out.finish();
+    yield* out.take();
+  } catch (error) {
+    if (options.signal.aborted) throw error;
+    throw readFailure(file, error);
+  } finally {
+    input.destroy();
+  }
+}
+
+/** Other encodings: decoded to text, then parsed with CsvRecordParser. */
+export async function* pgCsvOfDecodedFile(file: SourceFile, options: PgCsvFileOptions): AsyncGenerator<Buffer> {
   const parser = parserFor(file, options.csv);
   const out = new PgCsvFile(file, options);
   const decoder = new StringDecoder(options.csv.encoding);

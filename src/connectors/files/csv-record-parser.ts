@@ -170,7 +170,9 @@ export class CsvRecordParser {
         return this.#rd;
       }
     }
-    return final ? '\n' : undefined;
+    // No line break outside quotes in the whole input: one record, and `\n` (never seen) ends it.
+    if (final) this.#rd = '\n';
+    return this.#rd;
   }
 
   /** The slow path: a record holding a quote, walked character by character. */

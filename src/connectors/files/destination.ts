@@ -40,9 +40,9 @@ interface OutputPlan {
   readonly resetParts?: { readonly folder: string; readonly stem: string };
 }
 
-/** The Parquet writer is imported on first need: it loads DuckDB's native binding, which CSV and JSONL never need. */
-async function createRowWriter(plan: OutputPlan, columns: readonly Column[], config: FilesConfig): Promise<RowFileWriter> {
-  if (plan.format === 'parquet') return (await import('./parquet-writer.js')).ParquetFileWriter.create(plan.tempPath, columns);
+function createRowWriter(plan: OutputPlan, columns: readonly Column[], config: FilesConfig): Promise<RowFileWriter> | RowFileWriter {
+  // DuckDB's native binding loads only for Parquet targets.
+  if (plan.format === 'parquet') return import('./parquet-writer.js').then((m) => m.ParquetFileWriter.create(plan.tempPath, columns));
   if (plan.format === 'csv') return new CsvFileWriter(plan.tempPath, columns, csvOptionsFor(config.csv, plan.publishPath), plan.gzip);
   return new JsonlFileWriter(plan.tempPath, columns, plan.gzip);
 }

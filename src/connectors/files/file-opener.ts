@@ -20,7 +20,7 @@ export class FileOpener {
   readonly #config: FilesConfig;
   readonly #parquet: () => Promise<ParquetReader>;
 
-  /** `parquet` gives the Parquet reader, imported on first need. */
+  /** `parquet` gives the Parquet reader, loading it on first use. */
   constructor(config: FilesConfig, parquet: () => Promise<ParquetReader>) {
     this.#config = config;
     this.#parquet = parquet;

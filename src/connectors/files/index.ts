@@ -5,7 +5,7 @@ import { ConnectionError } from '../../core/errors.js';
 import { type FilesConfig, filesConfigSchema } from './config.js';
 import { lazyModule } from '../lazy-module.js';
 
-/** The source and destination, imported when a run uses files (Parquet files load DuckDB later still, on first need). */
+/** The source and destination, imported when a run uses files (DuckDB's binding only with the first Parquet file). */
 const parts = lazyModule('files', () => import('./connector-parts.js'));
 
 export type { FilesConfig } from './config.js';

@@ -1,5 +1,6 @@
 import type { Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
+import { Decompress as ZstdStream } from 'fzstd';
 import { lz4RawDecompress, snappyDecompress } from './block-decompress.js';
 
 /**
@@ -111,8 +112,36 @@ function blockPrefix(decode: (body: Uint8Array, size: number, limit: number) => 
   };
 }
 
-// zlib has zstd from Node 22.15 on; on Node 20 ZSTD pages keep their levels unchecked.
+/** Input slice fed to fzstd between checks for enough output: a prefix stops within a block or two. */
+const ZSTD_SLICE = 16 * 1024;
+
+/**
+ * Decompress ZSTD in pure JS (fzstd), for Node versions whose zlib has no zstd
+ * (before 22.15): input goes in slices so that a page prefix stops early.
+ * Corrupt input throws, like the zlib streams.
+ */
+function fzstdPrefix(body: Uint8Array, _size: number, wanted: (prefix: Uint8Array) => number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  // fzstd hands out views of its window buffer, which later blocks overwrite: keep copies.
+  const stream = new ZstdStream((chunk) => {
+    chunks.push(chunk.slice());
+    length += chunk.length;
+  });
+  let target = 4;
+  for (let at = 0; at < body.length; at += ZSTD_SLICE) {
+    stream.push(body.subarray(at, at + ZSTD_SLICE), at + ZSTD_SLICE >= body.length);
+    if (length < target) continue;
+    const prefix = Buffer.concat(chunks);
+    target = wanted(prefix);
+    if (length >= target) return Promise.resolve(prefix);
+  }
+  return Promise.resolve(Buffer.concat(chunks));
+}
+
+// zlib has zstd from Node 22.15 on; before that, fzstd decodes ZSTD pages.
 const createZstd = (zlib as { createZstdDecompress?: () => Transform }).createZstdDecompress;
+const zstdPrefix: PagePrefix = createZstd ? (body, _size, wanted) => streamPrefix(createZstd(), body, wanted) : fzstdPrefix;
 
 /** Parquet codec ids (CompressionCodec in parquet.thrift) with a decompressor here. LZO and Hadoop-framed LZ4 have none. */
 const PREFIX = new Map<number, PagePrefix>([
@@ -120,8 +149,8 @@ const PREFIX = new Map<number, PagePrefix>([
   [1, blockPrefix(snappyDecompress)],
   [2, (body, _size, wanted) => streamPrefix(zlib.createGunzip(), body, wanted)],
   [4, (body, _size, wanted) => streamPrefix(zlib.createBrotliDecompress(), body, wanted)],
+  [6, zstdPrefix],
   [7, blockPrefix(lz4RawDecompress)],
-  ...(createZstd ? [[6, (body: Uint8Array, _size: number, wanted: (prefix: Uint8Array) => number) => streamPrefix(createZstd(), body, wanted)] as const] : []),
 ]);
 
 /** How a codec's page starts are decompressed, or undefined where Node has no decoder. */

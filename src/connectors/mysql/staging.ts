@@ -1,7 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Logger } from '../../core/connector.js';
 import type { MysqlConnection } from './client.js';
+import { STAGING_PREFIX, shortHash } from '../staging-name.js';
 import { quoteTable } from './identifiers.js';
 
 /**
@@ -14,24 +14,8 @@ import { quoteTable } from './identifiers.js';
  * it can take and drops them as orphans. A live writer's table is never touched.
  */
 
-export const STAGING_PREFIX = '_ferry_stage_';
 /** Tables a replace moved aside, dropped right after the swap (or as orphans). */
 export const OLD_PREFIX = '_ferry_old_';
-
-function shortHash(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 10);
-}
-
-export interface StagingNameParts {
-  readonly sync: string;
-  readonly stream: string;
-  readonly target: string;
-  readonly runId: string;
-}
-
-export function stagingName(parts: StagingNameParts): string {
-  return `${STAGING_PREFIX}${shortHash(parts.sync, parts.stream, parts.target)}_${shortHash(parts.runId, randomUUID()).slice(0, 8)}`;
-}
 
 /** The name the old target gets during a replace swap. */
 export function oldName(staging: string): string {

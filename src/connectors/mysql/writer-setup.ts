@@ -12,7 +12,8 @@ import { createTableSql, dropTableSql, ORDER_COLUMN } from './publish-sql.js';
 import { serverMessage } from './driver-error.js';
 import { readFlavor, type ServerFlavor } from './server-flavor.js';
 import type { Stager } from './stager.js';
-import { dropOrphanStaging, lockStaging, stagingName } from './staging.js';
+import { stagingName } from '../staging-name.js';
+import { dropOrphanStaging, lockStaging } from './staging.js';
 import { databaseExists, findTarget, type ExistingTarget, type QualifiedTable } from './target-catalog.js';
 import { valueTextFor, type ValueText } from './write-value.js';
 

@@ -1,6 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from '../../core/connector.js';
+import { STAGING_PREFIX } from '../staging-name.js';
 import { quoteTable } from './identifiers.js';
 
 /**
@@ -13,25 +13,8 @@ import { quoteTable } from './identifiers.js';
  * and drops them as orphans. A live writer's table is never touched.
  */
 
-export const STAGING_PREFIX = '_ferry_stage_';
-
 /** First key of Ferry's advisory locks (the second is hashtext(staging name)). */
 const LOCK_SPACE = 0x46525259; // "FRRY"
-
-function shortHash(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 10);
-}
-
-export interface StagingNameParts {
-  readonly sync: string;
-  readonly stream: string;
-  readonly target: string;
-  readonly runId: string;
-}
-
-export function stagingName(parts: StagingNameParts): string {
-  return `${STAGING_PREFIX}${shortHash(parts.sync, parts.stream, parts.target)}_${shortHash(parts.runId, randomUUID()).slice(0, 8)}`;
-}
 
 /** Take the staging table's lock on this session; false if another live writer holds it. */
 export async function lockStaging(client: pg.ClientBase, name: string): Promise<boolean> {

@@ -6,7 +6,8 @@ import { createCheckpointTableSql, CHECKPOINT_TABLE } from './checkpoint-table.j
 import type { PostgresConfig } from './config.js';
 import { quoteIdent } from './identifiers.js';
 import { createTableSql, ORDER_COLUMN } from './publish-sql.js';
-import { dropOrphanStaging, lockStaging, stagingName } from './staging.js';
+import { stagingName } from '../staging-name.js';
+import { dropOrphanStaging, lockStaging } from './staging.js';
 import { builtinTypeNames, findTarget, relationExists, schemaExists, type ExistingTarget } from './target-catalog.js';
 import { ddlTypeOf, isNativeColumn } from './type-map.js';
 

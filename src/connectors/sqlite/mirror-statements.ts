@@ -1,37 +1,19 @@
-import type { MirrorOptions } from '../../core/connector.js';
 import { SOFT_DELETE_COLUMN } from '../../core/ferry-columns.js';
+import { mirrorCountSql as countSql, mirrorMissingWhere, type MirrorShape as Shape, type MirrorTables } from '../mirror-sql.js';
 import { quoteIdentifier } from './sql-identifier.js';
 
-/**
- * SQL of `mirror`'s second step on SQLite: target rows in scope whose key the
- * staging table lacks. Key columns are qualified with the table names, so
- * unqualified names in `mirror_scope` resolve to the target.
- */
-export interface MirrorShape {
-  readonly target: string;
-  readonly staging: string;
-  readonly primaryKey: readonly string[];
-  readonly options: MirrorOptions;
-}
+/** `mirror` on SQLite names tables by their bare name (one database, no schema). */
+export type MirrorShape = Shape<string>;
 
-function inScope(shape: MirrorShape): string {
-  const parts = [
-    ...(shape.options.scope !== undefined ? [`(${shape.options.scope})`] : []),
-    ...(shape.options.delete === 'soft' ? [`${quoteIdentifier(shape.target)}.${quoteIdentifier(SOFT_DELETE_COLUMN)} IS NULL`] : []),
-  ];
-  return parts.length === 0 ? '1' : parts.join(' AND ');
-}
-
-function notStaged(shape: MirrorShape): string {
-  const t = quoteIdentifier(shape.target);
-  const on = shape.primaryKey.map((k) => `"_ferry_s".${quoteIdentifier(k)} = ${t}.${quoteIdentifier(k)}`).join(' AND ');
-  return `NOT EXISTS (SELECT 1 FROM ${quoteIdentifier(shape.staging)} AS "_ferry_s" WHERE ${on})`;
+/** `mirror`'s tables on SQLite: the target by its own name (UPDATE and DELETE take no alias), staging `_ferry_s`. */
+function tablesOf(shape: MirrorShape): MirrorTables {
+  const target = quoteIdentifier(shape.target);
+  return { target, targetAlias: target, staging: `${quoteIdentifier(shape.staging)} AS "_ferry_s"`, stagingAlias: '"_ferry_s"', quote: quoteIdentifier };
 }
 
 /** Live rows in scope and how many the load lacks: one row `(live, missing)`. */
 export function mirrorCountSql(shape: MirrorShape): string {
-  const from = `FROM ${quoteIdentifier(shape.target)} WHERE ${inScope(shape)}`;
-  return `SELECT (SELECT count(*) ${from}) AS live, (SELECT count(*) ${from} AND ${notStaged(shape)}) AS missing`;
+  return countSql(shape, tablesOf(shape));
 }
 
 /** The key lookups of NOT EXISTS need an index on the staging table (it has none: it only takes the load). */
@@ -41,7 +23,7 @@ export function stagingKeyIndexSql(shape: MirrorShape): string {
 
 /** Hard: delete them. Soft: set `_ferry_deleted_at` to the one parameter (the run's timestamp). */
 export function mirrorDeleteSql(shape: MirrorShape): string {
-  const where = `${inScope(shape)} AND ${notStaged(shape)}`;
+  const where = mirrorMissingWhere(shape, tablesOf(shape));
   if (shape.options.delete === 'hard') return `DELETE FROM ${quoteIdentifier(shape.target)} WHERE ${where}`;
   return `UPDATE ${quoteIdentifier(shape.target)} SET ${quoteIdentifier(SOFT_DELETE_COLUMN)} = ? WHERE ${where}`;
 }
