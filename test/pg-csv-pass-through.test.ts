@@ -42,6 +42,13 @@ beforeAll(async () => {
   await db.query(`INSERT INTO naughty VALUES (9001, '', '', NULL, NULL, NULL), (9002, NULL, NULL, true, 'infinity', '-infinity'),
     (9003, E'a\\rb\\r\\nc', '\\x00ff', false, '0044-03-15 12:00:00.5 BC', '0044-03-15 12:00:00 BC'), (9004, '\\.', '\\x5c2e', true, '10000-01-01 00:00:00', '2024-06-01 12:00:00.000001+00'),
     (9005, ',"', decode(repeat('ab', 100), 'hex'), false, '1999-12-31 23:59:59.999999', '1970-01-01 00:00:00+00')`);
+  // The edges of the timestamp renderings' fast branch (finite AD values) and of the types' ranges.
+  await db.query('CREATE TABLE time_edges (id int, t timestamp, tz timestamptz)');
+  await db.query(`INSERT INTO time_edges VALUES (1, 'infinity', 'infinity'), (2, '-infinity', '-infinity'),
+    (3, '0001-01-01 00:00:00', '0001-01-01 00:00:00+00'), (4, '0001-12-31 23:59:59.999999 BC', '0001-12-31 23:59:59.999999+00 BC'),
+    (5, '294276-12-31 23:59:59.999999', '294276-12-31 23:59:59.999999+00'), (6, '4713-01-01 00:00:00 BC', '4713-01-01 00:00:00+00 BC'),
+    (7, '2024-02-29 23:59:59.5', '2024-02-29 23:59:59.5+00'), (8, '9999-12-31 23:59:59.999999', '10000-01-01 00:00:00+00'),
+    (9, '2024-01-01 00:00:00', '2023-12-31 23:00:00-01'), (10, NULL, NULL)`);
   source = sourceFor(db.url);
   dir = await mkdtemp(join(tmpdir(), 'ferry-csvpass-'));
   files = filesConnector.createDestination?.(filesConnector.configSchema.parse({ path: dir }), { connection: 'files', projectDir: dir, logger: quiet }) as Destination;
@@ -119,6 +126,28 @@ describe('PG -> CSV pass-through', () => {
     expect(text).toContain('9003,"a\rb\r\nc",AP8=,false,0044-03-15T12:00:00.5 BC,0044-03-15T12:00:00Z BC\n');
     expect(text).toContain('9004,\\.,XC4=,true,10000-01-01T00:00:00,2024-06-01T12:00:00.000001Z\n');
     expect(text).toContain(`9005,",""",${Buffer.alloc(100, 0xab).toString('base64')},false,`);
+  }, 120_000);
+
+  it('renders timestamps at the edges of their ranges and of BC, infinity and five-digit years', async () => {
+    const t = (await source.discover()).find((d) => d.table.name === 'time_edges') as StreamDescriptor;
+    const request: ReadRequest = { stream: 'time_edges', target: { kind: 'query', sql: 'SELECT * FROM time_edges ORDER BY id' }, batchSize: 1000 };
+    const raw = await viaPassThrough('time_edges.csv', request, t.columns);
+    const decoded = await viaDecoded('time_edges_decoded.csv', request, t.columns);
+    expect(raw.bytes.equals(decoded.bytes)).toBe(true);
+    expect(raw.bytes.toString('utf8').split('\n')).toEqual([
+      'id,t,tz',
+      '1,infinity,infinity',
+      '2,-infinity,-infinity',
+      '3,0001-01-01T00:00:00,0001-01-01T00:00:00Z',
+      '4,0001-12-31T23:59:59.999999 BC,0001-12-31T23:59:59.999999Z BC',
+      '5,294276-12-31T23:59:59.999999,294276-12-31T23:59:59.999999Z',
+      '6,4713-01-01T00:00:00 BC,4713-01-01T00:00:00Z BC',
+      '7,2024-02-29T23:59:59.5,2024-02-29T23:59:59.5Z',
+      '8,9999-12-31T23:59:59.999999,10000-01-01T00:00:00Z',
+      '9,2024-01-01T00:00:00,2024-01-01T00:00:00Z',
+      '10,,',
+      '',
+    ]);
   }, 120_000);
 
   it('is not offered for floats, timetz or a single column', async () => {

@@ -20,8 +20,8 @@ export const cdcSettingsSchema = z
       .enum(CDC_DELETE_MODES)
       .default('hard')
       .describe('Deleted source rows: hard (default) deletes them from the target; soft keeps them and sets _ferry_deleted_at.'),
-    lsn_column: z.boolean().default(false).describe('Add _ferry_lsn (bigint): the commit LSN of the change that last wrote the row (NULL for rows from the snapshot).'),
-    synced_at_column: z.boolean().default(false).describe('Add _ferry_synced_at (timestamptz): when Ferry last wrote the row.'),
+    lsn_column: z.boolean().default(false).describe("Add _ferry_lsn (bigint): the commit LSN of the change that last wrote the row (the snapshot's position for rows from a snapshot)."),
+    synced_at_column: z.boolean().default(false).describe('Add _ferry_synced_at (timestamptz): when Ferry last wrote the row (by a snapshot or a change).'),
     batch_rows: z
       .int()
       .positive()

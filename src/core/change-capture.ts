@@ -1,6 +1,6 @@
 import type { Checkpoint } from './checkpoint.js';
 import type { ReadRequest, SchemaChangePolicy } from './connector.js';
-import { METADATA_COLUMN_NAMES, SOFT_DELETE_COLUMN } from './ferry-columns.js';
+import { LSN_COLUMN, METADATA_COLUMN_NAMES, SOFT_DELETE_COLUMN } from './ferry-columns.js';
 import type { Batch, Column, TableRef, Value } from './schema.js';
 
 /**
@@ -17,7 +17,7 @@ export type CdcDeleteMode = (typeof CDC_DELETE_MODES)[number];
 
 /** Metadata column names CDC adds to targets when asked (shared with `mirror` and `metadata_columns`). */
 export const CDC_COLUMNS = {
-  lsn: '_ferry_lsn',
+  lsn: LSN_COLUMN,
   syncedAt: METADATA_COLUMN_NAMES.synced_at,
   deletedAt: SOFT_DELETE_COLUMN,
 } as const;
@@ -131,13 +131,17 @@ export interface ChangeCapture {
   close(): Promise<void>;
 }
 
-/** How a destination applies changes. */
-export interface ChangeApplyOptions {
-  readonly sync: string;
-  readonly runId: string;
+/** Ferry's own columns of a sync's cdc targets (`cdc.deletes`, `cdc.lsn_column`, `cdc.synced_at_column`; see `cdcColumns`). */
+export interface CdcColumnOptions {
   readonly deletes: CdcDeleteMode;
   readonly lsnColumn: boolean;
   readonly syncedAtColumn: boolean;
+}
+
+/** How a destination applies changes. */
+export interface ChangeApplyOptions extends CdcColumnOptions {
+  readonly sync: string;
+  readonly runId: string;
 }
 
 export interface ChangeTarget {

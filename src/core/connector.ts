@@ -1,5 +1,5 @@
 import type { ZodType } from 'zod';
-import type { CaptureOptions, ChangeApplier, ChangeApplyOptions, ChangeCapture, ChangeTarget } from './change-capture.js';
+import type { CaptureOptions, CdcColumnOptions, ChangeApplier, ChangeApplyOptions, ChangeCapture, ChangeTarget } from './change-capture.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { ChunkPlan, ChunkPlanRequest, ChunkRange } from './chunk.js';
 import type { RowFilter } from './row-filter.js';
@@ -214,6 +214,13 @@ export interface OpenRequest {
   readonly mirror?: MirrorOptions;
   /** Metadata columns to append to every row (see `ferry-columns.ts`). */
   readonly metadataColumns?: readonly MetadataColumn[];
+  /**
+   * A `mode: cdc` snapshot: append the columns the change apply writes
+   * (`cdcColumns`), so the target has them from the start: `_ferry_lsn` =
+   * `lsn` (the snapshot's position; required with `lsnColumn`),
+   * `_ferry_synced_at` = `syncedAt`, `_ferry_deleted_at` NULL.
+   */
+  readonly cdcSnapshot?: CdcColumnOptions & { readonly lsn?: bigint };
   /**
    * Canonical timestamptz of the run's start: the value of `_ferry_synced_at`
    * and of `_ferry_deleted_at` on rows a soft mirror marks. Default: when the writer opened.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OpenRequest, StreamWriter } from './connector.js';
 import { ConfigError, DataError } from './errors.js';
-import { addsColumns, FerryColumns } from './ferry-columns.js';
+import { addsColumns, cdcColumns, FerryColumns, frozenOut } from './ferry-columns.js';
 import { checkMirrorGuard, mirrorGuardNeeded } from './mirror-guard.js';
 import type { Batch } from './schema.js';
 
@@ -39,6 +39,32 @@ describe('FerryColumns', () => {
     const writer = { writeRaw: async () => ({ rows: 0 }) } as unknown as StreamWriter;
     expect(ferry.wrap(writer).writeRaw).toBeUndefined();
     expect(addsColumns({ write: 'replace', metadataColumns: ['run_id'] })).toBe(true);
+  });
+
+  it('appends a cdc snapshot\'s columns as the change apply has them: its LSN, the sync time, no deletion', () => {
+    const cdcSnapshot = { deletes: 'soft' as const, lsnColumn: true, syncedAtColumn: true, lsn: 0x1_6b3f28n };
+    const ferry = FerryColumns.of({ ...base, write: 'replace', cdcSnapshot, syncedAt: '2024-01-02T03:04:05.5Z' });
+    expect(ferry.request.columns.map((c) => [c.name, c.type.kind])).toEqual([['id', 'int64'], ['_ferry_lsn', 'int64'], ['_ferry_synced_at', 'timestamptz'], ['_ferry_deleted_at', 'timestamptz']]);
+    expect(ferry.request.columns.slice(1)).toEqual(cdcColumns(cdcSnapshot));
+    expect(ferry.widen(batch).rows).toEqual([[1n, 0x1_6b3f28n, '2024-01-02T03:04:05.5Z', null], [2n, 0x1_6b3f28n, '2024-01-02T03:04:05.5Z', null]]);
+    expect(addsColumns({ write: 'replace', cdcSnapshot })).toBe(true);
+    // Only the settings asked for; nothing at all leaves the request alone.
+    expect(FerryColumns.of({ ...base, write: 'replace', cdcSnapshot: { ...cdcSnapshot, deletes: 'hard', syncedAtColumn: false } }).request.columns.map((c) => c.name)).toEqual(['id', '_ferry_lsn']);
+    const none = { ...base, write: 'replace' as const, cdcSnapshot: { deletes: 'hard' as const, lsnColumn: false, syncedAtColumn: false } };
+    expect(FerryColumns.of(none).request).toBe(none);
+    expect(addsColumns(none)).toBe(false);
+    // A name asked for twice (metadata_columns and the cdc setting) is added once.
+    expect(FerryColumns.of({ ...base, write: 'replace', cdcSnapshot, metadataColumns: ['synced_at'] }).request.columns.map((c) => c.name)).toEqual(['id', '_ferry_lsn', '_ferry_synced_at', '_ferry_deleted_at']);
+    expect(() => FerryColumns.of({ ...base, write: 'replace', cdcSnapshot: { deletes: 'hard', lsnColumn: true, syncedAtColumn: false } })).toThrow(/needs the snapshot's LSN/);
+    const clash = { ...base, write: 'replace' as const, columns: [...base.columns, { name: '_ferry_lsn', type: { kind: 'int64' as const }, nullable: true }], cdcSnapshot };
+    expect(() => FerryColumns.of(clash)).toThrow(ConfigError);
+  });
+
+  it('lets schema_change: freeze refuse every missing column but a cdc snapshot\'s own', () => {
+    const missing = [{ name: '_ferry_lsn' }, { name: 'w' }, { name: '_ferry_synced_at' }];
+    expect(frozenOut({ cdcSnapshot: { deletes: 'hard', lsnColumn: true, syncedAtColumn: true } }, missing)).toEqual([{ name: 'w' }]);
+    expect(frozenOut({ cdcSnapshot: { deletes: 'hard', lsnColumn: true, syncedAtColumn: false } }, missing)).toEqual([{ name: 'w' }, { name: '_ferry_synced_at' }]);
+    expect(frozenOut({}, missing)).toEqual(missing);
   });
 
   it('refuses a stream column named like a Ferry column, and mirror without a key', () => {

@@ -1,3 +1,4 @@
+import type { CdcColumnOptions } from './change-capture.js';
 import type { MetadataColumn, MirrorOptions, OpenRequest, StreamWriter, WriteResult } from './connector.js';
 import { ConfigError } from './errors.js';
 import { canonicalTimestamptz } from './values.js';
@@ -5,6 +6,9 @@ import type { Batch, Column, Value } from './schema.js';
 
 /** Soft-delete marker of `mirror` with `mirror_delete: soft` (CDC uses the same column). */
 export const SOFT_DELETE_COLUMN = '_ferry_deleted_at';
+
+/** `mode: cdc` with `lsn_column`: the source log position (Postgres LSN as a 64-bit number) the row was last written at. */
+export const LSN_COLUMN = '_ferry_lsn';
 
 /** Target column of each metadata column setting. */
 export const METADATA_COLUMN_NAMES: Readonly<Record<MetadataColumn, string>> = Object.freeze({
@@ -20,6 +24,32 @@ const COLUMN_OF: Readonly<Record<MetadataColumn, Column>> = {
   run_id: { name: METADATA_COLUMN_NAMES.run_id, type: { kind: 'string' }, nullable: true },
 };
 
+/**
+ * The columns `mode: cdc` adds to a target, in table order: `_ferry_lsn`
+ * (int64), `_ferry_synced_at`, `_ferry_deleted_at` (timestamptz). The
+ * snapshot creates them (see `OpenRequest.cdcSnapshot`) and change appliers
+ * add any missing one with the destination's type for the same logical type,
+ * so both paths agree on names and types.
+ */
+export function cdcColumns(options: CdcColumnOptions): Column[] {
+  return [
+    ...(options.lsnColumn ? [lsnColumn()] : []),
+    ...(options.syncedAtColumn ? [COLUMN_OF.synced_at] : []),
+    ...(options.deletes === 'soft' ? [softDeleteColumn()] : []),
+  ];
+}
+
+/**
+ * The target columns a request lacks that `schema_change: freeze` refuses to
+ * add: all of them, except a cdc snapshot's own columns, which are added
+ * whatever the policy (as the change apply adds them: `schema_change` is about
+ * the source's columns).
+ */
+export function frozenOut<C extends { readonly name: string }>(request: Pick<OpenRequest, 'cdcSnapshot'>, missing: readonly C[]): C[] {
+  const own = new Set(request.cdcSnapshot ? cdcColumns(request.cdcSnapshot).map((c) => c.name) : []);
+  return missing.filter((c) => !own.has(c.name));
+}
+
 /** Now as a canonical timestamptz (milliseconds: all a JS clock gives). */
 export function nowTimestamptz(): string {
   return canonicalTimestamptz(new Date().toISOString());
@@ -31,14 +61,21 @@ export function mirrorOf(request: OpenRequest): MirrorOptions | undefined {
 }
 
 /** True when Ferry adds columns of its own to the request's rows (then raw pass-through is impossible). */
-export function addsColumns(request: Pick<OpenRequest, 'write' | 'mirror' | 'metadataColumns'>): boolean {
-  return (request.metadataColumns?.length ?? 0) > 0 || (request.write === 'mirror' && request.mirror?.delete === 'soft');
+export function addsColumns(request: Pick<OpenRequest, 'write' | 'mirror' | 'metadataColumns' | 'cdcSnapshot'>): boolean {
+  return (
+    (request.metadataColumns?.length ?? 0) > 0 ||
+    (request.write === 'mirror' && request.mirror?.delete === 'soft') ||
+    (request.cdcSnapshot !== undefined && cdcColumns(request.cdcSnapshot).length > 0)
+  );
 }
 
 /**
  * Ferry's own columns of one writer: the metadata columns the stream asked
  * for and, for a soft mirror, `_ferry_deleted_at` (NULL on every loaded row, so
- * a merge of a row that reappears in the source clears its mark). Destinations
+ * a merge of a row that reappears in the source clears its mark); for a cdc
+ * snapshot, the columns the change apply writes (`cdcColumns`): `_ferry_lsn`
+ * set to the snapshot's position, `_ferry_synced_at` to `syncedAt`,
+ * `_ferry_deleted_at` NULL. Each name is added once. Destinations
  * write `request` (the stream's columns plus these) and wrap their writer with
  * `wrap`, which appends the values to every batch.
  *
@@ -54,6 +91,7 @@ export class FerryColumns {
   readonly syncedAt: string;
   readonly #added: readonly Column[];
   readonly #values: readonly Value[];
+  readonly #lsn: bigint | undefined;
 
   private constructor(request: OpenRequest) {
     if (request.write === 'mirror' && request.primaryKey.length === 0) {
@@ -62,12 +100,16 @@ export class FerryColumns {
     this.syncedAt = request.syncedAt ?? nowTimestamptz();
     const metadata = [...new Set(request.metadataColumns ?? [])];
     const soft = mirrorOf(request)?.delete === 'soft';
-    const added = [...metadata.map((m) => COLUMN_OF[m]), ...(soft ? [softDeleteColumn()] : [])];
+    const cdc = request.cdcSnapshot;
+    if (cdc?.lsnColumn && cdc.lsn === undefined) throw new Error(`a cdc snapshot of ${request.stream} with lsn_column needs the snapshot's LSN`);
+    this.#lsn = cdc?.lsn;
+    const wanted = [...(cdc ? cdcColumns(cdc) : []), ...metadata.map((m) => COLUMN_OF[m]), ...(soft ? [softDeleteColumn()] : [])];
+    const added = wanted.filter((c, i) => wanted.findIndex((w) => w.name === c.name) === i);
     const clash = added.find((c) => request.columns.some((s) => s.name === c.name));
     if (clash) {
       throw new ConfigError(`stream column "${clash.name}" is reserved for Ferry's own column`, {
         stream: request.stream,
-        hint: 'rename or exclude the column (exclude_columns), or turn off the setting that adds it (metadata_columns, mirror_delete: soft)',
+        hint: 'rename or exclude the column (exclude_columns), or turn off the setting that adds it (metadata_columns, mirror_delete: soft, cdc lsn_column / synced_at_column / deletes: soft)',
       });
     }
     this.#added = added;
@@ -99,6 +141,7 @@ export class FerryColumns {
   #valueOf(name: string, runId: string): Value {
     if (name === METADATA_COLUMN_NAMES.synced_at) return this.syncedAt;
     if (name === METADATA_COLUMN_NAMES.run_id) return runId;
+    if (name === LSN_COLUMN) return this.#lsn ?? null;
     return null;
   }
 }
@@ -106,4 +149,9 @@ export class FerryColumns {
 /** `_ferry_deleted_at timestamptz NULL`. */
 export function softDeleteColumn(): Column {
   return { name: SOFT_DELETE_COLUMN, type: { kind: 'timestamptz' }, nullable: true };
+}
+
+/** `_ferry_lsn bigint NULL`. */
+export function lsnColumn(): Column {
+  return { name: LSN_COLUMN, type: { kind: 'int64' }, nullable: true };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cdcFixture, type CdcFixture } from './cdc-fixture.js';
+import { CDC_COLUMN_TYPES, cdcFixture, snapshotRegistry, type CdcFixture } from './cdc-fixture.js';
 
 // Creating a replication slot waits for every transaction running on the server to end:
 // on a shared server that can take minutes.
@@ -20,8 +20,24 @@ describe.each(['sqlite', 'duckdb'] as const)('postgres cdc -> %s', (kind) => {
   });
 
   it('snapshots and applies changes: TOAST kept, keys moved, new column, soft deletes with metadata', async () => {
-    const project = f.project([{}], { lsn_column: true, deletes: 'soft' });
-    expect((await f.run(project)).error).toBeNull();
+    const project = f.project([{}], { lsn_column: true, synced_at_column: true, deletes: 'soft' });
+    const lsns: bigint[] = [];
+    const before = Date.now();
+    expect((await f.run(project, snapshotRegistry(lsns))).error).toBeNull();
+    const after = Date.now();
+
+    // Right after the snapshot, before any change: Ferry's columns exist, with the types the
+    // change apply uses, and every row holds the snapshot's position, when it was written, no deletion.
+    expect(lsns).toHaveLength(1);
+    const snapshot = String(lsns[0]);
+    expect(await f.ferryColumnTypes('items')).toEqual(CDC_COLUMN_TYPES[kind]);
+    const loaded = await f.ferryRows('items');
+    expect(loaded).toHaveLength(300);
+    expect(loaded.filter((r) => r.lsn !== snapshot || r.deleted !== null || r.synced === null || r.synced === undefined || r.synced < before || r.synced > after)).toEqual([]);
+    expect(new Set(loaded.map((r) => r.synced)).size).toBe(1);
+    expect((await f.query('SELECT count(*) AS n FROM items WHERE _ferry_deleted_at IS NULL')).map((r) => Number(r['n']))).toEqual([300]);
+    const snapshotSynced = loaded[0]?.synced ?? 0;
+
     const big = "(SELECT string_agg(md5(g::text), '') FROM generate_series(1, 100) g)";
     await f.source.query(`UPDATE items SET big = ${big} WHERE id = 1`);
     await f.source.query("UPDATE items SET name = 'toast kept' WHERE id = 1");
@@ -41,5 +57,15 @@ describe.each(['sqlite', 'duckdb'] as const)('postgres cdc -> %s', (kind) => {
     expect(added.map((r) => [r['name'], r['amount'], Number(r['flag']), r['raw'], Boolean(r['lsn'])])).toEqual([['new', '0.001', 1, 'DEADBEEF', true]]);
     expect((await f.query('SELECT extra FROM items WHERE id = 2')).map((r) => Number(r['extra']))).toEqual([7]);
     expect((await f.query('SELECT count(*) AS n FROM items WHERE id = 5000')).map((r) => Number(r['n']))).toEqual([1]);
+
+    // Changes overwrite the snapshot's values; rows no change touched keep them.
+    expect(await f.ferryColumnTypes('items')).toEqual(CDC_COLUMN_TYPES[kind]);
+    const byId = new Map((await f.ferryRows('items')).map((r) => [r.id, r]));
+    for (const id of ['1', '2', '301', '5000', '10', '5']) {
+      expect(BigInt(byId.get(id)?.lsn ?? '0'), `_ferry_lsn of ${id}`).toBeGreaterThan(BigInt(snapshot));
+      expect(byId.get(id)?.synced, `_ferry_synced_at of ${id}`).toBeGreaterThanOrEqual(after);
+    }
+    expect(byId.get('3')).toEqual({ id: '3', lsn: snapshot, synced: snapshotSynced, deleted: null });
+    expect(byId.get('10')?.deleted).toBeGreaterThanOrEqual(after);
   });
 });

@@ -35,6 +35,10 @@ export interface CdcFixture {
   query(sql: string): Promise<Record<string, unknown>[]>;
   /** Rows of a destination table, ordered by the first column. */
   rows(table: string, columns?: string): Promise<Record<string, unknown>[]>;
+  /** Ferry's own columns (`_ferry_*`) of a destination table, name -> declared type, in table order. */
+  ferryColumnTypes(table: string): Promise<Record<string, string>>;
+  /** Ferry's cdc columns of every row, ordered by `id` (a column the table lacks reads as undefined). */
+  ferryRows(table: string): Promise<FerryRow[]>;
   close(): Promise<void>;
 }
 
@@ -71,6 +75,23 @@ export async function cdcFixture(prefix: string, kind: DestinationKind = 'postgr
     kind,
     query: (sql) => queryDestination(kind, target, dir, sql),
     rows: (table, columns = '*') => queryDestination(kind, target, dir, `SELECT ${columns} FROM ${table} ORDER BY 1`),
+    ferryColumnTypes: (table) => ferryColumnTypes(kind, target, dir, table),
+    async ferryRows(table) {
+      const have = await ferryColumnTypes(kind, target, dir, table);
+      const pick = (name: string, value: string, alias: string): string => `${name in have ? value : 'NULL'} AS ${alias}`;
+      const rows = await queryDestination(
+        kind,
+        target,
+        dir,
+        `SELECT CAST(id AS TEXT) AS row_id, ${pick('_ferry_lsn', 'CAST(_ferry_lsn AS TEXT)', 'lsn')}, ${pick('_ferry_synced_at', '_ferry_synced_at', 'synced')}, ${pick('_ferry_deleted_at', '_ferry_deleted_at', 'deleted')} FROM ${table} ORDER BY id`,
+      );
+      return rows.map((r) => ({
+        id: String(r['row_id']),
+        lsn: '_ferry_lsn' in have ? (r['lsn'] === null ? null : String(r['lsn'])) : undefined,
+        synced: '_ferry_synced_at' in have ? epochMs(r['synced']) : undefined,
+        deleted: '_ferry_deleted_at' in have ? epochMs(r['deleted']) : undefined,
+      }));
+    },
     async close() {
       await dropSlot(source, slot);
       await state.close();
@@ -79,6 +100,62 @@ export async function cdcFixture(prefix: string, kind: DestinationKind = 'postgr
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Ferry's cdc columns of one target row: `lsn` as decimal text, times as epoch milliseconds; null when NULL. */
+export interface FerryRow {
+  readonly id: string;
+  readonly lsn: string | null | undefined;
+  readonly synced: number | null | undefined;
+  readonly deleted: number | null | undefined;
+}
+
+/**
+ * Declared types of Ferry's cdc columns in each destination: the snapshot
+ * creates them and the change apply adds a missing one with the same types.
+ */
+export const CDC_COLUMN_TYPES: Readonly<Record<DestinationKind, Readonly<Record<string, string>>>> = {
+  postgres: { _ferry_lsn: 'bigint', _ferry_synced_at: 'timestamp with time zone', _ferry_deleted_at: 'timestamp with time zone' },
+  sqlite: { _ferry_lsn: 'BIGINT', _ferry_synced_at: 'TIMESTAMPTZ_TEXT', _ferry_deleted_at: 'TIMESTAMPTZ_TEXT' },
+  duckdb: { _ferry_lsn: 'BIGINT', _ferry_synced_at: 'TIMESTAMP WITH TIME ZONE', _ferry_deleted_at: 'TIMESTAMP WITH TIME ZONE' },
+};
+
+async function ferryColumnTypes(kind: DestinationKind, target: TestDatabase | undefined, dir: string, table: string): Promise<Record<string, string>> {
+  const like = "LIKE '\\_ferry\\_%' ESCAPE '\\'";
+  const sql = {
+    postgres: `SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '${table}' AND column_name ${like} ORDER BY ordinal_position`,
+    sqlite: `SELECT name, type FROM pragma_table_info('${table}') WHERE name ${like} ORDER BY cid`,
+    duckdb: `SELECT column_name AS name, data_type AS type FROM duckdb_columns() WHERE table_name = '${table}' AND column_name ${like} ORDER BY column_index`,
+  }[kind];
+  const rows = await queryDestination(kind, target, dir, sql);
+  return Object.fromEntries(rows.map((r) => [String(r['name']), String(r['type'])]));
+}
+
+/** A timestamptz as a driver returns it (Date, or SQLite's text) in epoch milliseconds; null stays null. */
+function epochMs(value: unknown): number | null {
+  if (value === null) return null;
+  const ms = value instanceof Date ? value.getTime() : Date.parse(String(value));
+  if (Number.isNaN(ms)) throw new Error(`not a timestamp: ${String(value)}`);
+  return ms;
+}
+
+/** The built-in connectors with the LSN of every snapshot the postgres source exports appended to `lsns`. */
+export function snapshotRegistry(lsns: bigint[]): ConnectorRegistry {
+  return captureRegistry((capture) => {
+    const createSlot = capture.createSlot.bind(capture);
+    const snapshot = capture.snapshot.bind(capture);
+    capture.createSlot = async () => {
+      const session = await createSlot();
+      lsns.push(session.lsn);
+      return session;
+    };
+    capture.snapshot = async () => {
+      const session = await snapshot();
+      lsns.push(session.lsn);
+      return session;
+    };
+    return capture;
+  });
 }
 
 async function queryDestination(kind: DestinationKind, target: TestDatabase | undefined, dir: string, sql: string): Promise<Record<string, unknown>[]> {

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cdcFixture, dropSlot, slotConfirmed, type CdcFixture } from './cdc-fixture.js';
+import { resyncCdc } from '../../src/engine/cdc/cdc-operations.js';
+import { CDC_COLUMN_TYPES, cdcFixture, dropSlot, slotConfirmed, snapshotRegistry, type CdcFixture } from './cdc-fixture.js';
 
 // Creating a replication slot waits for every transaction running on the server to end:
 // on a shared server that can take minutes.
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
 let f: CdcFixture;
+const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 beforeAll(async () => {
   f = await cdcFixture('pg');
@@ -86,21 +88,38 @@ describe('postgres cdc: values, TOAST, identity, schema', () => {
 
 describe('postgres cdc: evolution, large transactions, soft deletes, failures', () => {
   it('adds a column the source gained mid-stream, and snapshots a table added to the sync later', async () => {
+    const meta = { lsn_column: true, synced_at_column: true, deletes: 'soft' };
     await f.source.query('CREATE TABLE grow (id int PRIMARY KEY, a text)');
     await f.source.query("INSERT INTO grow VALUES (1, 'x')");
-    expect((await f.run(f.project([{ name: 'public.grow' }]))).error).toBeNull();
+    expect((await f.run(f.project([{ name: 'public.grow' }], meta))).error).toBeNull();
     await f.source.query("INSERT INTO grow VALUES (2, 'y')");
     await f.source.query('ALTER TABLE grow ADD COLUMN b numeric(10,2)');
     await f.source.query("INSERT INTO grow VALUES (3, 'z', 12.50)");
     await f.source.query('UPDATE grow SET b = 1.25 WHERE id = 1');
     await f.source.query('CREATE TABLE later (id int PRIMARY KEY, v text)');
     await f.source.query("INSERT INTO later VALUES (1, 'before the sync knew it')");
-    const both = f.project([{ name: 'public.grow' }, { name: 'public.later' }]);
-    expect((await f.run(both)).error).toBeNull();
+    const both = f.project([{ name: 'public.grow' }, { name: 'public.later' }], meta);
+    const lsns: bigint[] = [];
+    const before = Date.now();
+    expect((await f.run(both, snapshotRegistry(lsns))).error).toBeNull();
+    const after = Date.now();
+    // Snapshotted mid-stream (a temporary slot's snapshot): Ferry's columns at once, at that snapshot's position.
+    expect(lsns).toHaveLength(1);
+    const snapshot = String(lsns[0]);
+    expect(await f.ferryColumnTypes('later')).toEqual(CDC_COLUMN_TYPES.postgres);
+    const loaded = await f.ferryRows('later');
+    expect(loaded.map((r) => [r.id, r.lsn, r.deleted])).toEqual([['1', snapshot, null]]);
+    expect(loaded[0]?.synced).toBeGreaterThanOrEqual(before);
+    expect(loaded[0]?.synced).toBeLessThanOrEqual(after);
+    // The grow changes came from the permanent slot, before that position.
+    expect((await f.ferryRows('grow')).every((r) => r.lsn !== null && BigInt(r.lsn ?? 0) < BigInt(snapshot))).toBe(true);
     await f.source.query("INSERT INTO later VALUES (2, 'after')");
     expect((await f.run(both)).error).toBeNull();
     expect(await f.rows('grow', 'id, a, b::text')).toEqual([{ id: 1, a: 'x', b: '1.25' }, { id: 2, a: 'y', b: null }, { id: 3, a: 'z', b: '12.50' }]);
-    expect(await f.rows('later')).toEqual([{ id: 1, v: 'before the sync knew it' }, { id: 2, v: 'after' }]);
+    expect(await f.rows('later', 'id, v')).toEqual([{ id: 1, v: 'before the sync knew it' }, { id: 2, v: 'after' }]);
+    const streamed = await f.ferryRows('later');
+    expect(streamed[0]).toEqual(loaded[0]);
+    expect(BigInt(streamed[1]?.lsn ?? 0)).toBeGreaterThan(BigInt(snapshot));
   });
 
   it('applies a 100k-row transaction, and warns when the slot retains more WAL than allowed', async () => {
@@ -118,12 +137,25 @@ describe('postgres cdc: evolution, large transactions, soft deletes, failures', 
     expect(await f.rows('bulk', 'count(*)::int AS n, sum(v)::text AS s')).toEqual((await f.source.query('SELECT count(*)::int AS n, sum(v)::text AS s FROM bulk')).rows);
   });
 
-  it('soft deletes and metadata columns', async () => {
+  it('soft deletes and metadata columns: filled by the snapshot, overwritten by changes, filled again by a resync', async () => {
     await f.source.query('CREATE TABLE soft (id int PRIMARY KEY, v text)');
     await f.source.query("INSERT INTO soft VALUES (1, 'a'), (2, 'b')");
     const project = f.project([{ name: 'public.soft' }], { deletes: 'soft', lsn_column: true, synced_at_column: true, slot: `${f.slot}_soft` });
+    const lsns: bigint[] = [];
     try {
-      expect((await f.run(project)).error).toBeNull();
+      const before = Date.now();
+      expect((await f.run(project, snapshotRegistry(lsns))).error).toBeNull();
+      const after = Date.now();
+      // Right after the snapshot, before any change.
+      expect(lsns).toHaveLength(1);
+      const snapshot = String(lsns[0]);
+      expect(await f.ferryColumnTypes('soft')).toEqual(CDC_COLUMN_TYPES.postgres);
+      const loaded = await f.ferryRows('soft');
+      expect(loaded.map((r) => [r.id, r.lsn, r.deleted])).toEqual([['1', snapshot, null], ['2', snapshot, null]]);
+      expect(loaded.every((r) => r.synced !== null && r.synced !== undefined && r.synced >= before && r.synced <= after)).toBe(true);
+      expect(await f.rows('soft', 'count(*)::int AS n')).toEqual([{ n: 2 }]);
+      expect(await f.target?.query('SELECT id FROM soft WHERE _ferry_deleted_at IS NULL ORDER BY id').then((r) => r.rows)).toEqual([{ id: 1 }, { id: 2 }]);
+
       await f.source.query('DELETE FROM soft WHERE id = 1');
       await f.source.query("UPDATE soft SET v = 'b2' WHERE id = 2");
       await f.source.query('TRUNCATE soft');
@@ -135,8 +167,44 @@ describe('postgres cdc: evolution, large transactions, soft deletes, failures', 
         [2, 'b2', true, true, true],
         [3, 'c', false, true, true],
       ]);
+      const changed = await f.ferryRows('soft');
+      expect(changed.filter((r) => BigInt(r.lsn ?? 0) <= BigInt(snapshot) || (r.synced ?? 0) < after)).toEqual([]);
+
+      // A resync snapshots the table again: its rows start over at the new snapshot's position.
+      await resyncCdc({ project, state: f.state, sync: 'c', logger: quiet, actor: 'test' }, ['public.soft']);
+      await f.source.query("UPDATE soft SET v = 'c2' WHERE id = 3");
+      const beforeResync = Date.now();
+      expect((await f.run(project, snapshotRegistry(lsns))).error).toBeNull();
+      expect(lsns).toHaveLength(2);
+      expect(lsns[1]).toBeGreaterThan(lsns[0] ?? 0n);
+      expect(await f.ferryColumnTypes('soft')).toEqual(CDC_COLUMN_TYPES.postgres);
+      expect(await f.rows('soft', 'id, v')).toEqual([{ id: 3, v: 'c2' }]);
+      const resynced = await f.ferryRows('soft');
+      expect(resynced.map((r) => [r.id, r.lsn, r.deleted])).toEqual([['3', String(lsns[1]), null]]);
+      expect(resynced[0]?.synced).toBeGreaterThanOrEqual(beforeResync);
     } finally {
       await dropSlot(f.source, `${f.slot}_soft`);
+    }
+  });
+
+  it('adds its own columns to a target created beforehand under schema_change: freeze (a source column it still refuses)', async () => {
+    await f.source.query('CREATE TABLE frozen (id int PRIMARY KEY, v text)');
+    await f.source.query("INSERT INTO frozen VALUES (1, 'a')");
+    await f.target?.query('CREATE TABLE frozen (id int PRIMARY KEY, v text)');
+    const slot = `${f.slot}_frozen`;
+    const project = f.project([{ name: 'public.frozen', schema_change: 'freeze' }], { deletes: 'soft', lsn_column: true, synced_at_column: true, slot });
+    const lsns: bigint[] = [];
+    try {
+      expect((await f.run(project, snapshotRegistry(lsns))).error).toBeNull();
+      expect(await f.ferryColumnTypes('frozen')).toEqual(CDC_COLUMN_TYPES.postgres);
+      expect((await f.ferryRows('frozen')).map((r) => [r.id, r.lsn, r.deleted, r.synced === null])).toEqual([['1', String(lsns[0]), null, false]]);
+      await f.source.query('ALTER TABLE frozen ADD COLUMN w int');
+      await f.source.query("UPDATE frozen SET w = 1 WHERE id = 1");
+      const refused = await f.run(project);
+      expect(refused.status).toBe('failed');
+      expect(refused.error).toMatch(/"w".*schema_change is freeze/);
+    } finally {
+      await dropSlot(f.source, slot);
     }
   });
 
@@ -158,8 +226,8 @@ describe('postgres cdc: evolution, large transactions, soft deletes, failures', 
       expect((await f.run(project)).error).toBeNull();
       expect(await f.rows('again', state)).toEqual([
         { id: 1, v: 'a2', deleted: false, lsn: true, synced: true },
-        // Loaded by the snapshot and not changed since: no change metadata.
-        { id: 2, v: 'b', deleted: false, lsn: false, synced: false },
+        // Loaded by the snapshot and not changed since: the snapshot's metadata.
+        { id: 2, v: 'b', deleted: false, lsn: true, synced: true },
         { id: 5, v: 'e', deleted: false, lsn: true, synced: true },
         { id: 6, v: 'f', deleted: false, lsn: true, synced: true },
         { id: 7, v: 'g', deleted: false, lsn: true, synced: true },

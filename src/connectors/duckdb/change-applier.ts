@@ -1,6 +1,7 @@
 import { DuckDBDataChunk, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { CDC_COLUMNS, type ChangeApplier, type ChangeApplyOptions, type ChangeTarget, type TableChanges } from '../../core/change-capture.js';
 import type { Checkpoint } from '../../core/checkpoint.js';
+import { cdcColumns } from '../../core/ferry-columns.js';
 import { DataError, FerryError, SchemaChangeError } from '../../core/errors.js';
 import type { Column, TableRef, Value } from '../../core/schema.js';
 import { changeRuns, type ChangeRun } from '../change-runs.js';
@@ -135,11 +136,8 @@ export class DuckdbChangeApplier implements ChangeApplier {
     );
     const have = new Set(reader.getRows().map((r) => String(r[0])));
     if (have.size === 0) throw new FerryError(`the target ${tableSql(ref, 'main')} of a cdc stream does not exist`, { stream: table.target.stream, hint: `run: ferry cdc resync <sync> ${table.target.stream}` });
-    const wanted = new Map<string, Column>();
-    const meta = (name: string, kind: 'int64' | 'timestamptz'): Column => ({ name, type: { kind }, nullable: true });
-    if (this.#options.lsnColumn) wanted.set(CDC_COLUMNS.lsn, meta(CDC_COLUMNS.lsn, 'int64'));
-    if (this.#options.syncedAtColumn) wanted.set(CDC_COLUMNS.syncedAt, meta(CDC_COLUMNS.syncedAt, 'timestamptz'));
-    if (this.#options.deletes === 'soft') wanted.set(CDC_COLUMNS.deletedAt, meta(CDC_COLUMNS.deletedAt, 'timestamptz'));
+    // The snapshot created Ferry's columns; a target from before that (or changed by hand) gets them here.
+    const wanted = new Map<string, Column>(cdcColumns(this.#options).map((c) => [c.name, c]));
     const added: string[] = [];
     for (const change of table.changes) {
       for (const column of change.columns) {

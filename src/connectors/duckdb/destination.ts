@@ -6,7 +6,7 @@ import type { CommitResult, ConnectorContext, Destination, DestinationCapabiliti
 import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
 import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
 import type { TypeFidelity } from '../../core/type-fidelity.js';
-import { FerryColumns } from '../../core/ferry-columns.js';
+import { FerryColumns, frozenOut } from '../../core/ferry-columns.js';
 import type { ChangeApplier, ChangeApplyOptions } from '../../core/change-capture.js';
 import { DuckdbChangeApplier } from './change-applier.js';
 import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
@@ -60,8 +60,9 @@ export class DuckdbDestination implements Destination {
     const shared = await this.#connection();
     const existing = await this.#targetColumns(shared, target);
     const missing = existing ? request.columns.filter((c) => !existing.has(c.name.toLowerCase())) : [];
-    if (existing && missing.length > 0 && request.schemaChange === 'freeze') {
-      throw new SchemaChangeError(`table ${target.schema}.${target.name} lacks columns ${missing.map((c) => c.name).join(', ')}`, {
+    const frozen = frozenOut(request, missing);
+    if (existing && frozen.length > 0 && request.schemaChange === 'freeze') {
+      throw new SchemaChangeError(`table ${target.schema}.${target.name} lacks columns ${frozen.map((c) => c.name).join(', ')}`, {
         stream: request.stream,
         connection: this.#ctx.connection,
         hint: 'the stream has schema_change: freeze; add the columns yourself or set schema_change: evolve',

@@ -37,10 +37,13 @@ function canonicalText(column: Column): string {
       return `replace(encode(${c}, 'base64'), E'\\n', '')`;
     // `2024-01-02 03:04:05.5+00 BC` -> `2024-01-02T03:04:05.5Z BC`. Plain replaces: regexp_replace
     // cost a quarter of a millisecond per value. `+00` is the only offset a UTC session prints.
+    // Finite AD values (nearly all) take one replace: the server's CPU for the rendering is what
+    // separates this COPY from a plain `SELECT *` one, and each replace cost about 0.1 s per 1M rows.
     case 'timestamp':
-      return `replace(replace(${c}::text, ' ', 'T'), 'TBC', ' BC')`;
+      return `CASE WHEN ${c} >= timestamp '0001-01-01' AND ${c} < 'infinity' THEN replace(${c}::text, ' ', 'T') ELSE replace(replace(${c}::text, ' ', 'T'), 'TBC', ' BC') END`;
     case 'timestamptz':
-      return `replace(replace(replace(${c}::text, ' ', 'T'), '+00', 'Z'), 'TBC', ' BC')`;
+      // The value as a UTC timestamp prints the digits of its timestamptz text (the session is UTC) without `+00`.
+      return `CASE WHEN ${c} >= timestamptz '0001-01-01 00:00:00+00' AND ${c} < 'infinity' THEN replace((${c} AT TIME ZONE 'UTC')::text, ' ', 'T') || 'Z' ELSE replace(replace(replace(${c}::text, ' ', 'T'), '+00', 'Z'), 'TBC', ' BC') END`;
     default:
       return c;
   }

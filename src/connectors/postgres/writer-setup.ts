@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ConnectorContext, OpenRequest } from '../../core/connector.js';
 import { ConfigError, SchemaChangeError } from '../../core/errors.js';
+import { frozenOut } from '../../core/ferry-columns.js';
 import type { Column, TableRef } from '../../core/schema.js';
 import { createCheckpointTableSql, CHECKPOINT_TABLE } from './checkpoint-table.js';
 import type { PostgresConfig } from './config.js';
@@ -87,9 +88,10 @@ function checkTarget(request: OpenRequest, target: QualifiedTable, existing: Exi
   }
   const have = new Set(existing.columns.map((c) => c.name));
   const missing = request.columns.filter((c) => !have.has(c.name));
-  if (missing.length > 0 && request.schemaChange === 'freeze') {
+  const frozen = frozenOut(request, missing);
+  if (frozen.length > 0 && request.schemaChange === 'freeze') {
     throw new SchemaChangeError(
-      `the source has new column(s) ${missing.map((c) => `"${c.name}"`).join(', ')} that target ${label} lacks, and schema_change is freeze`,
+      `the source has new column(s) ${frozen.map((c) => `"${c.name}"`).join(', ')} that target ${label} lacks, and schema_change is freeze`,
       { stream: request.stream, key: 'schema_change', hint: 'set schema_change: evolve on the stream to add them, or add them to the target yourself' },
     );
   }

@@ -1,6 +1,6 @@
 import { CDC_COLUMNS, type ChangeApplier, type ChangeApplyOptions, type ChangeTarget, type TableChanges } from '../../core/change-capture.js';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import { nowTimestamptz } from '../../core/ferry-columns.js';
+import { cdcColumns, nowTimestamptz } from '../../core/ferry-columns.js';
 import { SchemaChangeError } from '../../core/errors.js';
 import type { Column, Value } from '../../core/schema.js';
 import { changeRuns, type ChangeRun } from '../change-runs.js';
@@ -113,10 +113,8 @@ export class SqliteChangeApplier implements ChangeApplier {
       have = new Set(names.map((n) => n.toLowerCase()));
       this.#columns.set(name, have);
     }
-    const wanted = new Map<string, string>();
-    if (this.#options.lsnColumn) wanted.set(CDC_COLUMNS.lsn, 'INTEGER');
-    if (this.#options.syncedAtColumn) wanted.set(CDC_COLUMNS.syncedAt, 'TIMESTAMPTZ_TEXT');
-    if (this.#options.deletes === 'soft') wanted.set(CDC_COLUMNS.deletedAt, 'TIMESTAMPTZ_TEXT');
+    // The snapshot created Ferry's columns; a target from before that (or changed by hand) gets them here.
+    const wanted = new Map<string, string>(cdcColumns(this.#options).map((c) => [c.name, declaredTypeOf(c)]));
     const added: string[] = [];
     for (const change of table.changes) {
       for (const column of change.columns) {

@@ -3,7 +3,7 @@ import type { Checkpoint } from '../../core/checkpoint.js';
 import type { CommitResult, ConnectorContext, Destination, DestinationCapabilities, OpenRequest, PublishTableRequest, StreamWriter, TargetTable } from '../../core/connector.js';
 import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
 import type { TypeFidelity } from '../../core/type-fidelity.js';
-import { FerryColumns } from '../../core/ferry-columns.js';
+import { FerryColumns, frozenOut } from '../../core/ferry-columns.js';
 import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
 import type { ChangeApplier, ChangeApplyOptions } from '../../core/change-capture.js';
 import { SqliteChangeApplier } from './change-applier.js';
@@ -58,8 +58,9 @@ export class SqliteDestination implements Destination {
     try {
       const existing = this.#targetColumns(request.target.name);
       const missing = existing ? request.columns.filter((c) => !existing.has(c.name.toLowerCase())) : [];
-      if (existing && missing.length > 0 && request.schemaChange === 'freeze') {
-        throw new SchemaChangeError(`table ${request.target.name} lacks columns ${missing.map((c) => c.name).join(', ')}`, {
+      const frozen = frozenOut(request, missing);
+      if (existing && frozen.length > 0 && request.schemaChange === 'freeze') {
+        throw new SchemaChangeError(`table ${request.target.name} lacks columns ${frozen.map((c) => c.name).join(', ')}`, {
           stream: request.stream,
           connection: this.#ctx.connection,
           hint: 'the stream has schema_change: freeze; add the columns yourself or set schema_change: evolve',

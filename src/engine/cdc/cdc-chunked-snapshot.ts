@@ -9,7 +9,7 @@ import { chunkedTable } from '../chunk-runner.js';
 import { runWithConcurrency } from '../concurrency.js';
 import type { PlannedStream } from '../plan-streams.js';
 import { cdcState } from './cdc-position.js';
-import type { SnapshotLoadContext, SnapshotLoaded } from './cdc-snapshot.js';
+import { snapshotColumns, type SnapshotLoadContext, type SnapshotLoaded } from './cdc-snapshot.js';
 
 export interface ChunkedSnapshotContext extends SnapshotLoadContext {
   readonly source: Source;
@@ -59,7 +59,7 @@ export async function loadChunkedSnapshot(ctx: ChunkedSnapshotContext, session: 
   let done = 0;
   let rows = 0;
   // An empty landing table (a killed attempt's is replaced), committed with a position-less checkpoint.
-  await commitWriter(ctx, await openLanding(ctx, stream, landing, 'replace'), checkpoint(progress(0)), ctx.signal);
+  await commitWriter(ctx, await openLanding(ctx, session, stream, landing, 'replace'), checkpoint(progress(0)), ctx.signal);
   const allowed = ctx.destination.capabilities.parallelWriters === true ? stream.parallelism : 1;
   const parallelism = Math.max(1, Math.min(allowed, ranges.length));
   ctx.log.write('info', stream.name, `${ranges.length} snapshot chunk(s), ${parallelism} at once into ${tableRefText(landing)}`);
@@ -70,7 +70,7 @@ export async function loadChunkedSnapshot(ctx: ChunkedSnapshotContext, session: 
     await runWithConcurrency(ranges, parallelism, async (range, index) => {
       try {
         const started = performance.now();
-        const writer = await openLanding(ctx, stream, landing, 'append');
+        const writer = await openLanding(ctx, session, stream, landing, 'append');
         const read = await readChunk(session, writer, { ...request, chunk: range }, failed.signal, stream.name);
         // Commits are serialized so each stores a count that includes every earlier commit.
         const commit = commits.then(() => commitWriter(ctx, writer, checkpoint(progress(done + 1)), failed.signal));
@@ -109,7 +109,7 @@ async function readChunk(session: SnapshotSession, writer: StreamWriter, request
   return rows;
 }
 
-function openLanding(ctx: ChunkedSnapshotContext, stream: PlannedStream, landing: OpenRequest['target'], write: 'replace' | 'append'): Promise<StreamWriter> {
+function openLanding(ctx: ChunkedSnapshotContext, session: SnapshotSession, stream: PlannedStream, landing: OpenRequest['target'], write: 'replace' | 'append'): Promise<StreamWriter> {
   return ctx.destination.open(
     {
       sync: ctx.sync,
@@ -121,6 +121,8 @@ function openLanding(ctx: ChunkedSnapshotContext, stream: PlannedStream, landing
       // The key is added when the landing table is swapped in.
       primaryKey: [],
       schemaChange: 'evolve',
+      // The landing table (created empty by `replace`) has Ferry's columns; every chunk fills them.
+      ...snapshotColumns(ctx, session),
       ...(write === 'append' && ctx.destination.capabilities.directAppend ? { direct: true } : {}),
     },
     ctx.signal,

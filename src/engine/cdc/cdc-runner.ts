@@ -1,4 +1,4 @@
-import type { CapturedTable, ChangeApplier, ChangeCapture, ChangeTarget, SlotStatus, SnapshotSession } from '../../core/change-capture.js';
+import type { CapturedTable, CdcColumnOptions, ChangeApplier, ChangeCapture, ChangeTarget, SlotStatus, SnapshotSession } from '../../core/change-capture.js';
 import { newerCheckpoint, type Checkpoint } from '../../core/checkpoint.js';
 import type { Destination, ReadRequest, Source } from '../../core/connector.js';
 import { ConfigError } from '../../core/errors.js';
@@ -45,6 +45,11 @@ export function cdcNames(sync: SyncConfig): { readonly slot: string; readonly pu
   const slot = checkCdcName(settings.slot ?? defaultCdcName(sync.name), 'slot', sync.name);
   const publication = checkCdcName(settings.publication ?? slot, 'publication', sync.name);
   return { slot, publication, settings };
+}
+
+/** Ferry's columns of a sync's targets: written alike by its snapshots and its change apply. */
+export function cdcColumnOptions(settings: CdcSettings): CdcColumnOptions {
+  return { deletes: settings.deletes, lsnColumn: settings.lsn_column, syncedAtColumn: settings.synced_at_column };
 }
 
 /** The tables a sync captures, as the source needs them. */
@@ -135,7 +140,7 @@ async function runRound(
     const snapshotRows = await snapshotMissing(ctx, capture, active, status.exists, slot, checkpoints, positions);
     const targets: ChangeTarget[] = active.map((s) => ({ stream: s.name, target: s.target, primaryKey: s.primaryKey, schemaChange: s.schemaChange }));
     applier = await destination.openChangeApplier!(
-      { sync: sync.name, runId: ctx.runId, deletes: settings.deletes, lsnColumn: settings.lsn_column, syncedAtColumn: settings.synced_at_column },
+      { sync: sync.name, runId: ctx.runId, ...cdcColumnOptions(settings) },
       targets,
       ctx.signal,
     );
@@ -220,7 +225,7 @@ async function snapshotMissing(
     session = slotExists ? await capture.snapshot() : await capture.createSlot();
     ctx.log.write('info', null, `${slotExists ? 'snapshot' : `created replication slot ${slot}; snapshot`} at ${formatLsn(session.lsn)} for ${missing.map((s) => s.name).join(', ')}`);
     const seq = (stream: string): number => Math.max(Date.now(), (checkpoints.get(stream)?.seq ?? 0) + 1);
-    const load = { sync: ctx.sync.name, runId: ctx.runId, slot, source: ctx.source, destination: ctx.destination, state: ctx.state, log: ctx.log, signal: ctx.signal, seq };
+    const load = { sync: ctx.sync.name, runId: ctx.runId, slot, columns: cdcColumnOptions(cdcNames(ctx.sync).settings), source: ctx.source, destination: ctx.destination, state: ctx.state, log: ctx.log, signal: ctx.signal, seq };
     for (const stream of missing) {
       if (checkpoints.get(stream.name)?.state['cdc_snapshot'] !== undefined) {
         ctx.log.write('warn', stream.name, 'an earlier chunked snapshot of this table did not finish (its exported snapshot ended with that run): loading it again from this snapshot');

@@ -1,6 +1,6 @@
-import type { SnapshotSession } from '../../core/change-capture.js';
+import type { CdcColumnOptions, SnapshotSession } from '../../core/change-capture.js';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { Destination, ReadRequest } from '../../core/connector.js';
+import type { Destination, OpenRequest, ReadRequest } from '../../core/connector.js';
 import { CancelledError, describeError } from '../../core/errors.js';
 import type { PlannedStream } from '../plan-streams.js';
 import type { RunLog } from '../run-log.js';
@@ -11,6 +11,8 @@ export interface SnapshotLoadContext {
   readonly sync: string;
   readonly runId: string;
   readonly slot: string;
+  /** Ferry's columns of the targets: the snapshot creates and fills them (see `snapshotColumns`). */
+  readonly columns: CdcColumnOptions;
   readonly destination: Destination;
   readonly state: StateStore;
   readonly log: RunLog;
@@ -22,6 +24,16 @@ export interface SnapshotLoadContext {
 export interface SnapshotLoaded {
   readonly rows: number;
   readonly checkpoint: Checkpoint;
+}
+
+/**
+ * What a snapshot writer adds to every row, so the target has Ferry's cdc
+ * columns from the start (as the change apply writes them): `_ferry_lsn` =
+ * the snapshot's LSN (changes continue from there), `_ferry_synced_at` = when
+ * the writer opened, `_ferry_deleted_at` NULL.
+ */
+export function snapshotColumns(ctx: Pick<SnapshotLoadContext, 'columns'>, session: Pick<SnapshotSession, 'lsn'>): Pick<OpenRequest, 'cdcSnapshot'> {
+  return { cdcSnapshot: { ...ctx.columns, lsn: session.lsn } };
 }
 
 /**
@@ -40,6 +52,7 @@ export async function loadSnapshot(ctx: SnapshotLoadContext, session: SnapshotSe
       write: 'replace',
       primaryKey: stream.primaryKey,
       schemaChange: stream.schemaChange,
+      ...snapshotColumns(ctx, session),
     },
     ctx.signal,
   );

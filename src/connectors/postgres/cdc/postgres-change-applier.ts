@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { CDC_COLUMNS, type ChangeApplier, type ChangeApplyOptions, type ChangeTarget, type TableChanges } from '../../../core/change-capture.js';
 import type { Checkpoint } from '../../../core/checkpoint.js';
 import type { ConnectorContext } from '../../../core/connector.js';
+import { cdcColumns } from '../../../core/ferry-columns.js';
 import { FerryError, SchemaChangeError } from '../../../core/errors.js';
 import type { Column, Value } from '../../../core/schema.js';
 import { changeRuns, type ChangeRun } from '../../change-runs.js';
@@ -228,11 +229,8 @@ export class PostgresChangeApplier implements ChangeApplier {
     if (!shape) {
       shape = await this.#readShape(target);
       this.#shapes.set(target.stream, shape);
-      const wanted: [string, string][] = [];
-      if (this.#options.lsnColumn) wanted.push([CDC_COLUMNS.lsn, 'bigint']);
-      if (this.#options.syncedAtColumn) wanted.push([CDC_COLUMNS.syncedAt, 'timestamptz']);
-      if (this.#options.deletes === 'soft') wanted.push([CDC_COLUMNS.deletedAt, 'timestamptz']);
-      for (const [name, type] of wanted) if (!shape.types.has(name)) await this.#addColumn(target, shape, name, type);
+      // The snapshot created them; a target from before that (or changed by hand) gets them here.
+      for (const column of cdcColumns(this.#options)) if (!shape.types.has(column.name)) await this.#addColumn(target, shape, column.name, ddlTypeOfLogical(column.type));
     }
     const added = new Map<string, Column>();
     for (const change of table.changes) for (const column of change.columns) if (!shape.types.has(column.name)) added.set(column.name, column);
