@@ -67,6 +67,19 @@ describe('postgres cdc: values, TOAST, identity, schema', () => {
     expect(await f.rows('docs_full', 'id, title, length(body) AS len')).toEqual([{ id: 3, title: 'c2', len: 6400 }]);
   });
 
+  it('refuses row filters and metadata_columns on a cdc stream, before it creates a slot', async () => {
+    const slots = async (): Promise<number> => Number((await f.source.query<{ n: string }>('SELECT count(*) AS n FROM pg_replication_slots')).rows[0]?.n);
+    const before = await slots();
+    const here = { file: 'syncs/c.yml', line: 3, column: 5 };
+    const filtered = await f.run(f.project([{ name: 'public.items', filters: [{ column: 'id', op: 'gt', value: '10', location: here, columnLocation: here, valueLocation: here }] }]));
+    expect(filtered.status).toBe('failed');
+    expect(filtered.error).toContain('mode cdc cannot filter rows with `filters`');
+    const stamped = await f.run(f.project([{ name: 'public.items', metadata_columns: ['synced_at', 'run_id'] }]));
+    expect(stamped.status).toBe('failed');
+    expect(stamped.error).toContain('mode cdc does not write metadata_columns (synced_at, run_id)');
+    expect(await slots()).toBe(before);
+  });
+
   it('refuses a table without a primary key unless it has REPLICA IDENTITY FULL and a primary_key', async () => {
     await f.source.query('CREATE TABLE nokey (code text NOT NULL, qty int)');
     await f.source.query("INSERT INTO nokey VALUES ('a', 1), ('b', 2)");

@@ -57,6 +57,17 @@ export function capturedTables(streams: readonly PlannedStream[], knownColumns: 
   return streams.map((s) => {
     if (s.read.kind !== 'table') throw new ConfigError('mode cdc reads tables, not queries', { ...s.location, stream: s.name });
     if (s.where !== undefined) throw new ConfigError('mode cdc cannot filter rows with `where` (deletes and updates of filtered rows would be lost)', { ...s.location, stream: s.name, key: 'where' });
+    if (s.filters.length > 0) {
+      throw new ConfigError('mode cdc cannot filter rows with `filters` (a change that moves a row out of the filter would be lost)', { ...s.location, stream: s.name, key: 'filters' });
+    }
+    if (s.metadataColumns.length > 0) {
+      throw new ConfigError(`mode cdc does not write metadata_columns (${s.metadataColumns.join(', ')})`, {
+        ...s.location,
+        stream: s.name,
+        key: 'metadata_columns',
+        hint: 'cdc streams get _ferry_synced_at and _ferry_lsn from the sync\'s cdc: block (synced_at_column: true, lsn_column: true); set metadata_columns: [] on the stream when it comes from defaults',
+      });
+    }
     return { stream: s.name, table: s.read.table, columns: s.columns, knownColumns: knownColumns.get(s.name) ?? s.columns.map((c) => c.name), primaryKey: s.primaryKey };
   });
 }
