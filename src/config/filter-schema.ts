@@ -38,6 +38,6 @@ export const filterSchema = z
 export const filtersSchema = z
   .array(filterSchema)
   .optional()
-  .describe('Row filters, all ANDed, applied at the source: compiled to SQL for databases (shown by --dry-run), applied while reading for files. E.g. [{column: status, op: ne, value: test}].');
+  .describe('Row filters, all ANDed, applied at the source (not mode: cdc): compiled to SQL for databases (shown by --dry-run), applied while reading for files. E.g. [{column: status, op: ne, value: test}].');
 
 export type FilterEntry = z.output<typeof filterSchema>;

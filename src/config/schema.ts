@@ -62,7 +62,7 @@ export const streamSettingsShape = {
   metadata_columns: z
     .array(z.enum(METADATA_COLUMNS))
     .optional()
-    .describe('Ferry columns added to every row written: synced_at -> _ferry_synced_at (timestamptz, the run start, the same for every row of a run), run_id -> _ferry_run_id (text). Any write mode and destination.'),
+    .describe('Ferry columns added to every row written: synced_at -> _ferry_synced_at (timestamptz, the run start, the same for every row of a run), run_id -> _ferry_run_id (text). Any write mode and destination; not mode: cdc (use cdc.synced_at_column / cdc.lsn_column).'),
   primary_key: oneOrMany('a column name', 'Key column(s) used by merge and incremental dedup: `id` or `[tenant_id, id]`. Default: the key the source declares.'),
   cursor: z
     .string()
