@@ -98,6 +98,17 @@ describe('ferry cdc commands', () => {
     expect(dropped.stdout).toContain('slot dropped; publication dropped');
     expect((await source.query('SELECT count(*)::int AS n FROM pg_replication_slots WHERE slot_name = $1', [slot])).rows).toEqual([{ n: 0 }]);
     expect((await source.query('SELECT count(*)::int AS n FROM pg_publication WHERE pubname = $1', [slot])).rows).toEqual([{ n: 0 }]);
+    // Every operator action above is in the audit log, newest first, with who and what.
+    const audit = ferry('audit', 'shop', '--json');
+    expect(audit.code, audit.stderr).toBe(0);
+    const entries = JSON.parse(audit.stdout) as { action: string; target: string; actor: string; details: Record<string, unknown> }[];
+    expect(entries.map((e) => e.action)).toEqual(['cdc.drop', 'cdc.resume', 'cdc.pause', 'cdc.resync']);
+    expect(entries.every((e) => e.target === 'shop' && e.actor.length > 0)).toBe(true);
+    expect(entries[2]?.details).toEqual({ streams: ['public.notes'], reason: 'checking' });
+    expect(entries[1]?.details).toMatchObject({ resumed: ['public.notes'] });
+    expect(ferry('audit', '--limit', '1').stdout).toMatch(/cdc\.drop +shop/);
+    expect(ferry('audit', 'elsewhere', '--json').stdout.trim()).toBe('[]');
+    expect(ferry('audit', '--limit', '0').stderr).toContain('--limit must be a whole number of at least 1');
     // After a drop the next run starts over with a fresh snapshot instead of failing.
     expect(ferry('run', 'shop').code).toBe(0);
     expect((await target.query('SELECT count(*)::int AS n FROM orders')).rows).toEqual([{ n: 4 }]);

@@ -10,7 +10,7 @@ interface JsonFlag {
   readonly json?: boolean;
 }
 
-/** `ferry status`, `ferry history`, `ferry logs`. */
+/** `ferry status`, `ferry history`, `ferry logs`, `ferry audit`. */
 export function registerHistoryCommands(program: Command, exit: (code: number) => void): void {
   program
     .command('status')
@@ -42,6 +42,23 @@ export function registerHistoryCommands(program: Command, exit: (code: number) =
         const marks = await Promise.all(runs.map((r) => state.listRunWatermarks(r.id)));
         if (flags.json) return print(JSON.stringify(runs.map((r, i) => ({ ...r, watermarks: marks[i] ?? [] })), null, 2));
         print(formatTable(['run', 'sync', 'status', 'started', 'seconds', 'rows read', 'rows written', 'watermarks', 'error'], runs.map((r, i) => historyRow(r, watermarkSummary(marks[i] ?? [])))));
+      });
+      exit(0);
+    });
+
+  program
+    .command('audit')
+    .description('operator actions recorded in the state store (cdc pause, resume, resync, drop), newest first')
+    .argument('[target]', 'only actions on this sync')
+    .option('--limit <n>', 'how many entries', '50')
+    .option('--json', 'print JSON')
+    .action(async (target: string | undefined, flags: JsonFlag & { limit: string }) => {
+      const limit = Number(flags.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new ConfigError(`--limit must be a whole number of at least 1, got "${flags.limit}"`);
+      await withProject(program.opts<GlobalOptions>(), async (_project, state) => {
+        const entries = await state.listAudit({ ...(target ? { target } : {}), limit });
+        if (flags.json) return print(JSON.stringify(entries, null, 2));
+        print(formatTable(['at', 'actor', 'action', 'target', 'details'], entries.map((e) => [e.at, e.actor, e.action, e.target ?? '', e.details ? JSON.stringify(e.details) : ''])));
       });
       exit(0);
     });
