@@ -19,6 +19,7 @@ import { appendPartPath, publishFile, removeAppendParts, tempPathFor } from './f
 import { FORMAT_EXTENSIONS, isGzipPath, pathStem, resolveFormat } from './file-format.js';
 import { pathUnderRoot } from './file-listing.js';
 import { JsonlFileWriter } from './jsonl-writer.js';
+import type { ParquetFileWriter } from './parquet-writer.js';
 import { filesTypeFidelity } from './type-fidelity.js';
 import type { RowFileWriter } from './text-file-sink.js';
 
@@ -47,14 +48,23 @@ function createRowWriter(plan: OutputPlan, columns: readonly Column[], config: F
   return new JsonlFileWriter(plan.tempPath, columns, plan.gzip);
 }
 
+/** A writer that takes raw `ferry-csv` records; returns how many records the bytes completed. */
+interface RecordWriter {
+  writeRecords(bytes: Uint8Array): Promise<number>;
+}
+
 /**
- * The CSV writer, when raw `ferry-csv` bytes may go straight into it: the
- * target is CSV in the dialect Postgres writes, and the stream has two columns
- * or more (what the source promises it for).
+ * The writer, when raw `ferry-csv` bytes may go into it, for streams of two
+ * columns or more (what the source promises it for): a CSV target in the
+ * dialect Postgres writes takes them as they are; a Parquet target converts
+ * them in DuckDB unless a column is a float (parquet-writer.ts).
  */
-function rawCsvWriter(request: OpenRequest, plan: OutputPlan, writer: RowFileWriter, config: FilesConfig): CsvFileWriter | undefined {
-  if (request.rawFormat !== 'ferry-csv' || !(writer instanceof CsvFileWriter) || request.columns.length < 2) return undefined;
-  return writesFerryCsv(csvOptionsFor(config.csv, plan.publishPath)) ? writer : undefined;
+async function rawRecordWriter(request: OpenRequest, plan: OutputPlan, writer: RowFileWriter, config: FilesConfig): Promise<RecordWriter | undefined> {
+  if (request.rawFormat !== 'ferry-csv' || request.columns.length < 2) return undefined;
+  if (writer instanceof CsvFileWriter) return writesFerryCsv(csvOptionsFor(config.csv, plan.publishPath)) ? writer : undefined;
+  if (plan.format !== 'parquet') return undefined;
+  const { parquetTakesFerryCsv } = await import('./parquet-writer.js');
+  return parquetTakesFerryCsv(request.columns) ? (writer as ParquetFileWriter) : undefined;
 }
 
 /** Reorder a batch's rows to the columns the writer was opened with (by name; missing -> NULL). */
@@ -70,7 +80,7 @@ function alignRows(batch: Batch, columns: readonly Column[]): readonly Row[] {
  * never half of one); `abort` deletes it.
  */
 class FileStreamWriter implements StreamWriter {
-  /** Present when the engine passes `ferry-csv` bytes and this target can take them as they are. */
+  /** Present when the engine passes `ferry-csv` bytes and this target can take them (CSV as they are, Parquet through DuckDB). */
   readonly writeRaw?: (chunks: AsyncIterable<Uint8Array>, signal: AbortSignal) => Promise<WriteResult>;
   #rows = 0;
   #done = false;
@@ -80,12 +90,12 @@ class FileStreamWriter implements StreamWriter {
     private readonly writer: RowFileWriter,
     private readonly columns: readonly Column[],
     private readonly root: string,
-    raw: CsvFileWriter | undefined,
+    raw: RecordWriter | undefined,
   ) {
     if (raw) this.writeRaw = (chunks, signal) => this.#writeRaw(raw, chunks, signal);
   }
 
-  async #writeRaw(raw: CsvFileWriter, chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<WriteResult> {
+  async #writeRaw(raw: RecordWriter, chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<WriteResult> {
     let rows = 0;
     for await (const chunk of chunks) {
       if (signal.aborted) throw new CancelledError('write cancelled', { file: relative(this.root, this.plan.publishPath) });
@@ -178,7 +188,13 @@ export class FilesDestination implements Destination {
     const { request } = ferry;
     const plan = await this.#plan(request);
     const writer = await createRowWriter(plan, request.columns, this.#config);
-    return ferry.wrap(new FileStreamWriter(plan, writer, request.columns, this.#root, rawCsvWriter(request, plan, writer, this.#config)));
+    try {
+      const raw = await rawRecordWriter(request, plan, writer, this.#config);
+      return ferry.wrap(new FileStreamWriter(plan, writer, request.columns, this.#root, raw));
+    } catch (error) {
+      await writer.discard();
+      throw error;
+    }
   }
 
   /** Files are not transactional: the engine's state store holds the checkpoint. */
