@@ -40,18 +40,18 @@ beforeAll(async () => {
     execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url, '-f', join(FIXTURES, 'pg-type-torture', file)], { stdio: ['ignore', 'ignore', 'pipe'] });
   }
   const strings = JSON.parse(readFileSync(join(FIXTURES, 'naughty-strings/blns.json'), 'utf8')) as string[];
-  await db.query('CREATE TABLE naughty (id int, s text, b bytea, flag boolean, t timestamp, tz timestamptz, d numeric(38,10), n numeric, j jsonb, u uuid)');
+  await db.query('CREATE TABLE naughty (id int, s text, b bytea, flag boolean, t timestamp, tz timestamptz, d numeric(38,10), n numeric, j jsonb, u uuid, dt date)');
   await db.query(
     `INSERT INTO naughty SELECT i, s, convert_to(s, 'UTF8'), i % 3 = 0, timestamp '2024-02-29 23:59:59.123456' + i * interval '1 day', timestamptz '2024-01-01 00:00:00+05:45' - i * interval '7 hours',
-       i * 1.5, i::numeric ^ 20, jsonb_build_object('s', s), md5(s)::uuid
+       i * 1.5, i::numeric ^ 20, jsonb_build_object('s', s), md5(s)::uuid, date '2024-02-29' - i::int * 1500
      FROM unnest($1::text[]) WITH ORDINALITY AS u(s, i)`,
     [strings.filter((s) => !s.includes('\u0000'))],
   );
-  await db.query(`INSERT INTO naughty VALUES (9001, '', '', NULL, NULL, NULL, 0, 0, '""', NULL), (9002, NULL, NULL, true, 'infinity', '-infinity', NULL, NULL, NULL, NULL),
-    (9003, E'a\\rb\\r\\nc', '\\x00ff', false, '9999-12-31 23:59:59.999999', '0001-01-01 00:00:00+00', 9999999999999999999999999999.9999999999, -1e-30, '{"a": [1, "x\\ny"]}', '00000000-0000-0000-0000-000000000000'),
-    (9004, '\\.', '\\x5c2e', true, '10000-01-01 00:00:00', '2024-06-01 12:00:00.000001+00', -9999999999999999999999999999.9999999999, 1e100, '[]', 'ffffffff-ffff-ffff-ffff-ffffffffffff'),
-    (9005, ',"', decode(repeat('ab', 100), 'hex'), false, '1999-12-31 23:59:59.999999', '1970-01-01 00:00:00+00', 0.0000000001, 'NaN', 'null', NULL),
-    (9006, E'\\uFEFFbom', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), (9007, repeat('long ', 700000), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
+  await db.query(`INSERT INTO naughty VALUES (9001, '', '', NULL, NULL, NULL, 0, 0, '""', NULL, 'infinity'), (9002, NULL, NULL, true, 'infinity', '-infinity', NULL, NULL, NULL, NULL, NULL),
+    (9003, E'a\\rb\\r\\nc', '\\x00ff', false, '9999-12-31 23:59:59.999999', '0001-01-01 00:00:00+00', 9999999999999999999999999999.9999999999, -1e-30, '{"a": [1, "x\\ny"]}', '00000000-0000-0000-0000-000000000000', '0001-12-31 BC'),
+    (9004, '\\.', '\\x5c2e', true, '10000-01-01 00:00:00', '2024-06-01 12:00:00.000001+00', -9999999999999999999999999999.9999999999, 1e100, '[]', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '5874897-12-31'),
+    (9005, ',"', decode(repeat('ab', 100), 'hex'), false, '1999-12-31 23:59:59.999999', '1970-01-01 00:00:00+00', 0.0000000001, 'NaN', 'null', NULL, '4713-01-01 BC'),
+    (9006, E'\\uFEFFbom', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), (9007, repeat('long ', 700000), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
   await db.query("CREATE TABLE bc_values (id int, t timestamp, note text)");
   await db.query("INSERT INTO bc_values VALUES (1, '2024-01-01 00:00:00', 'a'), (2, '0044-03-15 12:00:00.5 BC', 'b')");
   source = sourceFor(db.url);

@@ -67,7 +67,8 @@ const SIMPLE: Readonly<Record<string, Mapping>> = {
   JSON: { type: { kind: 'json' }, select: utf8Bytes, convert: asUtf8 },
   UUID: { type: { kind: 'uuid' }, select: cast('VARCHAR'), convert: asText },
   BLOB: { type: { kind: 'bytes' }, select: plain, convert: (v) => bytesOf(v) },
-  DATE: { type: { kind: 'date' }, select: cast('VARCHAR'), convert: asText },
+  // DuckDB prints a BC date `0044-03-15 (BC)`; canonical is `0044-03-15 BC`.
+  DATE: { type: { kind: 'date' }, select: cast('VARCHAR'), convert: (v) => String(v).replace(' (BC)', ' BC') },
   TIME: { type: { kind: 'time' }, select: cast('VARCHAR'), convert: (v) => canonicalTime(String(v)) },
   TIME_NS: { type: { kind: 'time' }, select: (q) => `CAST(CAST(${q} AS TIME) AS VARCHAR)`, convert: (v) => canonicalTime(String(v)) },
   'TIME WITH TIME ZONE': { type: { kind: 'timetz' }, select: cast('VARCHAR'), convert: (v) => canonicalTimetz(String(v)) },

@@ -16,11 +16,17 @@ const CHUNK_ROWS = 2048;
 interface Staging {
   readonly stageType: string;
   readonly toDuck: (value: Exclude<Value, null>) => DuckDBValue;
-  readonly finalType?: string;
+  /** The SQL that turns staged column `c` into the Parquet value, when the staged one is not it. */
+  readonly final?: (c: string) => string;
 }
 
 const varchar: Staging = { stageType: 'VARCHAR', toDuck: String };
-const castTo = (type: string): Staging => ({ ...varchar, finalType: type });
+const castTo = (type: string): Staging => ({ ...varchar, final: (c) => `CAST(${c} AS ${type})` });
+/**
+ * DuckDB's date cast ignores text after the date, so canonical `0044-03-15 BC`
+ * would land as the AD date; `(BC)` is the era suffix it reads.
+ */
+const dateStaging: Staging = { ...varchar, final: (c) => `CAST(replace(${c}, ' BC', ' (BC)') AS DATE)` };
 
 /**
  * Kinds kept as text in Parquet (with their logical kind in the file's
@@ -42,7 +48,7 @@ const STAGING: Readonly<Record<LogicalKind, Staging>> = {
   timetz: varchar,
   interval: varchar,
   uuid: castTo('UUID'),
-  date: castTo('DATE'),
+  date: dateStaging,
   time: castTo('TIME'),
   timestamp: castTo('TIMESTAMP'),
   timestamptz: castTo('TIMESTAMPTZ'),
@@ -76,7 +82,7 @@ export function parquetTakesFerryCsv(columns: readonly Column[]): boolean {
  */
 function csvExpression(staging: Staging, i: number): string {
   const c = `c${i}`;
-  if (staging.finalType) return `CAST(${c} AS ${staging.finalType})`;
+  if (staging.final) return staging.final(c);
   if (staging.stageType === 'VARCHAR') return c;
   if (staging.stageType === 'BLOB') return `from_base64(${c})`;
   return `CAST(${c} AS ${staging.stageType})`;
@@ -326,8 +332,8 @@ export class ParquetFileWriter implements RowFileWriter {
 
   #stagedSelect(part: number): string {
     const list = this.#columns.map((c, i) => {
-      const cast = (this.#staging[i] as Staging).finalType;
-      return `${cast ? `CAST(c${i} AS ${cast})` : `c${i}`} AS ${quoteIdentifier(c.name)}`;
+      const final = (this.#staging[i] as Staging).final;
+      return `${final ? final(`c${i}`) : `c${i}`} AS ${quoteIdentifier(c.name)}`;
     });
     return `SELECT ${list.join(', ')} FROM stage_${part}`;
   }
