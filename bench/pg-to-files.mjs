@@ -2,6 +2,10 @@
 // timestamptz, numeric, text with quotes and commas, jsonb, bool, uuid, NULLs) to a
 // file, against `psql \copy (SELECT ...) TO` a CSV file of the same table.
 // Usage: npm run bench:pg-to-files [-- ROWS]   (BENCH_ROWS=5000000 by default; BENCH_FORMATS=csv or parquet for one)
+// The stream keeps the default `chunks: auto`: from 1,000,000 estimated rows the files destination
+// reads `parallelism` key ranges at once (2 on a 2-core machine) and writes them in order
+// (docs/performance.md, "PG -> CSV: ordered parallel range reads"). BENCH_CHUNKS=1 reads in one
+// piece (the figures before that change); BENCH_CHUNKS=n and BENCH_PARALLELISM=p set both keys.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +39,8 @@ const connections = { src: { type: 'postgres', url: `${PG}/${DB}` }, out: { type
 const formats = (process.env.BENCH_FORMATS ?? 'csv,parquet').split(',');
 const targets = [['CSV', 'bench_t.csv'], ['Parquet', 'bench_t.parquet']].filter(([label]) => formats.includes(label.toLowerCase()));
 for (const [label, file] of targets) {
-  const dir = makeProject(connections, `source: src\ndestination: out\nstreams:\n  public.bench_t:\n    mode: full_refresh\n    write: replace\n    target: ${file}\n`);
+  const ranges = `${process.env.BENCH_CHUNKS ? `    chunks: ${process.env.BENCH_CHUNKS}\n` : ''}${process.env.BENCH_PARALLELISM ? `    parallelism: ${process.env.BENCH_PARALLELISM}\n` : ''}`;
+  const dir = makeProject(connections, `source: src\ndestination: out\nstreams:\n  public.bench_t:\n    mode: full_refresh\n    write: replace\n    target: ${file}\n${ranges}`);
   const ferry = await timeFerry(dir);
   if (ferry.rows !== ROWS) throw new Error(`expected ${ROWS} rows written, got ${ferry.rows}`);
   report(`PG -> ${label} file`, ROWS, baseline, ferry);

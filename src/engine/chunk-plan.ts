@@ -21,6 +21,10 @@ export interface ChunkPlanOptions {
   /** Progress found in the newest checkpoint, if any. */
   readonly stored: ChunkProgress | undefined;
   readonly log: RunLog;
+  /** Most chunks `chunks: auto` may plan (an ordered parallel read: its `parallelism`). */
+  readonly maxChunks?: number;
+  /** Ask the source for ranges in storage order (ChunkPlanRequest.storageOrder). */
+  readonly storageOrder?: boolean;
 }
 
 /**
@@ -61,13 +65,13 @@ export async function decideChunks(options: ChunkPlanOptions): Promise<ChunkDeci
     log.write('warn', stream.name, `starting over: the read changed since run ${stored.runId} planned ${stored.ranges.length} chunks (${stored.done.length} committed): columns, key, filter, target, write mode or the table itself (rewritten) differ`);
   }
   const estimate = await estimatedReadRows(source, stream, request);
-  const wanted = chunkCount(stream.chunks, estimate);
+  const wanted = Math.min(chunkCount(stream.chunks, estimate), options.maxChunks ?? Number.POSITIVE_INFINITY);
   if (wanted <= 1) {
     if (estimate !== stream.estimatedRows) log.write('info', stream.name, `read in one piece: the planner expects about ${estimate} of the table's ${stream.estimatedRows} rows in this read`);
     return { chunked: false };
   }
   const cursor = stream.mode === 'incremental' ? stream.cursor : undefined;
-  const plan: ChunkPlan = await source.planChunks({ read: request, chunks: wanted, key, ...(cursor !== undefined ? { cursor } : {}) });
+  const plan: ChunkPlan = await source.planChunks({ read: request, chunks: wanted, key, ...(cursor !== undefined ? { cursor } : {}), ...(options.storageOrder ? { storageOrder: true } : {}) });
   if (plan.ranges.length <= 1) {
     log.write('info', stream.name, `read in one piece: ${plan.method}`);
     return { chunked: false };
