@@ -53,8 +53,14 @@ class Wakeup {
   }
 }
 
-/** Bytes a spill file is written and read in. */
-const SPILL_IO_BYTES = 1 << 20;
+/** Bytes gathered (as the reader's chunks, written with one writev) before they go to the spill file. */
+const SPILL_WRITE_BYTES = 1 << 20;
+
+/**
+ * Bytes read back from the spill file at a time: larger than the file sink's
+ * gathering buffer, so most of them go to the output without another copy.
+ */
+const SPILL_READ_BYTES = 4 << 20;
 
 /**
  * A spill file in the system's temp folder (`TMPDIR`). It is unlinked as soon
@@ -82,8 +88,8 @@ export class ByteSpool implements RangeSpool<Uint8Array> {
   #attached = false;
   #spilling = false;
   #file: { handle: FileHandle; path: string | undefined } | undefined;
-  /** Bytes waiting to be written to the file, in order after `#fileWritten`. */
-  #gather: Buffer | undefined;
+  /** Chunks waiting to be written to the file, in order after `#fileWritten`, and their bytes. */
+  #gather: Uint8Array[] = [];
   #gathered = 0;
   #writing = false;
   #fileWritten = 0;
@@ -116,16 +122,10 @@ export class ByteSpool implements RangeSpool<Uint8Array> {
   }
 
   async #spill(chunk: Uint8Array): Promise<void> {
-    let at = 0;
-    while (at < chunk.length) {
-      if (this.#closed || this.#failure) return;
-      const gather = (this.#gather ??= Buffer.allocUnsafe(SPILL_IO_BYTES));
-      const n = Math.min(chunk.length - at, SPILL_IO_BYTES - this.#gathered);
-      gather.set(chunk.subarray(at, at + n), this.#gathered);
-      this.#gathered += n;
-      at += n;
-      if (this.#gathered === SPILL_IO_BYTES) await this.#writeGathered();
-    }
+    if (this.#closed || this.#failure) return;
+    this.#gather.push(chunk);
+    this.#gathered += chunk.length;
+    if (this.#gathered >= SPILL_WRITE_BYTES) await this.#writeGathered();
   }
 
   async #writeGathered(): Promise<void> {
@@ -140,14 +140,18 @@ export class ByteSpool implements RangeSpool<Uint8Array> {
         if (file.path !== undefined) await rm(file.path, { force: true }).catch(() => undefined);
         return;
       }
-      const gather = this.#gather as Buffer;
+      const gathered = this.#gathered;
+      let buffers = this.#gather;
       let written = 0;
-      while (written < this.#gathered) {
-        const { bytesWritten } = await file.handle.write(gather, written, this.#gathered - written, this.#fileWritten + written);
+      while (written < gathered) {
+        const { bytesWritten } = await file.handle.writev(buffers, this.#fileWritten + written);
         written += bytesWritten;
+        // A short write (rare): the rest again, from where it stopped.
+        if (written < gathered) buffers = [Buffer.concat(buffers).subarray(bytesWritten)];
       }
       this.#fileWritten += written;
       this.spilled += written;
+      this.#gather = [];
       this.#gathered = 0;
     } finally {
       this.#writing = false;
@@ -191,18 +195,20 @@ export class ByteSpool implements RangeSpool<Uint8Array> {
       return chunk;
     }
     if (this.#fileRead < this.#fileWritten && this.#file) {
-      const buffer = Buffer.allocUnsafe(Math.min(SPILL_IO_BYTES, this.#fileWritten - this.#fileRead));
+      const buffer = Buffer.allocUnsafe(Math.min(SPILL_READ_BYTES, this.#fileWritten - this.#fileRead));
       const { bytesRead } = await this.#file.handle.read(buffer, 0, buffer.length, this.#fileRead);
       this.#fileRead += bytesRead;
       return buffer.subarray(0, bytesRead);
     }
     if (this.#spilling && !this.#writing) {
-      // Caught up with the file: what is gathered comes next, then memory again.
-      const rest = this.#gathered > 0 ? Buffer.from((this.#gather as Buffer).subarray(0, this.#gathered)) : undefined;
+      // Caught up with the file (memory is empty: it comes first): what is gathered comes next, then memory again.
+      this.#memory.push(...this.#gather);
+      this.#memoryBytes += this.#gathered;
+      this.#gather = [];
       this.#gathered = 0;
       this.#spilling = false;
       this.#toReader.wake();
-      if (rest) return rest;
+      return this.#next();
     }
     return this.#done && !this.#spilling && this.#memory.length === 0 ? 'done' : 'wait';
   }
@@ -212,7 +218,8 @@ export class ByteSpool implements RangeSpool<Uint8Array> {
     this.#closed = true;
     this.#memory.length = 0;
     this.#memoryBytes = 0;
-    this.#gather = undefined;
+    this.#gather = [];
+    this.#gathered = 0;
     this.#toReader.wake();
     this.#toWriter.wake();
     const file = this.#file;
