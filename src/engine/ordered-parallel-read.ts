@@ -40,9 +40,11 @@ export interface OrderedPlanOptions {
 /**
  * Plan an ordered parallel read, or undefined to read in one piece: the
  * source cannot split reads, `parallelism` is 1, or the read is too small
- * (`chunks: auto` below 1,000,000 estimated rows). `chunks: auto` plans at
- * most `parallelism` ranges: one writer takes them one after the other, so
- * more ranges than readers would only queue up in memory and temp files.
+ * (`chunks: auto` below 1,000,000 estimated rows). `chunks: auto` plans its
+ * usual count (one range per 500,000 rows, at most 32), at least
+ * `parallelism`: more ranges than readers add no speed, but they bound what
+ * waits for the writer, since only the next parallelism-1 ranges are read
+ * ahead (a temp file holds at most their bytes, not the rest of the table).
  */
 export async function planOrderedRead(options: OrderedPlanOptions): Promise<OrderedRead | undefined> {
   const { source, stream, plan, log } = options;
@@ -51,7 +53,7 @@ export async function planOrderedRead(options: OrderedPlanOptions): Promise<Orde
     if (asked) log.write('info', stream.name, `read in one piece: ${source.planChunks ? 'parallelism is 1' : 'the source cannot split a read into ranges'}`);
     return undefined;
   }
-  const decision = await decideChunks({ runId: options.runId, source, stream, request: plan.request, stored: undefined, log, storageOrder: true, ...(stream.chunks === 'auto' ? { maxChunks: stream.parallelism } : {}) });
+  const decision = await decideChunks({ runId: options.runId, source, stream, request: plan.request, stored: undefined, log, storageOrder: true, minChunks: stream.parallelism });
   if (!decision.chunked) return undefined;
   const { ranges, cursorTo } = decision.progress;
   const cursor = cursorTo !== undefined ? chunkCursorRead(stream, plan, cursorTo) : undefined;
