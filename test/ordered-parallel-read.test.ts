@@ -1,4 +1,4 @@
-import { readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,7 +128,8 @@ function spillFiles(): string[] {
       return [];
     }
   });
-  return [...open, ...readdirSync(tmpdir()).filter((f) => f.startsWith('.ferry-range-'))];
+  const left = [tmpdir(), out()].flatMap((folder) => (existsSync(folder) ? readdirSync(folder) : []));
+  return [...open, ...left.filter((f) => f.startsWith('.ferry-range-'))];
 }
 
 async function leftovers(): Promise<string[]> {
@@ -201,6 +202,7 @@ describe('ordered parallel range reads into one file', () => {
       if (request.stream !== 'public.big' || request.chunk?.kind !== 'pages' || request.chunk.toPage !== null) return;
       if (read < 20 * 2 ** 20) return;
       spilledMidRun.push(...spillFiles());
+      expect(spilledMidRun.every((f) => f.startsWith(join(out(), '.ferry-range-')))).toBe(true);
       throw new FerryError('injected: the last range lost its connection', { stream: request.stream });
     };
     try {

@@ -272,6 +272,12 @@ export interface StreamWriter {
   commit(checkpoint: Checkpoint | undefined): Promise<CommitResult>;
   /** Drop staged data; the target is left as it was. Safe to call twice or after a failed commit. */
   abort(): Promise<void>;
+  /**
+   * A folder on the destination's own storage where the engine may keep temp
+   * files while it feeds this writer (files: the target's folder, which has to
+   * hold the output anyway). Absent: the system's temp folder.
+   */
+  readonly tempFolder?: string;
 }
 
 /** Replace `target` by a table built with earlier `append` commits (chunked `replace`). */

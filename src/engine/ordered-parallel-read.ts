@@ -145,15 +145,26 @@ async function shareSnapshot(options: { readonly source: Source; readonly ordere
   }
 }
 
+export interface OrderedRawOptions {
+  readonly source: Source;
+  readonly ordered: OrderedRead;
+  readonly format: RawFormat;
+  /** Where spill files go (the writer's `tempFolder`); default the system's temp folder. */
+  readonly tempFolder: string | undefined;
+  readonly signal: AbortSignal;
+  readonly log: RunLog;
+}
+
 /** The raw bytes of every range, in order; ranges not yet being written spill past RANGE_MEMORY_BYTES. */
-export function orderedRawBytes(source: Source, ordered: OrderedRead, format: RawFormat, signal: AbortSignal, log: RunLog): AsyncIterable<Uint8Array> {
+export function orderedRawBytes(options: OrderedRawOptions): AsyncIterable<Uint8Array> {
+  const { source, ordered, format, signal, log } = options;
   const readRaw = source.readRaw?.bind(source);
   if (!readRaw) throw new Error('orderedRawBytes: the source has no raw read');
   return readRangesInOrder({
     source,
     ordered,
     read: (request, readSignal) => readRaw(request, format, readSignal),
-    spool: () => new ByteSpool(RANGE_MEMORY_BYTES),
+    spool: () => new ByteSpool(RANGE_MEMORY_BYTES, options.tempFolder),
     signal,
     log,
     written: (index, spool) => {

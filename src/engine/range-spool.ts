@@ -63,12 +63,12 @@ const SPILL_WRITE_BYTES = 1 << 20;
 const SPILL_READ_BYTES = 4 << 20;
 
 /**
- * A spill file in the system's temp folder (`TMPDIR`). It is unlinked as soon
- * as it is open, so nothing is left behind whatever happens to the process;
- * where the platform refuses that (Windows), `close` removes it.
+ * A hidden spill file in `folder` (default: the system's temp folder). It is
+ * unlinked as soon as it is open, so nothing is left behind whatever happens to
+ * the process; where the platform refuses that (Windows), `close` removes it.
  */
-async function openSpillFile(): Promise<{ handle: FileHandle; path: string | undefined }> {
-  const path = join(tmpdir(), `.ferry-range-${randomUUID()}.spool`);
+async function openSpillFile(folder: string | undefined): Promise<{ handle: FileHandle; path: string | undefined }> {
+  const path = join(folder ?? tmpdir(), `.ferry-range-${randomUUID()}.spool`);
   const handle = await open(path, 'wx+', 0o600);
   const unlinked = await rm(path).then(() => true, () => false);
   return { handle, path: unlinked ? undefined : path };
@@ -83,6 +83,7 @@ async function openSpillFile(): Promise<{ handle: FileHandle; path: string | und
  */
 export class ByteSpool implements RangeSpool<Uint8Array> {
   readonly #cap: number;
+  readonly #folder: string | undefined;
   readonly #memory: Uint8Array[] = [];
   #memoryBytes = 0;
   #attached = false;
@@ -102,8 +103,10 @@ export class ByteSpool implements RangeSpool<Uint8Array> {
   readonly #toWriter = new Wakeup();
   readonly #toReader = new Wakeup();
 
-  constructor(cap: number) {
+  /** `folder`: where the spill file goes (default: the system's temp folder). */
+  constructor(cap: number, folder?: string) {
     this.#cap = cap;
+    this.#folder = folder;
   }
 
   async push(chunk: Uint8Array): Promise<void> {
@@ -133,7 +136,7 @@ export class ByteSpool implements RangeSpool<Uint8Array> {
     // Set before the first await: the writer must not take the gathered bytes while they are being written.
     this.#writing = true;
     try {
-      const file = (this.#file ??= await openSpillFile());
+      const file = (this.#file ??= await openSpillFile(this.#folder));
       if (this.#closed) {
         // Closed while the file was being opened: close() did not see it.
         await file.handle.close().catch(() => undefined);

@@ -223,7 +223,7 @@ async function copyBatches(ctx: StreamRunContext, stream: PlannedStream, writer:
 }
 
 async function copyRaw(ctx: StreamRunContext, writer: StreamWriter, plan: ReadPlan, format: RawFormat, ordered: OrderedRead | undefined): Promise<Copied> {
-  const read = ordered ? orderedRawBytes(ctx.source, ordered, format, ctx.signal, ctx.log) : undefined;
+  const read = ordered ? orderedRawBytes({ source: ctx.source, ordered, format, tempFolder: writer.tempFolder, signal: ctx.signal, log: ctx.log }) : undefined;
   const copied = await copyRawBytes(ctx.source, writer, plan.request, format, ctx.signal, read);
   ctx.emit({ type: 'stream_progress', runId: ctx.runId, stream: plan.request.stream, rowsRead: copied.rows, bytesRead: copied.bytes });
   return { rowsRead: copied.rows, bytesRead: copied.bytes };
