@@ -22,6 +22,18 @@ import type { RunLog } from './run-log.js';
 /** Bytes one range holds in memory ahead of the writer before it spills (raw bytes) or its reader waits (batches). */
 export const RANGE_MEMORY_BYTES = 16 << 20;
 
+/**
+ * Raw formats whose reads join end to end into one valid stream: records only,
+ * no header or trailer per read (binary COPY has both). Other formats are
+ * decoded when read in ranges.
+ */
+const JOINABLE_RAW_FORMATS: ReadonlySet<RawFormat> = new Set<RawFormat>(['ferry-csv']);
+
+/** True when the bytes of several reads in `format`, one after the other, are one valid stream. */
+export function joinsRanges(format: RawFormat): boolean {
+  return JOINABLE_RAW_FORMATS.has(format);
+}
+
 /** A stream's read split into ranges, read `parallelism` at once and written in order. */
 export interface OrderedRead {
   /** The stream's read narrowed to each range, in range order. */
@@ -158,6 +170,7 @@ export interface OrderedRawOptions {
 /** The raw bytes of every range, in order; ranges not yet being written spill past RANGE_MEMORY_BYTES. */
 export function orderedRawBytes(options: OrderedRawOptions): AsyncIterable<Uint8Array> {
   const { source, ordered, format, signal, log } = options;
+  if (!joinsRanges(format)) throw new Error(`orderedRawBytes: ${format} reads do not join end to end`);
   const readRaw = source.readRaw?.bind(source);
   if (!readRaw) throw new Error('orderedRawBytes: the source has no raw read');
   return readRangesInOrder({

@@ -10,7 +10,7 @@ import { openWithContract } from './contract-writer.js';
 import { CursorTracker } from './cursor-tracker.js';
 import { prefetch, startRead } from './prefetch.js';
 import { copyRawBytes, pickRawFormat } from './raw-copy.js';
-import { orderedBatches, orderedRawBytes, type OrderedRead } from './ordered-parallel-read.js';
+import { joinsRanges, orderedBatches, orderedRawBytes, type OrderedRead } from './ordered-parallel-read.js';
 import type { PlannedStream } from './plan-streams.js';
 import { planRead, type ReadPlan } from './read-plan.js';
 import type { RunEventListener } from './run-events.js';
@@ -143,7 +143,9 @@ function openRequestOf(ctx: StreamRunContext, stream: PlannedStream): OpenReques
 /** One read into one writer and its commit; `ordered`: the read's ranges, read in parallel and written in order. */
 async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan, ordered: OrderedRead | undefined): Promise<AttemptResult> {
   const request = openRequestOf(ctx, stream);
-  const rawFormat = rawFormatOf(ctx, request, stream, plan);
+  const passable = rawFormatOf(ctx, request, stream, plan);
+  // Ranges pass through only in a format whose reads join into one stream; others are decoded.
+  const rawFormat = passable !== undefined && (!ordered || joinsRanges(passable)) ? passable : undefined;
   // Rows that will be decoded whatever the writer turns out to be are read from now on, while the
   // writer is opened (its connection, catalog queries and staging DDL): the source's first
   // batches arrive meanwhile. A raw copy waits, since only the open writer says if bytes pass through.
