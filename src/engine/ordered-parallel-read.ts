@@ -19,8 +19,16 @@ import type { RunLog } from './run-log.js';
  * every range again.
  */
 
-/** Bytes one range holds in memory ahead of the writer before it spills (raw bytes) or its reader waits (batches). */
+/** Bytes of raw data one range holds in memory ahead of the writer before it spills to a temp file. */
 export const RANGE_MEMORY_BYTES = 16 << 20;
+
+/**
+ * Source bytes of decoded batches one range holds ahead of the writer before its
+ * reader waits. Smaller than RANGE_MEMORY_BYTES: decoded values take several
+ * times the memory of their text, and a decoded copy is bound by Ferry's own
+ * CPU (parsing and encoding), so reading far ahead would gain little.
+ */
+export const RANGE_BATCH_BYTES = 4 << 20;
 
 /**
  * Raw formats whose reads join end to end into one valid stream: records only,
@@ -186,7 +194,7 @@ export function orderedRawBytes(options: OrderedRawOptions): AsyncIterable<Uint8
   });
 }
 
-/** The decoded batches of every range, in order; ranges not yet being written hold RANGE_MEMORY_BYTES at most. */
+/** The decoded batches of every range, in order; ranges not yet being written hold RANGE_BATCH_BYTES at most. */
 export function orderedBatches(source: Source, ordered: OrderedRead, signal: AbortSignal, log: RunLog): AsyncIterable<Batch> {
-  return readRangesInOrder({ source, ordered, read: (request, readSignal) => source.read(request, readSignal), spool: () => new BatchQueue(RANGE_MEMORY_BYTES), signal, log });
+  return readRangesInOrder({ source, ordered, read: (request, readSignal) => source.read(request, readSignal), spool: () => new BatchQueue(RANGE_BATCH_BYTES), signal, log });
 }
