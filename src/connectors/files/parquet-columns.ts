@@ -80,12 +80,22 @@ const SIMPLE: Readonly<Record<string, Mapping>> = {
   INTERVAL: { type: { kind: 'interval' }, select: plain, convert: (v) => intervalOf(v) },
 };
 
+/**
+ * Infinite timestamps as int64 extremes: `epoch_us` gives NULL for them, and
+ * no finite DuckDB timestamp reaches these microsecond counts.
+ */
+const INFINITY_MICROS = 9_223_372_036_854_775_807n;
+
 function timestampMapping(zone: boolean): Mapping {
   return {
     type: { kind: zone ? 'timestamptz' : 'timestamp' },
     // Nanosecond timestamps keep microseconds (the canonical precision).
-    select: (q) => `epoch_us(${q})`,
-    convert: (v) => microsToTimestamp(BigInt(v as bigint), zone),
+    select: (q) => `CASE WHEN isinf(${q}) THEN (CASE WHEN CAST(${q} AS VARCHAR) = 'infinity' THEN ${INFINITY_MICROS} ELSE -${INFINITY_MICROS} END) ELSE epoch_us(${q}) END`,
+    convert: (v) => {
+      const micros = BigInt(v as bigint);
+      if (micros === INFINITY_MICROS || micros === -INFINITY_MICROS) return micros > 0n ? 'infinity' : '-infinity';
+      return microsToTimestamp(micros, zone);
+    },
   };
 }
 
