@@ -274,6 +274,12 @@ export interface PublishTableRequest {
    * can tell that this plan's table was already swapped in.
    */
   readonly plan: string;
+  /**
+   * Rows the built table holds, when the caller knows them (the sum the chunks'
+   * committed checkpoints recorded): the destination then reports this instead
+   * of counting the table again.
+   */
+  readonly rows?: number;
 }
 
 /** An existing target table as the destination reads it back, for schema contracts. */
