@@ -28,6 +28,8 @@ export class CopyDataOut extends Readable {
   /** Bytes of the current message still to come: forwarded when it is CopyData, dropped otherwise. */
   #remaining = 0;
   #forwarding = false;
+  /** The received part of a CopyData message cut by the end of a socket read. */
+  #carry: Buffer[] = [];
   /** The start of a message whose 5-byte header was cut by the end of a socket read. */
   #partial: Buffer | undefined;
   #wanted = false;
@@ -85,7 +87,13 @@ export class CopyDataOut extends Readable {
     }
   }
 
-  /** Forward the CopyData bytes of one socket read; false when the consumer has enough for now. */
+  /**
+   * Forward the whole CopyData messages of one socket read; false when the
+   * consumer has enough for now. A message cut by the end of the read is held
+   * (`#carry`) until its last byte arrives, so every chunk this stream yields
+   * ends on a message boundary: a writer abandoning its COPY midway can then
+   * send CopyFail without the server reading it as the rest of a row.
+   */
   #parse(input: Buffer): boolean {
     let chunk = input;
     if (this.#partial) {
@@ -94,13 +102,19 @@ export class CopyDataOut extends Readable {
     }
     const end = chunk.length;
     let pos = 0;
-    let run = -1;
+    let wanted = true;
     if (this.#remaining > 0) {
       const n = Math.min(this.#remaining, end);
-      if (this.#forwarding) run = 0;
       this.#remaining -= n;
       pos = n;
+      if (this.#forwarding) {
+        this.#carry.push(chunk.subarray(0, n));
+        if (this.#remaining > 0) return true;
+        wanted = this.push(Buffer.concat(this.#carry));
+        this.#carry = [];
+      }
     }
+    let run = -1;
     while (pos < end) {
       if (end - pos < HEADER) {
         this.#partial = chunk.subarray(pos);
@@ -111,7 +125,7 @@ export class CopyDataOut extends Readable {
       if (code === COPY_DATA) {
         if (run < 0) run = pos;
       } else {
-        if (run >= 0) this.push(chunk.subarray(run, pos));
+        if (run >= 0) wanted = this.push(chunk.subarray(run, pos));
         run = -1;
         if (code === COPY_DONE) return this.#finish(chunk.subarray(next));
         if (code === ERROR_RESPONSE) return this.#finish(chunk.subarray(pos), true);
@@ -125,12 +139,14 @@ export class CopyDataOut extends Readable {
       if (next > end) {
         this.#remaining = next - end;
         this.#forwarding = code === COPY_DATA;
-        pos = end;
-      } else {
-        pos = next;
+        if (this.#forwarding) this.#carry.push(chunk.subarray(pos));
+        if (run >= 0 && run < pos) wanted = this.push(chunk.subarray(run, pos));
+        return wanted;
       }
+      pos = next;
     }
-    return run >= 0 ? this.push(chunk.subarray(run, pos)) : true;
+    if (run >= 0) wanted = this.push(chunk.subarray(run, pos));
+    return wanted;
   }
 
   /**
