@@ -24,7 +24,7 @@ export class CopyDataOut extends Readable {
   rowCount = 0;
   #connection: pg.Connection | undefined;
   #pgData: ((chunk: Buffer) => void) | undefined;
-  #onReadable = (): void => this.#pump();
+  readonly #onReadable = (): void => this.#pump();
   /** Bytes of the current message still to come: forwarded when it is CopyData, dropped otherwise. */
   #remaining = 0;
   #forwarding = false;
@@ -59,7 +59,7 @@ export class CopyDataOut extends Readable {
     this.#pump();
   }
 
-  /** pg: the server reported an error (after `#detach`). */
+  /** pg: the server reported an error (its bytes were handed back by `#finish`), or the connection failed. */
   handleError(error: Error): void {
     this.destroy(error);
   }
