@@ -2,10 +2,15 @@
 // timestamptz, numeric, text with quotes and commas, jsonb, bool, uuid, NULLs) to a
 // file, against `psql \copy (SELECT ...) TO` a CSV file of the same table.
 // Usage: npm run bench:pg-to-files [-- ROWS]   (BENCH_ROWS=5000000 by default; BENCH_FORMATS=csv or parquet for one)
+// The stream sets `parallelism: 2` (BENCH_PARALLELISM overrides it): the bench project's
+// `threads: 1` would otherwise cap the default parallelism at 1 and read in one piece. With the
+// default `chunks: auto`, from 1,000,000 estimated rows the files destination then reads 2
+// heap page ranges at once and writes them in order (docs/performance.md, "PG -> CSV: ordered
+// parallel range reads"). BENCH_CHUNKS=1 reads in one piece (the figures before that change).
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PG, benchRows, cleanUpOnExit, dropDatabases, makeProject, psql, psqlCommand, recreateDatabase, report, timeFerry, timeShell } from './support.mjs';
+import { PG, benchRows, cleanUpOnExit, dropDatabases, makeProject, psql, psqlCommand, recreateDatabase, report, serverCpuDuring, timeFerry, timeShell } from './support.mjs';
 
 const ROWS = benchRows();
 // BENCH_DB names the database, so two people benchmarking on one server do not collide.
@@ -25,20 +30,21 @@ psql(DB, `INSERT INTO bench_t SELECT g, (g % 100000)::int, timestamptz '2020-01-
 psql(DB, 'VACUUM ANALYZE bench_t');
 
 const baseFile = join(work, 'baseline.csv');
-const baseline = {
-  seconds: await timeShell(psqlCommand(DB, `\\copy (SELECT * FROM bench_t) TO '${baseFile}' WITH (FORMAT csv, HEADER)`)),
-  label: 'psql \\copy (SELECT ...) TO csv',
-};
+const timedBaseline = await serverCpuDuring([DB], () => timeShell(psqlCommand(DB, `\\copy (SELECT * FROM bench_t) TO '${baseFile}' WITH (FORMAT csv, HEADER)`)));
+const baseline = { seconds: timedBaseline.result, label: 'psql \\copy (SELECT ...) TO csv' };
 console.log(`  baseline file ${(statSync(baseFile).size / 2 ** 20).toFixed(0)} MiB`);
 
 const connections = { src: { type: 'postgres', url: `${PG}/${DB}` }, out: { type: 'files', path: join(work, 'out') } };
 const formats = (process.env.BENCH_FORMATS ?? 'csv,parquet').split(',');
 const targets = [['CSV', 'bench_t.csv'], ['Parquet', 'bench_t.parquet']].filter(([label]) => formats.includes(label.toLowerCase()));
 for (const [label, file] of targets) {
-  const dir = makeProject(connections, `source: src\ndestination: out\nstreams:\n  public.bench_t:\n    mode: full_refresh\n    write: replace\n    target: ${file}\n`);
-  const ferry = await timeFerry(dir);
+  const ranges = `${process.env.BENCH_CHUNKS ? `    chunks: ${process.env.BENCH_CHUNKS}\n` : ''}    parallelism: ${process.env.BENCH_PARALLELISM ?? 2}\n`;
+  const dir = makeProject(connections, `source: src\ndestination: out\nstreams:\n  public.bench_t:\n    mode: full_refresh\n    write: replace\n    target: ${file}\n${ranges}`);
+  const timedFerry = await serverCpuDuring([DB], () => timeFerry(dir));
+  const ferry = timedFerry.result;
   if (ferry.rows !== ROWS) throw new Error(`expected ${ROWS} rows written, got ${ferry.rows}`);
   report(`PG -> ${label} file`, ROWS, baseline, ferry);
+  console.log(`  server backends CPU baseline ${timedBaseline.serverCpuSeconds.toFixed(2)} s, ferry ${timedFerry.serverCpuSeconds.toFixed(2)} s`);
   console.log(`  ferry file          ${(statSync(join(work, 'out', file)).size / 2 ** 20).toFixed(0)} MiB`);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -68,6 +68,12 @@ export interface ChunkPlanRequest {
   readonly key: readonly string[];
   /** Incremental reads: the cursor column, whose current maximum the plan reports as `cursorMax`. */
   readonly cursor?: string;
+  /**
+   * Prefer ranges in storage order (Postgres: heap pages), where the source has
+   * them: the ranges read one after the other then give the rows in the order
+   * one unsplit read gives them (an ordered parallel read into one file).
+   */
+  readonly storageOrder?: boolean;
 }
 
 /** Render a range for logs. */

@@ -114,6 +114,18 @@ export interface ReadRequest {
   readonly chunk?: ChunkRange;
   /** Target rows per batch. */
   readonly batchSize: number;
+  /**
+   * Read in this snapshot (`Source.shareSnapshot`), so that several reads on
+   * separate connections see exactly one state of the database.
+   */
+  readonly snapshot?: string;
+}
+
+/** A snapshot several reads can share (`ReadRequest.snapshot`); valid until released. */
+export interface SharedSnapshot {
+  readonly id: string;
+  /** End the session that holds the snapshot; reads that imported it keep it. Never throws. */
+  release(): Promise<void>;
 }
 
 export interface Source {
@@ -157,6 +169,12 @@ export interface Source {
    * Returns a single open range when the read cannot be split (queries, tiny tables).
    */
   planChunks?(request: ChunkPlanRequest): Promise<ChunkPlan>;
+  /**
+   * Take a snapshot that reads on other connections can import (`ReadRequest.snapshot`):
+   * the ranges of one read, read in parallel, then see one consistent state (Postgres:
+   * `pg_export_snapshot`). Absent: parallel reads each see their own moment.
+   */
+  shareSnapshot?(signal: AbortSignal): Promise<SharedSnapshot>;
   /** Run one SQL statement (watermark resolvers against a source connection). SQL sources only. */
   execute?(sql: string, options?: ExecuteOptions): Promise<SqlResult>;
   /**
@@ -257,6 +275,12 @@ export interface StreamWriter {
   commit(checkpoint: Checkpoint | undefined): Promise<CommitResult>;
   /** Drop staged data; the target is left as it was. Safe to call twice or after a failed commit. */
   abort(): Promise<void>;
+  /**
+   * A folder on the destination's own storage where the engine may keep temp
+   * files while it feeds this writer (files: the target's folder, which has to
+   * hold the output anyway). Absent: the system's temp folder.
+   */
+  readonly tempFolder?: string;
 }
 
 /** Replace `target` by a table built with earlier `append` commits (chunked `replace`). */

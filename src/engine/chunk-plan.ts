@@ -4,7 +4,7 @@ import type { ChunkPlan } from '../core/chunk.js';
 import type { ReadRequest, Source } from '../core/connector.js';
 import { tableRefText } from '../core/schema.js';
 import type { RunLog } from './run-log.js';
-import { AUTO_CHUNK_MIN_ROWS, chunkCount } from './chunk-count.js';
+import { AUTO_CHUNK_MIN_ROWS, AUTO_MAX_CHUNKS, chunkCount } from './chunk-count.js';
 import type { PlannedStream } from './plan-streams.js';
 
 /** Why a stream is read in one piece, or the chunk plan it follows (new or resumed). */
@@ -21,6 +21,10 @@ export interface ChunkPlanOptions {
   /** Progress found in the newest checkpoint, if any. */
   readonly stored: ChunkProgress | undefined;
   readonly log: RunLog;
+  /** Fewest chunks `chunks: auto` plans when it splits the read at all (an ordered parallel read: its `parallelism`). */
+  readonly minChunks?: number;
+  /** Ask the source for ranges in storage order (ChunkPlanRequest.storageOrder). */
+  readonly storageOrder?: boolean;
 }
 
 /**
@@ -61,13 +65,14 @@ export async function decideChunks(options: ChunkPlanOptions): Promise<ChunkDeci
     log.write('warn', stream.name, `starting over: the read changed since run ${stored.runId} planned ${stored.ranges.length} chunks (${stored.done.length} committed): columns, key, filter, target, write mode or the table itself (rewritten) differ`);
   }
   const estimate = await estimatedReadRows(source, stream, request);
-  const wanted = chunkCount(stream.chunks, estimate);
+  const counted = chunkCount(stream.chunks, estimate);
+  const wanted = stream.chunks === 'auto' && counted > 1 ? Math.min(AUTO_MAX_CHUNKS, Math.max(counted, options.minChunks ?? 1)) : counted;
   if (wanted <= 1) {
     if (estimate !== stream.estimatedRows) log.write('info', stream.name, `read in one piece: the planner expects about ${estimate} of the table's ${stream.estimatedRows} rows in this read`);
     return { chunked: false };
   }
   const cursor = stream.mode === 'incremental' ? stream.cursor : undefined;
-  const plan: ChunkPlan = await source.planChunks({ read: request, chunks: wanted, key, ...(cursor !== undefined ? { cursor } : {}) });
+  const plan: ChunkPlan = await source.planChunks({ read: request, chunks: wanted, key, ...(cursor !== undefined ? { cursor } : {}), ...(options.storageOrder ? { storageOrder: true } : {}) });
   if (plan.ranges.length <= 1) {
     log.write('info', stream.name, `read in one piece: ${plan.method}`);
     return { chunked: false };

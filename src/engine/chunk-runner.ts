@@ -14,6 +14,7 @@ import { chunkCursorRead, cursorType, mergeCursorStates } from './chunk-cursor.j
 import { CursorTracker } from './cursor-tracker.js';
 import { decideChunks } from './chunk-plan.js';
 import { runWithConcurrency } from './concurrency.js';
+import { planOrderedRead, type OrderedRead } from './ordered-parallel-read.js';
 import type { PlannedStream } from './plan-streams.js';
 import type { ReadPlan } from './read-plan.js';
 import type { StreamRunContext } from './stream-runner.js';
@@ -47,15 +48,29 @@ export async function runChunkedStream(ctx: StreamRunContext, stream: PlannedStr
   const refusal = chunkRefusal(ctx, stream);
   const decision = refusal === undefined ? await decideChunks({ runId: ctx.runId, source: ctx.source, stream, request: plan.request, stored, log: ctx.log }) : undefined;
   if (decision?.chunked) return new ChunkedCopy(ctx, stream, plan, decision.progress).run(decision.resumed);
-  if (refusal !== undefined && (stored !== undefined || stream.chunks !== 'auto')) ctx.log.write('info', stream.name, `read in one piece: ${refusal}`);
+  // A destination that only lacks transactions still gets the ranges in order, read in parallel (orderedReadFor).
+  if (refusal !== undefined && (stored !== undefined || (stream.chunks !== 'auto' && refusal !== NOT_TRANSACTIONAL))) ctx.log.write('info', stream.name, `read in one piece: ${refusal}`);
   // The one-piece commit replaces the stored progress, so no later run resumes a plan it overwrote.
   if (stored !== undefined && (refusal !== undefined || !decision?.chunked)) ctx.log.write('warn', stream.name, `dropping the unfinished ${stored.ranges.length}-chunk plan of run ${stored.runId}`);
   return undefined;
 }
 
+/**
+ * For a stream `runChunkedStream` left to one writer: its ranges read in
+ * parallel and written in order (ordered-parallel-read.ts), when the only
+ * obstacle to chunks was the destination's lack of transactions (files) and
+ * no stored plan is being dropped.
+ */
+export async function orderedReadFor(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan): Promise<OrderedRead | undefined> {
+  if (chunkRefusal(ctx, stream) !== NOT_TRANSACTIONAL || plan.previous?.state.chunks !== undefined) return undefined;
+  return planOrderedRead({ runId: ctx.runId, source: ctx.source, stream, plan, log: ctx.log });
+}
+
+const NOT_TRANSACTIONAL = 'the destination cannot commit a chunk together with its checkpoint';
+
 /** Why the destination cannot take this stream in chunks, if it cannot. */
 function chunkRefusal(ctx: StreamRunContext, stream: PlannedStream): string | undefined {
-  if (!ctx.destination.capabilities.transactional) return 'the destination cannot commit a chunk together with its checkpoint';
+  if (!ctx.destination.capabilities.transactional) return NOT_TRANSACTIONAL;
   if (stream.write === 'mirror') return 'mirror deletes what one load did not see, so it needs every key in one load';
   if (stream.write === 'replace' && !ctx.destination.publishTable) return 'the destination cannot keep a partly built table for replace';
   // The chunks of a replace land in a new table, which a freezing contract would judge instead of the target.

@@ -19,11 +19,12 @@ export interface RawCopied {
 }
 
 /**
- * Pipe the source's bytes of `format` into the writer. A row the destination
+ * Pipe the source's bytes of `format` (`read`, when given: the request's bytes
+ * read another way) into the writer. A row the destination
  * rejects (a DataError carrying `rawPosition`) is named by the source's file
  * and line where the source can tell.
  */
-export async function copyRawBytes(source: Source, writer: StreamWriter, request: ReadRequest, format: RawFormat, signal: AbortSignal): Promise<RawCopied> {
+export async function copyRawBytes(source: Source, writer: StreamWriter, request: ReadRequest, format: RawFormat, signal: AbortSignal, read?: AsyncIterable<Uint8Array>): Promise<RawCopied> {
   if (!source.readRaw || !writer.writeRaw) throw new FerryError('pass-through is not available', { stream: request.stream });
   let bytes = 0;
   const counted = async function* (chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
@@ -34,7 +35,7 @@ export async function copyRawBytes(source: Source, writer: StreamWriter, request
   };
   let result: WriteResult;
   try {
-    result = await writer.writeRaw(counted(source.readRaw(request, format, signal)), signal);
+    result = await writer.writeRaw(counted(read ?? source.readRaw(request, format, signal)), signal);
   } catch (error) {
     throw await located(source, request, format, error);
   }

@@ -4,12 +4,13 @@ import { CancelledError, FerryError, describeError, isRetryable, redact } from '
 import { addsColumns } from '../core/ferry-columns.js';
 import { tableRefText, type Batch } from '../core/schema.js';
 import type { RunStreamRecord, StateStore } from '../state/state-store.js';
-import { runChunkedStream } from './chunk-runner.js';
+import { orderedReadFor, runChunkedStream } from './chunk-runner.js';
 import type { ContractReport } from '../core/schema-contract.js';
 import { openWithContract } from './contract-writer.js';
 import { CursorTracker } from './cursor-tracker.js';
 import { prefetch, startRead } from './prefetch.js';
 import { copyRawBytes, pickRawFormat } from './raw-copy.js';
+import { joinsRanges, orderedBatches, orderedRawBytes, type OrderedRead } from './ordered-parallel-read.js';
 import type { PlannedStream } from './plan-streams.js';
 import { planRead, type ReadPlan } from './read-plan.js';
 import type { RunEventListener } from './run-events.js';
@@ -64,7 +65,7 @@ export async function runStream(ctx: StreamRunContext, stream: PlannedStream): P
     plan = await planRead({ sync: ctx.sync, stream, state: ctx.state, destination: ctx.destination, fullRefresh: ctx.fullRefresh, ...(ctx.cursorValue !== undefined ? { cursorValue: ctx.cursorValue } : {}) });
     await ctx.state.saveRunStream({ ...base, ...emptyCounts(), status: 'running', finishedAt: null, sql: [], checkpointBefore: plan.previous?.state ?? null, checkpointAfter: null, error: null });
     ctx.log.write('info', stream.name, `reading ${plan.from} -> ${base.target} (${stream.write})`);
-    const result = (await runChunkedStream(ctx, stream, plan)) ?? (await withRetries(ctx, stream, plan));
+    const result = (await runChunkedStream(ctx, stream, plan)) ?? (await withRetries(ctx, stream, plan, await orderedReadFor(ctx, stream, plan)));
     const seconds = (performance.now() - started) / 1000;
     ctx.log.write('info', stream.name, `done: ${result.rowsRead} rows read, ${result.rowsWritten} written in ${seconds.toFixed(2)} s`);
     const record: RunStreamRecord = {
@@ -103,10 +104,10 @@ export async function runStream(ctx: StreamRunContext, stream: PlannedStream): P
   }
 }
 
-async function withRetries(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan): Promise<AttemptResult> {
+async function withRetries(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan, ordered: OrderedRead | undefined): Promise<AttemptResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await attemptOnce(ctx, stream, plan);
+      return await attemptOnce(ctx, stream, plan, ordered);
     } catch (error) {
       if (ctx.signal.aborted) throw new CancelledError('run cancelled', { stream: stream.name, cause: error });
       if (!isRetryable(error) || attempt >= ctx.attempts) throw wrap(error, stream.name);
@@ -139,13 +140,17 @@ function openRequestOf(ctx: StreamRunContext, stream: PlannedStream): OpenReques
   };
 }
 
-async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan): Promise<AttemptResult> {
+/** One read into one writer and its commit; `ordered`: the read's ranges, read in parallel and written in order. */
+async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan, ordered: OrderedRead | undefined): Promise<AttemptResult> {
   const request = openRequestOf(ctx, stream);
-  const rawFormat = rawFormatOf(ctx, request, stream, plan);
+  const passable = rawFormatOf(ctx, request, stream, plan);
+  // Ranges pass through only in a format whose reads join into one stream; others are decoded.
+  const rawFormat = passable !== undefined && (!ordered || joinsRanges(passable)) ? passable : undefined;
   // Rows that will be decoded whatever the writer turns out to be are read from now on, while the
   // writer is opened (its connection, catalog queries and staging DDL): the source's first
   // batches arrive meanwhile. A raw copy waits, since only the open writer says if bytes pass through.
-  const early = rawFormat === undefined ? startRead((signal) => ctx.source.read(plan.request, signal), ctx.signal) : undefined;
+  const read = (signal: AbortSignal): AsyncIterable<Batch> => (ordered ? orderedBatches(ctx.source, ordered, signal, ctx.log) : ctx.source.read(plan.request, signal));
+  const early = rawFormat === undefined ? startRead(read, ctx.signal) : undefined;
   let opened: Awaited<ReturnType<typeof openWithContract>>;
   try {
     opened = await openWithContract({
@@ -163,8 +168,8 @@ async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: R
   try {
     const passThrough = rawFormat !== undefined && writer.writeRaw !== undefined && ctx.source.readRaw !== undefined;
     ctx.emit({ type: 'stream_start', runId: ctx.runId, stream: stream.name, target: tableRefText(stream.target), mode: stream.mode, write: stream.write, passThrough, ...(stream.estimatedRows !== undefined ? { estimatedRows: stream.estimatedRows } : {}) });
-    const batches = early?.batches ?? prefetch(ctx.source.read(plan.request, ctx.signal));
-    const copied = passThrough && rawFormat ? await copyRaw(ctx, writer, plan, rawFormat) : await copyBatches(ctx, stream, writer, plan, batches);
+    const batches = early?.batches ?? prefetch(read(ctx.signal));
+    const copied = passThrough && rawFormat ? await copyRaw(ctx, writer, plan, rawFormat, ordered) : await copyBatches(ctx, stream, writer, plan, batches);
     if (ctx.signal.aborted) throw new CancelledError('run cancelled before commit', { stream: stream.name });
     // An abandoned chunk plan is cleared with this commit, so no later run resumes it.
     const checkpoint: Checkpoint | undefined = copied.cursor || plan.previous?.state.chunks
@@ -182,7 +187,7 @@ async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: R
       rowsRead: copied.rowsRead,
       rowsWritten: commit.rows,
       bytesRead: copied.bytesRead,
-      sql: [ctx.source.readSql(plan.request), ...commit.sql],
+      sql: [...(ordered ? ordered.requests : [plan.request]).map((request) => ctx.source.readSql(request)), ...commit.sql],
       checkpoint,
       contract,
     };
@@ -219,8 +224,9 @@ async function copyBatches(ctx: StreamRunContext, stream: PlannedStream, writer:
   return { rowsRead, bytesRead, ...(tracker ? { cursor: tracker.state() } : {}) };
 }
 
-async function copyRaw(ctx: StreamRunContext, writer: StreamWriter, plan: ReadPlan, format: RawFormat): Promise<Copied> {
-  const copied = await copyRawBytes(ctx.source, writer, plan.request, format, ctx.signal);
+async function copyRaw(ctx: StreamRunContext, writer: StreamWriter, plan: ReadPlan, format: RawFormat, ordered: OrderedRead | undefined): Promise<Copied> {
+  const read = ordered ? orderedRawBytes({ source: ctx.source, ordered, format, tempFolder: writer.tempFolder, signal: ctx.signal, log: ctx.log }) : undefined;
+  const copied = await copyRawBytes(ctx.source, writer, plan.request, format, ctx.signal, read);
   ctx.emit({ type: 'stream_progress', runId: ctx.runId, stream: plan.request.stream, rowsRead: copied.rows, bytesRead: copied.bytes });
   return { rowsRead: copied.rows, bytesRead: copied.bytes };
 }

@@ -72,6 +72,8 @@ function alignRows(batch: Batch, columns: readonly Column[]): readonly Row[] {
 class FileStreamWriter implements StreamWriter {
   /** Present when the engine passes `ferry-csv` bytes and this target can take them as they are. */
   readonly writeRaw?: (chunks: AsyncIterable<Uint8Array>, signal: AbortSignal) => Promise<WriteResult>;
+  /** Where the temp file is: an ordered parallel read spills ranges waiting for their turn there. */
+  readonly tempFolder: string;
   #rows = 0;
   #done = false;
 
@@ -83,6 +85,7 @@ class FileStreamWriter implements StreamWriter {
     raw: CsvFileWriter | undefined,
   ) {
     if (raw) this.writeRaw = (chunks, signal) => this.#writeRaw(raw, chunks, signal);
+    this.tempFolder = dirname(plan.tempPath);
   }
 
   async #writeRaw(raw: CsvFileWriter, chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<WriteResult> {

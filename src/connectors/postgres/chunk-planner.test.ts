@@ -82,6 +82,16 @@ describe('postgres chunk planning', () => {
     expect(after.fingerprint).not.toBe(plan.fingerprint);
   });
 
+  it('plans heap page ranges for a keyed table when asked for storage order, which read in turn give the rows of one scan in its order', async () => {
+    const read = tableRead('public', 'big');
+    const plan = await source.planChunks({ read, chunks: 3, key: ['id'], storageOrder: true });
+    expect(plan.ranges.map((r) => r.kind)).toEqual(['pages', 'pages', 'pages']);
+    const whole = (await readAll(source, read)).rows.map((r) => String(r[0]));
+    const ranged = (await Promise.all(plan.ranges.map((chunk) => readAll(source, { ...read, chunk })))).flatMap((r) => r.rows.map((row) => String(row[0])));
+    expect(ranged).toEqual(whole);
+    expect((await source.planChunks({ read, chunks: 1, key: ['id'], storageOrder: true })).fingerprint).toMatch(/^key:/);
+  });
+
   it('reads a query in one piece', async () => {
     const plan = await source.planChunks({ read: { stream: 'q', target: { kind: 'query', sql: 'SELECT 1 AS x' }, batchSize: 10 }, chunks: 4, key: [] });
     expect(plan.ranges).toHaveLength(1);

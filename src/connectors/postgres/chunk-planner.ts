@@ -16,7 +16,8 @@ interface TableStats {
 /**
  * Split a table read into key ranges (a NOT NULL key with a btree ordering:
  * boundaries are quantiles of the keys, sampled on large tables), or heap page
- * ranges (ctid) when there is no usable key. Queries get one unbounded range;
+ * ranges (ctid) when there is no usable key or the request asks for storage
+ * order. Queries get one unbounded range;
  * so does a one-chunk request, with the fingerprint (cheap: validates a stored plan).
  */
 export async function planPostgresChunks(
@@ -29,7 +30,8 @@ export async function planPostgresChunks(
   if (table === undefined) return WHOLE;
   const stats = await tableStats(client, table, request.read.stream);
   if (!stats) return WHOLE;
-  const key = usableKey(request.key, descriptor);
+  // Page ranges follow the heap as a plain sequential scan reads it; a key range reads its rows in the plan's order.
+  const key = request.storageOrder && request.chunks > 1 && (stats.kind === 'r' || stats.kind === 'm') ? undefined : usableKey(request.key, descriptor);
   if (key) {
     const fingerprint = keyFingerprint(key, descriptor);
     if (request.chunks <= 1) return { ...WHOLE, fingerprint };

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { CaptureOptions, ChangeCapture } from '../../core/change-capture.js';
 import type { ChunkPlan, ChunkPlanRequest } from '../../core/chunk.js';
-import type { ConnectorContext, RawFormat, ReadRequest, ReadTarget, Source } from '../../core/connector.js';
+import type { ConnectorContext, RawFormat, ReadRequest, ReadTarget, SharedSnapshot, Source } from '../../core/connector.js';
 import { CancelledError, ConfigError, FerryError } from '../../core/errors.js';
 import type { Batch, Column, LogicalType, StreamDescriptor, Value } from '../../core/schema.js';
 import type { ExecuteOptions, SqlResult } from '../../core/sql-result.js';
@@ -19,7 +19,7 @@ import { ferryCsvCopySql, ferryCsvFits } from './csv-out-sql.js';
 import { driverError } from './driver-error.js';
 import { describeQuery } from './query-columns.js';
 import { executeSql } from './execute-sql.js';
-import { quoteIdent } from './identifiers.js';
+import { quoteIdent, quoteLiteral } from './identifiers.js';
 import { copyOutSql, countSql, cursorLiteral, selectSql } from './read-sql.js';
 
 /**
@@ -169,6 +169,36 @@ export class PostgresSource implements Source {
     return request.cursor === undefined ? plan : { ...plan, cursorMax: await this.#cursorMax(request.read, request.cursor) };
   }
 
+  /**
+   * A REPEATABLE READ transaction on a session of its own, exporting its
+   * snapshot (`pg_export_snapshot`): reads given its id import it, so ranges
+   * read on separate connections see one state of the database, as one
+   * statement would. The session stays open, idle in its transaction, until released.
+   */
+  async shareSnapshot(signal: AbortSignal): Promise<SharedSnapshot> {
+    if (signal.aborted) throw new CancelledError('snapshot cancelled', {});
+    const lease = await leaseClient(this.#pool, this.#config, this.#ctx);
+    let id: string;
+    try {
+      await lease.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const result = await lease.client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+      id = result.rows[0]?.id ?? '';
+    } catch (error) {
+      lease.done(true);
+      throw driverError(error, 'export a snapshot for the parallel range reads', {});
+    }
+    let released = false;
+    return {
+      id,
+      release: async () => {
+        if (released) return;
+        released = true;
+        const ended = await lease.client.query('COMMIT').then(() => true, () => false);
+        lease.done(!ended);
+      },
+    };
+  }
+
   /** The highest cursor value the read sees now, decoded like any row (so encoded canonically). */
   async #cursorMax(read: ReadRequest, cursor: string): Promise<string | null> {
     const inner = selectSql({ ...read, columns: [cursor] }, this.#config.schema);
@@ -220,6 +250,15 @@ export class PostgresSource implements Source {
     if (signal.aborted) throw new CancelledError('read cancelled', { stream: request.stream });
     const lease = await leaseClient(this.#pool, this.#config, this.#ctx);
     this.#reading.add(lease);
+    if (request.snapshot !== undefined) {
+      try {
+        await lease.client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ${quoteLiteral(request.snapshot)}`);
+      } catch (error) {
+        this.#reading.delete(lease);
+        lease.done(true);
+        throw driverError(error, `import the shared snapshot to read ${request.stream}`, { stream: request.stream });
+      }
+    }
     const stream: Readable = framed ? lease.client.query(new CopyDataOut(sql, { highWaterMark: READ_AHEAD_BYTES })) : lease.client.query(copyTo(sql, { highWaterMark: READ_AHEAD_BYTES }));
     started?.(stream);
     const onAbort = (): void => {
@@ -229,6 +268,8 @@ export class PostgresSource implements Source {
     let finished = false;
     try {
       for await (const chunk of stream) yield chunk as Buffer;
+      // The snapshot's transaction ends before the session goes back to the pool.
+      if (request.snapshot !== undefined) await lease.client.query('COMMIT');
       finished = true;
     } catch (error) {
       if (signal.aborted) throw new CancelledError('read cancelled', { stream: request.stream, cause: error });
