@@ -1,12 +1,14 @@
 // PG -> PG full refresh (replace) of one generated table read as 4 key-range
 // chunks on 4 connections at once (binary COPY passed through per chunk),
 // against one `psql COPY binary | psql COPY binary` pipe. Target: >= 1.5x.
-// Usage: npm run build && node bench/pg-chunks.mjs   (BENCH_ROWS=5000000, BENCH_CHUNKS=4 by default)
+// Usage: npm run build && node bench/pg-chunks.mjs   (BENCH_ROWS=5000000, BENCH_CHUNKS=4 by default;
+// BENCH_PARALLELISM, the chunks copied at once, defaults to BENCH_CHUNKS)
 import { rmSync } from 'node:fs';
 import { PG, makeProject, psql, recreateDatabase, report, serverCpuDuring, timeFerry, timeShell } from './support.mjs';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 5_000_000);
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 4);
+const PARALLELISM = Number(process.env.BENCH_PARALLELISM ?? CHUNKS);
 const DDL = 'CREATE TABLE bench_t (id bigint PRIMARY KEY, n int, ts timestamptz, amount numeric(12,2), note text, doc jsonb, flag bool, uid uuid)';
 
 recreateDatabase('ferry_bench_csrc');
@@ -25,13 +27,13 @@ const timedPipe = await serverCpuDuring(['ferry_bench_csrc', 'ferry_bench_cbase'
 const baseline = { seconds: timedPipe.result, label: 'psql COPY binary | psql COPY binary' };
 
 recreateDatabase('ferry_bench_cdst');
-const sync = `source: src\ndestination: dst\nstreams:\n  public.bench_t:\n    write: replace\n    chunks: ${CHUNKS}\n    parallelism: ${CHUNKS}\n`;
+const sync = `source: src\ndestination: dst\nstreams:\n  public.bench_t:\n    write: replace\n    chunks: ${CHUNKS}\n    parallelism: ${PARALLELISM}\n`;
 const dir = makeProject({ src: { type: 'postgres', url: `${PG}/ferry_bench_csrc` }, dst: { type: 'postgres', url: `${PG}/ferry_bench_cdst` } }, sync);
 const timedFerry = await serverCpuDuring(['ferry_bench_csrc', 'ferry_bench_cdst'], () => timeFerry(dir));
 const chunked = timedFerry.result;
 const landed = Number(psql('ferry_bench_cdst', 'SELECT count(*) FROM public.bench_t'));
 if (landed !== ROWS) throw new Error(`expected ${ROWS} rows in the destination, found ${landed}`);
-report(`PG -> PG, ${CHUNKS} chunks on ${CHUNKS} connections (binary pass-through per chunk)`, ROWS, baseline, chunked);
+report(`PG -> PG, ${CHUNKS} chunks, ${PARALLELISM} at once (binary pass-through per chunk)`, ROWS, baseline, chunked);
 // On a machine with few cores the servers' CPU decides: both sides make Postgres do the same work.
 console.log(`  server backends CPU baseline ${timedPipe.serverCpuSeconds.toFixed(2)} s, ferry ${timedFerry.serverCpuSeconds.toFixed(2)} s (COPY out + COPY in + key build)`);
 

@@ -153,9 +153,9 @@ describe('PG -> CSV pass-through', () => {
   it('is not offered for floats, timetz or a single column', async () => {
     const col = (name: string, kind: Column['type']['kind']): Column => ({ name, type: { kind }, nullable: true });
     const request: ReadRequest = { stream: 'x', target: { kind: 'table', table: { name: 'x' } }, batchSize: 1 };
-    expect(source.rawFormatsFor(request, [col('a', 'int32'), col('b', 'float64')])).toEqual(['pg-binary']);
-    expect(source.rawFormatsFor(request, [col('a', 'int32'), col('b', 'timetz')])).toEqual(['pg-binary']);
-    expect(source.rawFormatsFor(request, [col('a', 'string')])).toEqual(['pg-binary']);
-    expect(source.rawFormatsFor(request, [col('a', 'string'), col('b', 'timestamptz')])).toEqual(['pg-binary', 'ferry-csv']);
+    expect(source.rawFormatsFor(request, [col('a', 'int32'), col('b', 'float64')])).toEqual(['pg-copy-data', 'pg-binary']);
+    expect(source.rawFormatsFor(request, [col('a', 'int32'), col('b', 'timetz')])).toEqual(['pg-copy-data', 'pg-binary']);
+    expect(source.rawFormatsFor(request, [col('a', 'string')])).toEqual(['pg-copy-data', 'pg-binary']);
+    expect(source.rawFormatsFor(request, [col('a', 'string'), col('b', 'timestamptz')])).toEqual(['pg-copy-data', 'pg-binary', 'ferry-csv']);
   });
 });

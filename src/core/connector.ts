@@ -49,6 +49,9 @@ export type SchemaChangePolicy = (typeof SCHEMA_CHANGE_POLICIES)[number];
  * Byte formats a source can emit and a destination can ingest without decoding rows:
  *
  * - `pg-binary`: Postgres binary COPY (header, tuples, trailer).
+ * - `pg-copy-data`: the same binary COPY as the wire protocol's CopyData messages
+ *   (`'d'`, int32 length, payload), as one server sends them and another takes
+ *   them: passed between two Postgres connections without reframing or copying.
  * - `ferry-csv`: the records the files destination writes for these rows, byte for
  *   byte, without the header: comma-separated, `"` quotes doubled inside quotes,
  *   NULL an empty unquoted field, the empty string `""`, records ending in `\n`,
@@ -58,7 +61,7 @@ export type SchemaChangePolicy = (typeof SCHEMA_CHANGE_POLICIES)[number];
  *   decoded path would load into the writer's column types; the source has checked
  *   every value as its own decoder would.
  */
-export const RAW_FORMATS = ['pg-binary', 'ferry-csv', 'pg-csv'] as const;
+export const RAW_FORMATS = ['pg-binary', 'pg-copy-data', 'ferry-csv', 'pg-csv'] as const;
 export type RawFormat = (typeof RAW_FORMATS)[number];
 
 /** Minimal structured logger (a pino logger satisfies it). */
@@ -295,6 +298,12 @@ export interface PublishTableRequest {
    * can tell that this plan's table was already swapped in.
    */
   readonly plan: string;
+  /**
+   * Rows the built table holds, when the caller knows them (the sum the chunks'
+   * committed checkpoints recorded): the destination then reports this instead
+   * of counting the table again.
+   */
+  readonly rows?: number;
 }
 
 /** An existing target table as the destination reads it back, for schema contracts. */

@@ -21,6 +21,8 @@ export interface ChunkCopyOptions {
 export interface ChunkCopied {
   readonly rowsRead: number;
   readonly bytesRead: number;
+  /** Rows the writer took (the destination's own count for bytes passed through): what the chunk's commit lands. */
+  readonly rowsStaged: number;
 }
 
 /**
@@ -33,17 +35,18 @@ export async function copyChunk(options: ChunkCopyOptions): Promise<ChunkCopied>
   if (options.rawFormat !== undefined && options.accept === undefined && source.readRaw && writer.writeRaw) {
     const copied = await copyRawBytes(source, writer, request, options.rawFormat, signal);
     options.progress(copied.rows, copied.bytes);
-    return { rowsRead: copied.rows, bytesRead: copied.bytes };
+    return { rowsRead: copied.rows, bytesRead: copied.bytes, rowsStaged: copied.rows };
   }
   let rowsRead = 0;
   let bytesRead = 0;
+  let rowsStaged = 0;
   for await (const batch of prefetch(source.read(request, signal))) {
     if (signal.aborted) throw new CancelledError('run cancelled', { stream: request.stream });
     rowsRead += batch.rows.length;
     bytesRead += batch.bytes ?? 0;
     const rows = options.accept ? options.accept(batch.rows) : batch.rows;
-    if (rows.length > 0) await writer.write(rows === batch.rows ? batch : { columns: batch.columns, rows });
+    if (rows.length > 0) rowsStaged += (await writer.write(rows === batch.rows ? batch : { columns: batch.columns, rows })).rows;
     options.progress(batch.rows.length, batch.bytes ?? 0);
   }
-  return { rowsRead, bytesRead };
+  return { rowsRead, bytesRead, rowsStaged };
 }

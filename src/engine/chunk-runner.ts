@@ -182,7 +182,7 @@ class ChunkedCopy {
       await writer.abort().catch(() => undefined);
       throw error;
     }
-    const rows = await this.#commitChunk(writer, index, copied.rowsRead, tracker?.state(), signal);
+    const rows = await this.#commitChunk(writer, index, copied.rowsStaged, tracker?.state(), signal);
     this.#sql.push(this.#ctx.source.readSql(request));
     const done = this.#progress.done.length;
     this.#ctx.log.write('info', this.#stream.name, `chunk ${index + 1}/${this.#progress.ranges.length} committed: ${copied.rowsRead} rows in ${((performance.now() - started) / 1000).toFixed(2)} s, ${chunkRangeText(range)} (${done} of ${this.#progress.ranges.length} done)`, { chunk: index + 1, rows: copied.rowsRead, published: rows });
@@ -210,7 +210,7 @@ class ChunkedCopy {
     const final = this.#checkpoint(cursor ? { cursor } : {});
     const publishTable = this.#ctx.destination.publishTable;
     if (this.#stream.write === 'replace' && publishTable) {
-      const result = await publishTable.call(this.#ctx.destination, { sync: this.#ctx.sync, stream: this.#stream.name, from: this.#landing, target: this.#stream.target, primaryKey: this.#stream.primaryKey, plan: this.#progress.runId }, final, this.#ctx.signal);
+      const result = await publishTable.call(this.#ctx.destination, { sync: this.#ctx.sync, stream: this.#stream.name, from: this.#landing, target: this.#stream.target, primaryKey: this.#stream.primaryKey, plan: this.#progress.runId, rows: this.#progress.rows }, final, this.#ctx.signal);
       this.#sql.push(...result.sql);
       await this.#ctx.state.saveCheckpoint(final);
       this.#ctx.log.write('info', this.#stream.name, `published ${result.rows} rows of ${this.#progress.ranges.length} chunks into ${tableRefText(this.#stream.target)}`);

@@ -83,7 +83,7 @@ describeDestination('duckdb', {
 });
 
 describeDestination('postgres', {
-  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: ['pg-binary', 'pg-csv'], schemas: true, directAppend: true, parallelWriters: true },
+  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: ['pg-binary', 'pg-copy-data', 'pg-csv'], schemas: true, directAppend: true, parallelWriters: true },
   tableSchemas: true,
   async open(): Promise<DestinationUnderTest> {
     const db = await createTestDatabase('conformance');

@@ -15,8 +15,15 @@ export class CopyIn {
   readonly #done: Promise<void>;
   #error: unknown;
 
-  constructor(client: pg.ClientBase, sql: string) {
-    this.#stream = client.query(copyFrom(sql));
+  /**
+   * `framed`: the bytes written are whole CopyData messages already (as
+   * `CopyDataOut` reads them from another server), sent to the socket as they
+   * are instead of wrapped in one message per write.
+   */
+  constructor(client: pg.ClientBase, sql: string, options: { readonly framed?: boolean } = {}) {
+    const stream = copyFrom(sql);
+    if (options.framed === true) sendAsFramed(stream);
+    this.#stream = client.query(stream);
     // Keep the first error; never let an 'error' event go unheard.
     this.#stream.on('error', (error: unknown) => {
       this.#error ??= error;
@@ -64,4 +71,19 @@ export class CopyIn {
   #throwIfFailed(): void {
     if (this.#error !== undefined) throw this.#error;
   }
+}
+
+/**
+ * pg-copy-streams wraps each chunk in a CopyData header (`flushChunk`); for
+ * bytes that are CopyData messages already it writes them to the socket as
+ * they are. Everything else (waiting for CopyInResponse, drain, CopyDone,
+ * CopyFail on destroy) stays the library's.
+ */
+function sendAsFramed(stream: CopyFromStream): void {
+  const target = stream as unknown as { flushChunk?: unknown; connection?: { stream: { write(chunk: Uint8Array): boolean } } };
+  if (typeof target.flushChunk !== 'function') throw new Error('pg-copy-streams changed: CopyStreamQuery.flushChunk is missing, framed COPY cannot be sent');
+  target.flushChunk = (chunk: Uint8Array): boolean => {
+    if (!target.connection) throw new Error('framed COPY written before the connection was attached');
+    return target.connection.stream.write(chunk);
+  };
 }

@@ -23,7 +23,7 @@ import { prepareWriter } from './writer-setup.js';
 const CAPABILITIES: DestinationCapabilities = Object.freeze({
   writes: Object.freeze(['replace', 'append', 'truncate', 'merge', 'mirror'] as const),
   transactional: true,
-  rawFormats: Object.freeze(['pg-binary', 'pg-csv'] as const),
+  rawFormats: Object.freeze(['pg-binary', 'pg-copy-data', 'pg-csv'] as const),
   schemas: true,
   directAppend: true,
   parallelWriters: true,

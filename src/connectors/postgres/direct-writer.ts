@@ -36,7 +36,8 @@ export class PostgresDirectWriter implements StreamWriter {
     this.#target = target;
     this.#config = config;
     this.#onClose = onClose;
-    if (request.rawFormat === 'pg-binary' && native) this.writeRaw = (chunks, signal) => this.#writeRaw(chunks, signal);
+    const binary = request.rawFormat === 'pg-binary' || request.rawFormat === 'pg-copy-data';
+    if (binary && native) this.writeRaw = (chunks, signal) => this.#writeRaw(chunks, signal);
   }
 
   /** Check the table is there with every column, then open the transaction. */
@@ -100,7 +101,7 @@ export class PostgresDirectWriter implements StreamWriter {
   async #writeRaw(chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<WriteResult> {
     this.#assertOpen();
     await this.#finishCopy();
-    const copy = new CopyIn(this.#client, copyInSql(this.#target, this.#request.columns.map((c) => c.name), 'binary'));
+    const copy = new CopyIn(this.#client, copyInSql(this.#target, this.#request.columns.map((c) => c.name), 'binary'), { framed: this.#request.rawFormat === 'pg-copy-data' });
     this.#copy = copy;
     try {
       for await (const chunk of chunks) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WriteMode } from '../../core/connector.js';
+import type { RawFormat, WriteMode } from '../../core/connector.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
 import type { PostgresDestination } from './destination.js';
 import type { PostgresSource } from './source.js';
@@ -47,23 +47,23 @@ async function differences(a: string, b: string, columns: readonly string[]): Pr
   return (await db.query<{ n: number }>(sql)).rows[0]?.n ?? -1;
 }
 
-async function passThrough(table: string, write: WriteMode, target: string): Promise<{ rows: number; raw: boolean }> {
+async function passThrough(table: string, write: WriteMode, target: string, format: RawFormat = 'pg-binary'): Promise<{ rows: number; raw: boolean }> {
   const descriptor = await source.describe({ kind: 'table', table: { schema: 'public', name: table } });
   const columns = descriptor.columns;
   const request = tableRead('public', table, { columns: columns.map((c) => c.name) });
-  const writer = await destination.open(openRequest({ target: { schema: 'copy', name: target }, columns, write, primaryKey: descriptor.primaryKey, rawFormat: 'pg-binary' }), signal);
+  const writer = await destination.open(openRequest({ target: { schema: 'copy', name: target }, columns, write, primaryKey: descriptor.primaryKey, rawFormat: format }), signal);
   if (!writer.writeRaw) {
     await writer.abort();
     return { rows: 0, raw: false };
   }
-  const staged = await writer.writeRaw(source.readRaw(request, 'pg-binary', signal), signal);
+  const staged = await writer.writeRaw(source.readRaw(request, format, signal), signal);
   await writer.commit(undefined);
   return { rows: staged.rows, raw: true };
 }
 
 describe('binary pass-through', () => {
-  it('copies every built-in type byte for byte into an identical table', async () => {
-    const result = await passThrough('wide', 'replace', 'wide');
+  it.each(['pg-binary', 'pg-copy-data'] as const)('copies every built-in type byte for byte into an identical table (%s)', async (format) => {
+    const result = await passThrough('wide', 'replace', 'wide', format);
     expect(result).toEqual({ rows: 20001, raw: true });
     const types = await db.query<{ s: string; d: string }>(
       `SELECT format_type(a.atttypid, a.atttypmod) AS s, format_type(b.atttypid, b.atttypmod) AS d FROM pg_attribute a
@@ -79,7 +79,7 @@ describe('binary pass-through', () => {
     await db.query('CREATE TABLE copy.wide_merge (LIKE public.wide INCLUDING ALL)');
     await db.query('INSERT INTO copy.wide_merge SELECT * FROM public.wide WHERE id < 100');
     await db.query(`UPDATE copy.wide_merge SET note = 'stale'`);
-    expect((await passThrough('wide', 'merge', 'wide_merge')).rows).toBe(20001);
+    expect((await passThrough('wide', 'merge', 'wide_merge', 'pg-copy-data')).rows).toBe(20001);
     const columns = (await source.describe({ kind: 'table', table: { schema: 'public', name: 'wide' } })).columns.map((c) => c.name);
     expect(await differences('public.wide', 'copy.wide_merge', columns)).toBe(0);
   });

@@ -29,7 +29,8 @@ export async function publishBuiltTable(
     sql.push(text);
     return client.query(text, params);
   };
-  const rows = Number((await run(countSql(from))).rows[0]?.n ?? 0);
+  // Each chunk's checkpoint recorded the rows it committed; a full count would read the whole table again.
+  const rows = request.rows ?? Number((await run(countSql(from))).rows[0]?.n ?? 0);
   const built = fitIdentifier(`${from.name}_pkey`);
   if (request.primaryKey.length > 0) await addKey(client, run, { from, built, request });
   await run('BEGIN');

@@ -13,6 +13,7 @@ import { PostgresChangeCapture } from './cdc/postgres-change-capture.js';
 import { planPostgresChunks } from './chunk-planner.js';
 import { leaseClient, openPool, withPooledClient, type ClientLease } from './client.js';
 import type { PostgresConfig } from './config.js';
+import { CopyDataOut } from './copy-data-out.js';
 import { CopyTextParser } from './copy-text-parser.js';
 import { ferryCsvCopySql, ferryCsvFits } from './csv-out-sql.js';
 import { driverError } from './driver-error.js';
@@ -55,7 +56,7 @@ const READ_POOL_MAX = 34;
  * socket is only read when the consumer asks for the next batch.
  */
 export class PostgresSource implements Source {
-  readonly rawFormats: readonly RawFormat[] = ['pg-binary', 'ferry-csv'];
+  readonly rawFormats: readonly RawFormat[] = ['pg-copy-data', 'pg-binary', 'ferry-csv'];
   readonly #config: PostgresConfig;
   readonly #ctx: ConnectorContext;
   readonly #pool: pg.Pool;
@@ -141,12 +142,16 @@ export class PostgresSource implements Source {
 
   /** Binary COPY always; canonical CSV where every column's canonical text can be rendered in SQL (csv-out-sql.ts). */
   rawFormatsFor(_request: ReadRequest, columns: readonly Column[]): readonly RawFormat[] {
-    return ferryCsvFits(columns) ? this.rawFormats : ['pg-binary'];
+    return ferryCsvFits(columns) ? this.rawFormats : ['pg-copy-data', 'pg-binary'];
   }
 
   async *readRaw(request: ReadRequest, format: RawFormat, signal: AbortSignal): AsyncIterable<Uint8Array> {
     if (format === 'pg-binary') {
       yield* this.#copyOut(request, copyOutSql(request, this.#config.schema, 'binary'), signal);
+      return;
+    }
+    if (format === 'pg-copy-data') {
+      yield* this.#copyOut(request, copyOutSql(request, this.#config.schema, 'binary'), signal, undefined, true);
       return;
     }
     const columns = format === 'ferry-csv' ? await this.#readColumns(request) : [];
@@ -241,7 +246,7 @@ export class PostgresSource implements Source {
    * error, abort) destroys the connection: a half-read COPY cannot be reused,
    * and closing the socket makes the server stop the query.
    */
-  async *#copyOut(request: ReadRequest, sql: string, signal: AbortSignal, started?: (stream: Readable) => void): AsyncGenerator<Buffer> {
+  async *#copyOut(request: ReadRequest, sql: string, signal: AbortSignal, started?: (stream: Readable) => void, framed = false): AsyncGenerator<Buffer> {
     if (signal.aborted) throw new CancelledError('read cancelled', { stream: request.stream });
     const lease = await leaseClient(this.#pool, this.#config, this.#ctx);
     this.#reading.add(lease);
@@ -254,7 +259,7 @@ export class PostgresSource implements Source {
         throw driverError(error, `import the shared snapshot to read ${request.stream}`, { stream: request.stream });
       }
     }
-    const stream = lease.client.query(copyTo(sql, { highWaterMark: READ_AHEAD_BYTES }));
+    const stream: Readable = framed ? lease.client.query(new CopyDataOut(sql, { highWaterMark: READ_AHEAD_BYTES })) : lease.client.query(copyTo(sql, { highWaterMark: READ_AHEAD_BYTES }));
     started?.(stream);
     const onAbort = (): void => {
       stream.destroy(new CancelledError('read cancelled', { stream: request.stream }));

@@ -60,7 +60,7 @@ export class PostgresStreamWriter extends StagedWriter {
     this.#setup = setup;
     this.#onClose = onClose;
     const format = setup.request.rawFormat;
-    if ((format === 'pg-binary' && setup.native) || (format === 'pg-csv' && takesPgCsv(setup))) this.writeRaw = (chunks, signal) => this.#writeRaw(format, chunks, signal);
+    if (((format === 'pg-binary' || format === 'pg-copy-data') && setup.native) || (format === 'pg-csv' && takesPgCsv(setup))) this.writeRaw = (chunks, signal) => this.#writeRaw(format, chunks, signal);
   }
 
   protected async stage(rows: readonly Row[]): Promise<void> {
@@ -123,11 +123,11 @@ export class PostgresStreamWriter extends StagedWriter {
     return Promise.resolve();
   }
 
-  async #writeRaw(format: 'pg-binary' | 'pg-csv', chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<WriteResult> {
+  async #writeRaw(format: 'pg-binary' | 'pg-copy-data' | 'pg-csv', chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<WriteResult> {
     this.assertOpen();
     await this.finishStaging();
     const { stream } = this.request;
-    const copy = new CopyIn(this.#setup.client, copyInSql(this.#setup.staging, this.names, format === 'pg-binary' ? 'binary' : 'csv'));
+    const copy = new CopyIn(this.#setup.client, copyInSql(this.#setup.staging, this.names, format === 'pg-csv' ? 'csv' : 'binary'), { framed: format === 'pg-copy-data' });
     this.#copy = copy;
     try {
       for await (const chunk of chunks) {
@@ -141,7 +141,7 @@ export class PostgresStreamWriter extends StagedWriter {
     } catch (error) {
       if (error instanceof FerryError) throw error;
       const line = format === 'pg-csv' ? copyLine(error) : undefined;
-      throw driverError(error, `stage ${format === 'pg-binary' ? 'binary' : 'CSV'} COPY for ${this.label}`, { stream, ...(line !== undefined ? { rawPosition: line } : {}) });
+      throw driverError(error, `stage ${format === 'pg-csv' ? 'CSV' : 'binary'} COPY for ${this.label}`, { stream, ...(line !== undefined ? { rawPosition: line } : {}) });
     }
   }
 }

@@ -1,0 +1,170 @@
+import { Readable } from 'node:stream';
+import type pg from 'pg';
+
+const COPY_DATA = 0x64; // 'd'
+const COPY_DONE = 0x63; // 'c'
+const ERROR_RESPONSE = 0x45; // 'E'
+/** Messages the server may send during a COPY OUT that carry no rows: CopyOutResponse, notices, parameter changes, notifications. */
+const SKIPPED = new Set([0x48, 0x4e, 0x53, 0x41]); // 'H' 'N' 'S' 'A'
+const HEADER = 5;
+
+/**
+ * `COPY ... TO STDOUT` whose output is the server's CopyData messages
+ * themselves (`'d'`, int32 length, payload), as they came off the socket:
+ * a binary COPY read this way is written into another Postgres with
+ * `CopyIn` (`framed`) without ever being cut into rows or copied. The only
+ * per-row work is reading each message's 5-byte header to find the next one.
+ *
+ * A pg submittable: it takes the socket from the client while the COPY runs
+ * and hands back the bytes after CopyDone (or from an ErrorResponse on) to the
+ * client, which then reports the result (or the error) as for any query.
+ */
+export class CopyDataOut extends Readable {
+  readonly text: string;
+  rowCount = 0;
+  #connection: pg.Connection | undefined;
+  #pgData: ((chunk: Buffer) => void) | undefined;
+  readonly #onReadable = (): void => this.#pump();
+  /** Bytes of the current message still to come: forwarded when it is CopyData, dropped otherwise. */
+  #remaining = 0;
+  #forwarding = false;
+  /** The received part of a CopyData message cut by the end of a socket read. */
+  #carry: Buffer[] = [];
+  /** The start of a message whose 5-byte header was cut by the end of a socket read. */
+  #partial: Buffer | undefined;
+  #wanted = false;
+  #pumping = false;
+  #detached = false;
+
+  constructor(text: string, options?: { readonly highWaterMark?: number }) {
+    super(options);
+    this.text = text;
+  }
+
+  /** Called by pg when the query is dispatched. */
+  submit(connection: pg.Connection): void {
+    this.#connection = connection;
+    const socket = connection.stream;
+    const listeners = socket.listeners('data') as ((chunk: Buffer) => void)[];
+    if (listeners.length !== 1) throw new Error(`COPY OUT expects one data listener on the connection, found ${listeners.length}`);
+    this.#pgData = listeners[0];
+    socket.removeListener('data', this.#pgData as (chunk: Buffer) => void);
+    socket.pause();
+    socket.on('readable', this.#onReadable);
+    connection.query(this.text);
+  }
+
+  override _read(): void {
+    this.#wanted = true;
+    this.#pump();
+  }
+
+  /** pg: the server reported an error (its bytes were handed back by `#finish`), or the connection failed. */
+  handleError(error: Error): void {
+    this.destroy(error);
+  }
+
+  /** pg: `COPY n`. */
+  handleCommandComplete(message: { readonly text?: string }): void {
+    const match = /^COPY (\d+)/.exec(message.text ?? '');
+    if (match) this.rowCount = Number(match[1]);
+  }
+
+  handleReadyForQuery(): void {
+    this.#connection = undefined;
+  }
+
+  /** Read from the socket while the consumer wants more. */
+  #pump(): void {
+    const socket = this.#connection?.stream;
+    if (this.#pumping || !this.#wanted || !socket || this.#detached) return;
+    this.#pumping = true;
+    try {
+      let chunk: Buffer | null;
+      while (this.#wanted && !this.#detached && (chunk = socket.read() as Buffer | null) !== null) this.#wanted = this.#parse(chunk);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /**
+   * Forward the whole CopyData messages of one socket read; false when the
+   * consumer has enough for now. A message cut by the end of the read is held
+   * (`#carry`) until its last byte arrives, so every chunk this stream yields
+   * ends on a message boundary: a writer abandoning its COPY midway can then
+   * send CopyFail without the server reading it as the rest of a row.
+   */
+  #parse(input: Buffer): boolean {
+    let chunk = input;
+    if (this.#partial) {
+      chunk = Buffer.concat([this.#partial, input]);
+      this.#partial = undefined;
+    }
+    const end = chunk.length;
+    let pos = 0;
+    let wanted = true;
+    if (this.#remaining > 0) {
+      const n = Math.min(this.#remaining, end);
+      this.#remaining -= n;
+      pos = n;
+      if (this.#forwarding) {
+        this.#carry.push(chunk.subarray(0, n));
+        if (this.#remaining > 0) return true;
+        wanted = this.push(Buffer.concat(this.#carry));
+        this.#carry = [];
+      }
+    }
+    let run = -1;
+    while (pos < end) {
+      if (end - pos < HEADER) {
+        this.#partial = chunk.subarray(pos);
+        break;
+      }
+      const code = chunk[pos] as number;
+      const next = pos + 1 + chunk.readUInt32BE(pos + 1);
+      if (code === COPY_DATA) {
+        if (run < 0) run = pos;
+      } else {
+        if (run >= 0) wanted = this.push(chunk.subarray(run, pos));
+        run = -1;
+        if (code === COPY_DONE) return this.#finish(chunk.subarray(next));
+        if (code === ERROR_RESPONSE) return this.#finish(chunk.subarray(pos), true);
+        if (!SKIPPED.has(code)) {
+          // Not a COPY OUT at all: the connection's state is unknown, so it is not handed back (the caller discards it).
+          this.#detached = true;
+          this.destroy(new Error(`unexpected message '${String.fromCharCode(code)}' during COPY TO STDOUT`));
+          return false;
+        }
+      }
+      if (next > end) {
+        this.#remaining = next - end;
+        this.#forwarding = code === COPY_DATA;
+        if (this.#forwarding) this.#carry.push(chunk.subarray(pos));
+        if (run >= 0 && run < pos) wanted = this.push(chunk.subarray(run, pos));
+        return wanted;
+      }
+      pos = next;
+    }
+    if (run >= 0) wanted = this.push(chunk.subarray(run, pos));
+    return wanted;
+  }
+
+  /**
+   * The COPY is over (CopyDone) or failed (ErrorResponse): give the rest of the
+   * bytes back to pg, which calls handleCommandComplete or handleError, then
+   * handleReadyForQuery.
+   */
+  #finish(rest: Buffer, failed = false): boolean {
+    const connection = this.#connection;
+    this.#detached = true;
+    if (!failed) this.push(null);
+    if (!connection || !this.#pgData) return false;
+    const socket = connection.stream;
+    socket.removeListener('readable', this.#onReadable);
+    socket.on('data', this.#pgData);
+    if (rest.length > 0) this.#pgData(rest);
+    // Reading resumes once this read's callers have returned (as pg's own data handler expects).
+    process.nextTick(() => socket.resume());
+    return false;
+  }
+}
