@@ -2,11 +2,9 @@
 // timestamptz, numeric, text with quotes and commas, jsonb, bool, uuid, NULLs) to a
 // file, against `psql \copy (SELECT ...) TO` a CSV file of the same table.
 // Usage: npm run bench:pg-to-files [-- ROWS]   (BENCH_ROWS=5000000 by default; BENCH_FORMATS=csv or parquet for one)
-// The stream sets `parallelism: 2` (BENCH_PARALLELISM overrides it): the bench project's
-// `threads: 1` would otherwise cap the default parallelism at 1 and read in one piece. With the
-// default `chunks: auto`, from 1,000,000 estimated rows the files destination then reads 2
-// heap page ranges at once and writes them in order (docs/performance.md, "PG -> CSV: ordered
-// parallel range reads"). BENCH_CHUNKS=1 reads in one piece (the figures before that change).
+// In one piece by default, as `ferry run` reads a files stream with `chunks: auto`.
+// BENCH_CHUNKS=N (N > 1) reads N heap page ranges, BENCH_PARALLELISM (default 2) at once,
+// into the one file in order (docs/performance.md, "PG -> CSV: ordered parallel range reads").
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -261,7 +261,7 @@ describe('ordered parallel range reads into one file', () => {
     expect(text).toContain(`\n19998,${'s'.repeat(100)}\n`);
   }, 120_000);
 
-  it('reads in one piece when it cannot help: chunks auto on a small table, parallelism 1', async () => {
+  it('reads in one piece unless chunks asks for ranges: chunks auto (any size), parallelism 1', async () => {
     const auto = await run('auto_small', stream('snap', 'auto.csv'));
     expect(auto.log.some((l) => l.startsWith('reading') && l.includes('ranges'))).toBe(false);
     const serial = await run('serial', stream('events', 'serial.csv', '    chunks: 4\n    parallelism: 1\n'));

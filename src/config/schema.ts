@@ -100,7 +100,7 @@ export const streamSettingsShape = {
     .union([z.int().min(1).max(CHUNKS_MAX), z.literal('auto')], { error: `expected a number of chunks from 1 to ${CHUNKS_MAX}, or auto` })
     .optional()
     .describe(
-      'Split a table read into this many key ranges (Postgres: ctid page ranges for tables without a NOT NULL key), read in parallel and committed one by one, so a killed run resumes from the completed chunks. auto (default): 1 below 1,000,000 estimated rows, then one chunk per 500,000 rows up to 32. 1 reads in one piece. Files destinations (no chunk commits): the ranges are read `parallelism` at a time and written into the one file in order, not resumable; auto plans at least `parallelism` ranges there once it splits.',
+      'Split a table read into this many key ranges (Postgres: ctid page ranges for tables without a NOT NULL key), read in parallel and committed one by one, so a killed run resumes from the completed chunks. auto (default): 1 below 1,000,000 estimated rows, then one chunk per 500,000 rows up to 32. 1 reads in one piece. Files destinations (no chunk commits): an explicit count > 1 reads the ranges `parallelism` at a time and writes them into the one file in order, not resumable; auto reads a files stream in one piece.',
     ),
   parallelism: z
     .int()

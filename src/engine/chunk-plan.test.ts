@@ -94,21 +94,16 @@ describe('chunks: auto on an incremental read', () => {
   });
 });
 
-describe('chunks for an ordered parallel read (minChunks, storageOrder)', () => {
-  const ordered = (source: Source, planned: PlannedStream, minChunks: number): ReturnType<typeof decideChunks> =>
-    decideChunks({ runId: 'r1', source, stream: planned, request: table, stored: undefined, log: new RunLog('r1', undefined, undefined), minChunks, storageOrder: true });
-
-  it('auto plans its usual count, at least the readers, at most 32; an explicit count and a small table are kept', async () => {
-    const cases: [PlannedStream, number, number | undefined][] = [
-      [{ ...stream, estimatedRows: 1_000_000 } as PlannedStream, 4, 4],
-      [{ ...stream, estimatedRows: 5_000_000 } as PlannedStream, 2, 10],
-      [{ ...stream, estimatedRows: 500_000_000 } as PlannedStream, 2, 32],
-      [{ ...stream, estimatedRows: 5_000_000, chunks: 3 } as PlannedStream, 8, 3],
-      [{ ...stream, estimatedRows: 900_000 } as PlannedStream, 4, undefined],
+describe('chunks for an ordered parallel read (storageOrder)', () => {
+  it('asks the source for ranges in storage order and keeps the explicit count; a small auto table stays one piece', async () => {
+    const cases: [PlannedStream, number | undefined][] = [
+      [{ ...stream, estimatedRows: 5_000_000, chunks: 3 } as PlannedStream, 3],
+      [{ ...stream, estimatedRows: 5_000_000 } as PlannedStream, 10],
+      [{ ...stream, estimatedRows: 900_000 } as PlannedStream, undefined],
     ];
-    for (const [planned, minChunks, asked] of cases) {
+    for (const [planned, asked] of cases) {
       const source = planningSource(undefined);
-      await ordered(source, planned, minChunks);
+      await decideChunks({ runId: 'r1', source, stream: planned, request: table, stored: undefined, log: new RunLog('r1', undefined, undefined), storageOrder: true });
       expect(source.plans.map((p) => p.chunks)).toEqual(asked === undefined ? [] : [asked]);
       expect(source.plans.every((p) => p.storageOrder === true)).toBe(true);
     }

@@ -21,8 +21,6 @@ export interface ChunkPlanOptions {
   /** Progress found in the newest checkpoint, if any. */
   readonly stored: ChunkProgress | undefined;
   readonly log: RunLog;
-  /** Fewest chunks `chunks: auto` plans when it splits the read at all (an ordered parallel read: its `parallelism`). */
-  readonly minChunks?: number;
   /** Ask the source for ranges in storage order (ChunkPlanRequest.storageOrder). */
   readonly storageOrder?: boolean;
 }
@@ -65,8 +63,7 @@ export async function decideChunks(options: ChunkPlanOptions): Promise<ChunkDeci
     log.write('warn', stream.name, `starting over: the read changed since run ${stored.runId} planned ${stored.ranges.length} chunks (${stored.done.length} committed): columns, key, filter, target, write mode or the table itself (rewritten) differ`);
   }
   const estimate = await estimatedReadRows(source, stream, request);
-  const counted = chunkCount(stream.chunks, estimate);
-  const wanted = stream.chunks === 'auto' && counted > 1 ? Math.min(AUTO_MAX_CHUNKS, Math.max(counted, options.minChunks ?? 1)) : counted;
+  const wanted = chunkCount(stream.chunks, estimate);
   if (wanted <= 1) {
     if (estimate !== stream.estimatedRows) log.write('info', stream.name, `read in one piece: the planner expects about ${estimate} of the table's ${stream.estimatedRows} rows in this read`);
     return { chunked: false };

@@ -58,22 +58,22 @@ export interface OrderedPlanOptions {
 }
 
 /**
- * Plan an ordered parallel read, or undefined to read in one piece: the
- * source cannot split reads, `parallelism` is 1, or the read is too small
- * (`chunks: auto` below 1,000,000 estimated rows). `chunks: auto` plans its
- * usual count (one range per 500,000 rows, at most 32), at least
- * `parallelism`: more ranges than readers add no speed, but they bound what
- * waits for the writer, since only the next parallelism-1 ranges are read
- * ahead (a temp file holds at most their bytes, not the rest of the table).
+ * Plan an ordered parallel read, or undefined to read in one piece. Only an
+ * explicit `chunks: N` (N > 1) asks for one; `chunks: auto` reads in one
+ * piece, as do `parallelism: 1` and sources that cannot split reads. Only the
+ * next parallelism-1 ranges are read ahead of the writer, so more ranges than
+ * readers bound what waits (a temp file holds at most their bytes).
  */
 export async function planOrderedRead(options: OrderedPlanOptions): Promise<OrderedRead | undefined> {
   const { source, stream, plan, log } = options;
-  const asked = stream.chunks !== 'auto' && stream.chunks > 1;
-  if (!source.planChunks || stream.parallelism <= 1 || stream.chunks === 1) {
-    if (asked) log.write('info', stream.name, `read in one piece: ${source.planChunks ? 'parallelism is 1' : 'the source cannot split a read into ranges'}`);
+  // Opt-in: `chunks: auto` reads in one piece. Measured on a 2-core machine (docs/performance.md),
+  // two ranges cost the server more CPU than one sequential scan (no buffer ring) and gained nothing.
+  if (stream.chunks === 'auto' || stream.chunks <= 1) return undefined;
+  if (!source.planChunks || stream.parallelism <= 1) {
+    log.write('info', stream.name, `read in one piece: ${source.planChunks ? 'parallelism is 1' : 'the source cannot split a read into ranges'}`);
     return undefined;
   }
-  const decision = await decideChunks({ runId: options.runId, source, stream, request: plan.request, stored: undefined, log, storageOrder: true, minChunks: stream.parallelism });
+  const decision = await decideChunks({ runId: options.runId, source, stream, request: plan.request, stored: undefined, log, storageOrder: true });
   if (!decision.chunked) return undefined;
   const { ranges, cursorTo } = decision.progress;
   const cursor = cursorTo !== undefined ? chunkCursorRead(stream, plan, cursorTo) : undefined;
