@@ -4,12 +4,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Destination, OpenRequest, ReadRequest } from '../src/core/connector.js';
+import type { Destination, ReadRequest } from '../src/core/connector.js';
 import type { Column, StreamDescriptor } from '../src/core/schema.js';
 import { filesConnector } from '../src/connectors/files/index.js';
-import { quoteIdent, quoteTable } from '../src/connectors/postgres/identifiers.js';
 import type { PostgresSource } from '../src/connectors/postgres/source.js';
 import { sourceFor } from '../src/connectors/postgres/test-support/postgres-test-kit.js';
+import { ferryCsvReadOf, fileOpenRequest } from './support/ferry-csv-requests.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 
 /**
@@ -60,26 +60,15 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-function openRequest(name: string, columns: readonly Column[], raw: boolean): OpenRequest {
-  return { sync: 's', stream: name, runId: raw ? 'raw' : 'decoded', target: { name }, columns, write: 'replace', primaryKey: [], schemaChange: 'evolve', ...(raw ? { rawFormat: 'ferry-csv' as const } : {}) };
-}
-
-/** The read of `t` with the columns pass-through can render, padded to two columns (one column is refused). */
-function readOf(t: StreamDescriptor, columns: readonly Column[]): ReadRequest {
-  const pads = ['0 AS ferry_pad', "'' AS ferry_pad2"].slice(0, Math.max(0, 2 - columns.length));
-  const list = [...columns.map((c) => quoteIdent(c.name)), ...pads].join(', ');
-  return { stream: t.name, target: { kind: 'query', sql: `SELECT ${list} FROM ${quoteTable(t.table)}` }, batchSize: 1000 };
-}
-
 async function viaDecoded(name: string, request: ReadRequest, columns: readonly Column[]): Promise<{ rows: number; bytes: Buffer }> {
-  const writer = await files.open(openRequest(name, columns, false), signal);
+  const writer = await files.open(fileOpenRequest(name, columns, false), signal);
   for await (const batch of source.read(request, signal)) await writer.write(batch);
   const { rows } = await writer.commit(undefined);
   return { rows, bytes: await readFile(join(dir, name)) };
 }
 
 async function viaPassThrough(name: string, request: ReadRequest, columns: readonly Column[]): Promise<{ rows: number; bytes: Buffer }> {
-  const writer = await files.open(openRequest(name, columns, true), signal);
+  const writer = await files.open(fileOpenRequest(name, columns, true), signal);
   if (!writer.writeRaw) throw new Error(`no pass-through for ${name}`);
   const staged = await writer.writeRaw(source.readRaw(request, 'ferry-csv', signal), signal);
   const { rows } = await writer.commit(undefined);
@@ -97,7 +86,7 @@ describe('PG -> CSV pass-through', () => {
     const kinds = new Set<string>();
     for (const [i, t] of tables.entries()) {
       const renderable = t.columns.filter((c) => !['float32', 'float64', 'timetz'].includes(c.type.kind));
-      const request = readOf(t, renderable);
+      const request = ferryCsvReadOf(t, renderable);
       const columns = (await source.describe(request.target)).columns;
       expect(source.rawFormatsFor(request, columns), t.name).toContain('ferry-csv');
       const decoded = await viaDecoded(`d${i}.csv`, request, columns);

@@ -6,14 +6,15 @@ import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeProject } from '../src/config/test-project.js';
-import type { Destination, OpenRequest, ReadRequest } from '../src/core/connector.js';
+import type { Destination, ReadRequest } from '../src/core/connector.js';
 import { DataError } from '../src/core/errors.js';
 import type { Column, Row, StreamDescriptor } from '../src/core/schema.js';
 import { filesConnector } from '../src/connectors/files/index.js';
 import { filesSource, readAll } from '../src/connectors/files/test-support.js';
-import { quoteIdent, quoteTable } from '../src/connectors/postgres/identifiers.js';
+import { quoteIdent } from '../src/connectors/postgres/identifiers.js';
 import type { PostgresSource } from '../src/connectors/postgres/source.js';
 import { sourceFor } from '../src/connectors/postgres/test-support/postgres-test-kit.js';
+import { ferryCsvReadOf, fileOpenRequest } from './support/ferry-csv-requests.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 import { runProjectSync } from './support/run-project-sync.js';
 
@@ -68,17 +69,6 @@ afterAll(async () => {
   await Promise.all(projects.map((p) => rm(p, { recursive: true, force: true })));
 });
 
-function openRequest(name: string, columns: readonly Column[], raw: boolean): OpenRequest {
-  return { sync: 's', stream: name, runId: raw ? 'raw' : 'decoded', target: { name }, columns, write: 'replace', primaryKey: [], schemaChange: 'evolve', ...(raw ? { rawFormat: 'ferry-csv' as const } : {}) };
-}
-
-/** The read of `t` with the columns pass-through can render, padded to two columns (one column is refused). */
-function readOf(t: StreamDescriptor, columns: readonly Column[]): ReadRequest {
-  const pads = ['0 AS ferry_pad', "'' AS ferry_pad2"].slice(0, Math.max(0, 2 - columns.length));
-  const list = [...columns.map((c) => quoteIdent(c.name)), ...pads].join(', ');
-  return { stream: t.name, target: { kind: 'query', sql: `SELECT ${list} FROM ${quoteTable(t.table)}` }, batchSize: 1000 };
-}
-
 /** What a write leaves: its rows, or the error it failed with. */
 type Outcome = { readonly rows: number } | { readonly error: Error };
 
@@ -92,7 +82,7 @@ async function settle(write: () => Promise<number>): Promise<Outcome> {
 
 function viaDecoded(name: string, request: ReadRequest, columns: readonly Column[]): Promise<Outcome> {
   return settle(async () => {
-    const writer = await files.open(openRequest(name, columns, false), signal);
+    const writer = await files.open(fileOpenRequest(name, columns, false), signal);
     try {
       for await (const batch of source.read(request, signal)) await writer.write(batch);
       return (await writer.commit(undefined)).rows;
@@ -105,7 +95,7 @@ function viaDecoded(name: string, request: ReadRequest, columns: readonly Column
 
 function viaPassThrough(name: string, request: ReadRequest, columns: readonly Column[]): Promise<Outcome> {
   return settle(async () => {
-    const writer = await files.open(openRequest(name, columns, true), signal);
+    const writer = await files.open(fileOpenRequest(name, columns, true), signal);
     try {
       if (!writer.writeRaw) throw new Error(`no pass-through for ${name}`);
       const staged = await writer.writeRaw(source.readRaw(request, 'ferry-csv', signal), signal);
@@ -163,7 +153,7 @@ describe('PG -> Parquet pass-through', () => {
     const failedBoth: string[] = [];
     const kinds = new Set<string>();
     for (const [i, t] of tables.entries()) {
-      const request = readOf(t, t.columns.filter(renderable));
+      const request = ferryCsvReadOf(t, t.columns.filter(renderable));
       const columns = (await source.describe(request.target)).columns;
       const decoded = await viaDecoded(`d${i}.parquet`, request, columns);
       const raw = await viaPassThrough(`r${i}.parquet`, request, columns);
