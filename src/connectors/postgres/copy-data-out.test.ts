@@ -83,7 +83,7 @@ describe('CopyDataOut', () => {
     try {
       const copy = new CopyIn(writer, 'COPY landing FROM STDIN (FORMAT binary)', { framed: true });
       let sent = 0;
-      for await (const piece of reader.query(new CopyDataOut('COPY (SELECT id, note, doc FROM t) TO STDOUT (FORMAT binary)', { highWaterMark: 4096 }))) {
+      for await (const piece of reader.query(new CopyDataOut('COPY (SELECT id, note, doc FROM t) TO STDOUT (FORMAT binary)', { readAhead: 2 }))) {
         await copy.write(piece as Buffer);
         sent += (piece as Buffer).length;
         if (sent > 200_000) break;
@@ -112,6 +112,48 @@ describe('CopyDataOut', () => {
     }
   });
 
+  it('payloads: yields exactly what pg-copy-streams does, in chunks of whole rows, counting the rows, with notices amid them and rows longer than many socket reads', async () => {
+    const sql = "COPY (SELECT noisy(id) AS id, CASE WHEN id % 7000 = 0 THEN repeat('z', 3000000) ELSE note END, doc FROM t ORDER BY id) TO STDOUT";
+    const stream = new CopyDataOut(sql, { payloads: true });
+    const pieces: Buffer[] = [];
+    for await (const piece of client.query(stream)) pieces.push(piece as Buffer);
+    const plain = await collect(client.query(copyTo(sql)));
+    expect(Buffer.concat(pieces).equals(plain)).toBe(true);
+    expect(plain.length).toBeGreaterThan(4 * 3_000_000);
+    // Text COPY: one message per row, each ending with a line feed, and no chunk cuts a row.
+    expect(stream.messages).toBe(30000);
+    expect(stream.rowCount).toBe(30000);
+    for (const piece of pieces) expect(piece[piece.length - 1]).toBe(0x0a);
+    expect(pieces.length).toBeLessThan(30000);
+    // Binary COPY too (its header rides on the first row's message, its trailer has one of its own).
+    const binary = 'COPY (SELECT id, note, doc FROM t) TO STDOUT (FORMAT binary)';
+    expect((await collect(client.query(new CopyDataOut(binary, { payloads: true })))).equals(await collect(client.query(copyTo(binary))))).toBe(true);
+    expect((await client.query<{ n: number }>('SELECT 4 AS n')).rows).toEqual([{ n: 4 }]);
+  });
+
+  it('payloads: fails with the server error raised midway, and the client stays usable', async () => {
+    const sql = "COPY (SELECT 1 / (20000 - g) AS x, repeat('y', 100) FROM generate_series(1, 30000) g) TO STDOUT (FORMAT csv)";
+    await expect(collect(client.query(new CopyDataOut(sql, { payloads: true })))).rejects.toThrow(/division by zero/);
+    expect((await client.query<{ n: number }>('SELECT 5 AS n')).rows).toEqual([{ n: 5 }]);
+  });
+
+  it('payloads: reassembles rows and headers cut at any byte by the socket reads', async () => {
+    const sql = 'COPY (SELECT id, note FROM t WHERE id <= 200) TO STDOUT (FORMAT csv)';
+    const framed = await collect(client.query(new CopyDataOut(sql)));
+    const response = Buffer.from([0x48, 0, 0, 0, 11, 0, 0, 2, 0, 0, 0, 0]);
+    const notice = Buffer.concat([Buffer.from([0x4e, 0, 0, 0, 12]), Buffer.from('Mhello\0\0')]);
+    const after = Buffer.from([0x43, 0, 0, 0, 13, ...Buffer.from('COPY 200\0'), 0x5a, 0, 0, 0, 5, 0x49]);
+    const half = framed.indexOf(0x64, 4000);
+    const wire = Buffer.concat([response, framed.subarray(0, half), notice, framed.subarray(half), Buffer.from([0x63, 0, 0, 0, 4]), after]);
+    for (const size of [1, 2, 3, 4, 5, 6, 7, 64, 1000, wire.length]) {
+      const { out, pieces, handedBack, stream } = await replay(wire, size, true);
+      expect(out.equals(payloads(framed))).toBe(true);
+      for (const piece of pieces) expect(piece[piece.length - 1]).toBe(0x0a);
+      expect(stream.messages).toBe(200);
+      expect(handedBack.equals(after)).toBe(true);
+    }
+  });
+
   it('reassembles message headers cut at any byte by the socket reads', async () => {
     const framed = await collect(client.query(new CopyDataOut('COPY (SELECT id, note FROM t WHERE id <= 200) TO STDOUT (FORMAT binary)')));
     // The server's bytes: CopyOutResponse, the messages, a notice, CopyDone, then what pg must get back.
@@ -130,12 +172,16 @@ describe('CopyDataOut', () => {
   });
 });
 
-/** Feed `wire` to a CopyDataOut through a stand-in socket in reads of `size` bytes. */
-async function replay(wire: Buffer, size: number): Promise<{ out: Buffer; pieces: Buffer[]; handedBack: Buffer }> {
+/**
+ * Feed `wire` to a CopyDataOut through a stand-in socket in reads of `size`
+ * bytes, each a buffer of its own as a socket's are (payloads mode moves bytes within them).
+ */
+async function replay(wire: Buffer, size: number, payloadMode = false): Promise<{ out: Buffer; pieces: Buffer[]; handedBack: Buffer; stream: CopyDataOut }> {
   const reads: Buffer[] = [];
-  for (let i = 0; i < wire.length; i += size) reads.push(wire.subarray(i, i + size));
+  for (let i = 0; i < wire.length; i += size) reads.push(Buffer.from(wire.subarray(i, i + size)));
   const handed: Buffer[] = [];
   const socket = new (class extends EventEmitter {
+    readableLength = 0;
     pause(): void {}
     resume(): void {}
     read(): Buffer | null {
@@ -143,7 +189,7 @@ async function replay(wire: Buffer, size: number): Promise<{ out: Buffer; pieces
     }
   })();
   socket.on('data', (chunk: Buffer) => handed.push(chunk));
-  const stream = new CopyDataOut('COPY x TO STDOUT (FORMAT binary)');
+  const stream = new CopyDataOut('COPY x TO STDOUT (FORMAT binary)', { payloads: payloadMode });
   stream.submit({ stream: socket, query: () => undefined } as unknown as pg.Connection);
   const pieces: Buffer[] = [];
   const out = collect((async function* () {
@@ -156,5 +202,5 @@ async function replay(wire: Buffer, size: number): Promise<{ out: Buffer; pieces
   const bytes = await out;
   // pg's data handler got everything after CopyDone, in whatever pieces followed it.
   for (let more = reads.shift(); more; more = reads.shift()) socket.emit('data', more);
-  return { out: bytes, pieces, handedBack: Buffer.concat(handed) };
+  return { out: bytes, pieces, handedBack: Buffer.concat(handed), stream };
 }

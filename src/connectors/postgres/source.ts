@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import type { CaptureOptions, ChangeCapture } from '../../core/change-capture.js';
 import type { ChunkPlan, ChunkPlanRequest } from '../../core/chunk.js';
 import type { ConnectorContext, RawFormat, ReadRequest, ReadTarget, SharedSnapshot, Source } from '../../core/connector.js';
@@ -21,13 +20,6 @@ import { describeQuery } from './query-columns.js';
 import { executeSql } from './execute-sql.js';
 import { quoteIdent, quoteLiteral } from './identifiers.js';
 import { copyOutSql, countSql, cursorLiteral, selectSql } from './read-sql.js';
-
-/**
- * Bytes the COPY stream may buffer ahead of the decoder (about one batch of
- * typical rows): enough for the server to keep producing while a batch is
- * decoded, small enough that memory stays flat.
- */
-const READ_AHEAD_BYTES = 1 << 20;
 
 /** Text a batch holds at most, whatever `batchSize` says (at least one row). */
 const BATCH_BYTES = 1 << 20;
@@ -259,7 +251,7 @@ export class PostgresSource implements Source {
         throw driverError(error, `import the shared snapshot to read ${request.stream}`, { stream: request.stream });
       }
     }
-    const stream: Readable = framed ? lease.client.query(new CopyDataOut(sql, { highWaterMark: READ_AHEAD_BYTES })) : lease.client.query(copyTo(sql, { highWaterMark: READ_AHEAD_BYTES }));
+    const stream: Readable = lease.client.query(new CopyDataOut(sql, { payloads: !framed }));
     started?.(stream);
     const onAbort = (): void => {
       stream.destroy(new CancelledError('read cancelled', { stream: request.stream }));

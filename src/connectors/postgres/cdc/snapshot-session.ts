@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import type { SnapshotSession } from '../../../core/change-capture.js';
 import type { ConnectorContext, ReadRequest } from '../../../core/connector.js';
 import { CancelledError } from '../../../core/errors.js';
@@ -7,6 +6,7 @@ import type { Batch } from '../../../core/schema.js';
 import { describeRelation } from '../catalog.js';
 import { destroyClient, openClient } from '../client.js';
 import type { PostgresConfig } from '../config.js';
+import { CopyDataOut } from '../copy-data-out.js';
 import { CopyTextParser } from '../copy-text-parser.js';
 import { driverError } from '../driver-error.js';
 import { quoteLiteral } from '../identifiers.js';
@@ -48,7 +48,7 @@ export class PostgresSnapshotSession implements SnapshotSession {
       const wanted = request.columns ?? described.columns.map((c) => c.name);
       const columns = wanted.flatMap((name) => described.columns.filter((c) => c.name === name));
       const parser = new CopyTextParser(columns, request.stream);
-      const stream = client.query(copyTo(copyOutSql({ ...request, columns: columns.map((c) => c.name) }, config.schema, 'text')));
+      const stream = client.query(new CopyDataOut(copyOutSql({ ...request, columns: columns.map((c) => c.name) }, config.schema, 'text'), { payloads: true }));
       const onAbort = (): void => void stream.destroy(new CancelledError('snapshot read cancelled', { stream: request.stream }));
       signal.addEventListener('abort', onAbort, { once: true });
       let yielded = false;
