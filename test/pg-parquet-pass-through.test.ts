@@ -203,8 +203,8 @@ describe('PG -> Parquet pass-through', () => {
     expect((await readdir(dir)).filter((f) => f.includes('bc-r'))).toEqual([]);
   }, 120_000);
 
-  it('is picked by the engine for a Postgres stream without floats, and the sync lands the decoded values', async () => {
-    const yml = `name: p\nstate: sqlite:state.db\nconnections:\n  app:\n    type: postgres\n    url: ${db.url}\n  out:\n    type: files\n    path: out\n`;
+  it('is picked by the engine for a Postgres stream without floats, and the sync lands the decoded values, in the page codec the connection asks for', async () => {
+    const yml = `name: p\nstate: sqlite:state.db\nconnections:\n  app:\n    type: postgres\n    url: ${db.url}\n  out:\n    type: files\n    path: out\n    parquet:\n      compression: snappy\n`;
     const sync = 'source: app\ndestination: out\nstreams:\n  public.naughty:\n    target: naughty.parquet\n  with_float:\n    sql: SELECT id, s, id::float8 / 3 AS f FROM naughty ORDER BY id\n    target: with_float.parquet\n';
     const project = await writeProject({ 'ferry.yml': yml, 'syncs/s.yml': sync });
     projects.push(project);
@@ -223,5 +223,15 @@ describe('PG -> Parquet pass-through', () => {
     expect(sort(landed.rows)).toEqual(want);
     expect(result.streams.find((s) => s.stream === 'public.naughty')?.rowsWritten).toBe(expected.length);
     expect((await readdir(join(project, 'out'))).sort()).toEqual(['naughty.parquet', 'with_float.parquet']);
+    // Both ways of writing (raw records and decoded rows) take the connection's codec.
+    const connection = await duck.connect();
+    try {
+      for (const file of ['naughty.parquet', 'with_float.parquet']) {
+        const codecs = await connection.runAndReadAll('SELECT DISTINCT compression FROM parquet_metadata($1)', [join(project, 'out', file)]);
+        expect(codecs.getRowObjectsJson()).toEqual([{ compression: 'SNAPPY' }]);
+      }
+    } finally {
+      connection.closeSync();
+    }
   }, 300_000);
 });

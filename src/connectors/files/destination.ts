@@ -43,7 +43,10 @@ interface OutputPlan {
 
 function createRowWriter(plan: OutputPlan, columns: readonly Column[], config: FilesConfig): Promise<RowFileWriter> | RowFileWriter {
   // DuckDB's native binding loads only for Parquet targets.
-  if (plan.format === 'parquet') return import('./parquet-writer.js').then((m) => m.ParquetFileWriter.create(plan.tempPath, columns));
+  if (plan.format === 'parquet') {
+    const { compression, compression_level: level } = config.parquet;
+    return import('./parquet-writer.js').then((m) => m.ParquetFileWriter.create(plan.tempPath, columns, { compression, ...(level !== undefined ? { compressionLevel: level } : {}) }));
+  }
   if (plan.format === 'csv') return new CsvFileWriter(plan.tempPath, columns, csvOptionsFor(config.csv, plan.publishPath), plan.gzip);
   return new JsonlFileWriter(plan.tempPath, columns, plan.gzip);
 }

@@ -4,7 +4,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../core/errors.js';
 import type { Column, Row, Value } from '../../core/schema.js';
-import { ParquetFileWriter } from './parquet-writer.js';
+import { filesConfigSchema } from './config.js';
+import { ParquetFileWriter, type ParquetWriterOptions } from './parquet-writer.js';
 import { col, failureOf, filesSource, readAll, scratchProject } from './test-support.js';
 
 const columns: Column[] = [
@@ -39,9 +40,9 @@ afterAll(async () => {
   await project.dispose();
 });
 
-async function writeFile(name: string, rows: readonly Row[], partRows: number | undefined, batch = 777): Promise<string> {
+async function writeFile(name: string, rows: readonly Row[], partRows: number | undefined, batch = 777, options: ParquetWriterOptions = {}): Promise<string> {
   const path = join(project.dir, 'pq', name);
-  const writer = await ParquetFileWriter.create(path, columns, partRows === undefined ? {} : { partRows });
+  const writer = await ParquetFileWriter.create(path, columns, partRows === undefined ? options : { ...options, partRows });
   try {
     for (let start = 0; start < rows.length; start += batch) await writer.write(rows.slice(start, start + batch));
     await writer.finish();
@@ -100,5 +101,39 @@ describe('ParquetFileWriter streaming parts', () => {
     expect(error.message).toContain('cannot write Parquet');
     expect((error as DataError).context.file).toContain('bad.parquet');
     expect((await readdir(join(project.dir, 'pq'))).filter((f) => f.startsWith('bad'))).toEqual([]);
+  });
+
+  it('writes every page codec asked for (zstd at level 1 unless told), and reads each file back exactly', async () => {
+    const some = rows.slice(0, 2000);
+    const want = some.map((r) => r.map((v) => (v instanceof Uint8Array ? Buffer.from(v) : v)));
+    const codecs = async (path: string) => (await query('SELECT DISTINCT compression FROM parquet_metadata($1) ORDER BY 1', path)).map((r) => r.compression);
+    const cases: [string, ParquetWriterOptions, string][] = [
+      ['default', {}, 'ZSTD'],
+      ['zstd9', { compression: 'zstd', compressionLevel: 9 }, 'ZSTD'],
+      ['snappy', { compression: 'snappy' }, 'SNAPPY'],
+      ['gzip', { compression: 'gzip' }, 'GZIP'],
+      ['lz4', { compression: 'lz4_raw' }, 'LZ4_RAW'],
+      ['brotli', { compression: 'brotli' }, 'BROTLI'],
+      ['none', { compression: 'uncompressed' }, 'UNCOMPRESSED'],
+    ];
+    const sizes = new Map<string, number>();
+    for (const [name, options, codec] of cases) {
+      const path = await writeFile(`codec-${name}.parquet`, some, 700, 777, options);
+      expect(await codecs(path)).toEqual([codec]);
+      expect((await readAll(filesSource(project.dir, { path: 'pq' }), `codec-${name}.parquet`)).rows).toEqual(want);
+      sizes.set(name, Number((await query('SELECT sum(total_compressed_size) AS n FROM parquet_metadata($1)', path))[0]?.n));
+    }
+    // The level reached the writer: zstd 9 packs these pages tighter than level 1.
+    expect(sizes.get('zstd9')).toBeLessThan(sizes.get('default') as number);
+    expect(sizes.get('default')).toBeLessThan(sizes.get('none') as number);
+  });
+
+  it('refuses a zstd level with another codec, naming the key', () => {
+    const result = filesConfigSchema.safeParse({ path: 'out', parquet: { compression: 'snappy', compression_level: 5 } });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['parquet', 'compression_level']);
+    expect(result.error?.issues[0]?.message).toBe('compression_level applies to zstd only, not to snappy');
+    const parsed = filesConfigSchema.parse({ path: 'out' });
+    expect(parsed.parquet).toEqual({ compression: 'zstd' });
   });
 });

@@ -1,6 +1,7 @@
 import { type DuckDBAppender, DuckDBBlobValue, type DuckDBConnection, DuckDBDataChunk, DuckDBInstance, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { DataError } from '../../core/errors.js';
 import type { Column, LogicalKind, Row, Value } from '../../core/schema.js';
+import { DEFAULT_ZSTD_LEVEL, type ParquetCompression } from './config.js';
 import { type CsvPart, CsvPartFiles } from './csv-part-files.js';
 import { quoteIdentifier, type StoredColumn } from './parquet-columns.js';
 import { FERRY_COLUMNS_KEY } from './parquet-reader.js';
@@ -124,13 +125,18 @@ const PART_BYTES = 64 * 2 ** 20;
 export interface ParquetWriterOptions {
   /** Rows (or records) per part, and so the most staged at once; tests use small parts to cover the assembly. */
   readonly partRows?: number;
+  /** Page codec (default zstd). */
+  readonly compression?: ParquetCompression;
+  /** zstd level (zstd only; default DEFAULT_ZSTD_LEVEL). */
+  readonly compressionLevel?: number;
 }
 
 /**
  * Writes a Parquet file through an in-memory DuckDB, streaming, in parts: each
  * part is written as a Parquet file with `COPY ... (FORMAT parquet, COMPRESSION
- * zstd)` while the next part fills, and its row groups are appended to the
- * output (`RowGroupFile`), which gets one footer at the end. Memory holds at
+ * zstd, COMPRESSION_LEVEL 1)` (or the codec asked for) while the next part
+ * fills, and its row groups are appended to the output (`RowGroupFile`), which
+ * gets one footer at the end. Memory holds at
  * most two parts whatever the table size. The logical kinds go into key-value
  * metadata so the files source restores them exactly.
  *
@@ -165,11 +171,16 @@ export class ParquetFileWriter implements RowFileWriter {
   #flushing: Promise<void> | undefined;
   readonly #partRowLimit: number;
   readonly #recordPartLimit: number;
+  /** The codec options of every part's COPY (`COMPRESSION zstd, COMPRESSION_LEVEL 1`). */
+  readonly #codec: string;
 
   private constructor(path: string, columns: readonly Column[], options: ParquetWriterOptions) {
     this.#path = path;
     this.#partRowLimit = options.partRows ?? PART_ROWS;
     this.#recordPartLimit = options.partRows ?? RECORD_PART_ROWS;
+    const compression = options.compression ?? 'zstd';
+    if (options.compressionLevel !== undefined && compression !== 'zstd') throw new Error(`parquet writer: a compression level applies to zstd only, not to ${compression}`);
+    this.#codec = compression === 'zstd' ? `COMPRESSION zstd, COMPRESSION_LEVEL ${options.compressionLevel ?? DEFAULT_ZSTD_LEVEL}` : `COMPRESSION ${compression}`;
     this.#columns = columns;
     this.#staging = columns.map(stagingOf);
     this.#variable = this.#staging.map((s) => s.stageType === 'VARCHAR' || s.stageType === 'BLOB');
@@ -368,7 +379,7 @@ export class ParquetFileWriter implements RowFileWriter {
   #copySql(select: string, to: string): string {
     const stored: StoredColumn[] = this.#columns.map((c) => ({ name: c.name, kind: c.type.kind, ...(c.type.precision !== undefined ? { precision: c.type.precision, scale: c.type.scale ?? 0 } : {}) }));
     const meta = `KV_METADATA {${sqlString(FERRY_COLUMNS_KEY)}: ${sqlString(JSON.stringify(stored))}}`;
-    return `COPY (${select}) TO ${sqlString(to)} (FORMAT parquet, COMPRESSION zstd, ${meta})`;
+    return `COPY (${select}) TO ${sqlString(to)} (FORMAT parquet, ${this.#codec}, ${meta})`;
   }
 
   async finish(): Promise<void> {
