@@ -183,6 +183,12 @@ export interface Source {
    * SQL sources only; never raw text.
    */
   literal?(value: Value, type: LogicalType): string;
+  /**
+   * Open a session now, so that connecting overlaps the destination's setup
+   * (loading its connector); planning's first query then finds it. Sources
+   * that connect cheaply leave it out. Fails as the first use would.
+   */
+  connect?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -143,6 +143,8 @@ export async function runSync(options: RunSyncOptions): Promise<RunResult> {
   try {
     const registry = options.registry ?? builtinConnectors;
     source = await createSource(resolveConnection(project, registry, sync.source, log.forStream(null)));
+    // The source's session is made while the destination's connector loads (a failure shows again when planning uses it).
+    source.connect?.().catch(() => undefined);
     destination = await createDestination(resolveConnection(project, registry, sync.destination, log.forStream(null)));
     // The destination's session is made while the source plans; its failure is the run's, reported below.
     const connected = destination.connect?.();

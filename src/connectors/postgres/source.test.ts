@@ -39,6 +39,28 @@ afterAll(async () => {
   await db?.drop();
 });
 
+describe('connect', () => {
+  it('opens a session ahead of planning, which the next query reuses; a bad address fails as a query would', async () => {
+    const fresh = sourceFor(db.url);
+    const sessions = async (): Promise<number> => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = \'client backend\'')).rows[0]?.n);
+    const before = await sessions();
+    try {
+      await fresh.connect();
+      expect(await sessions()).toBe(before + 1);
+      await fresh.describe({ kind: 'table', table: { name: 'events' } });
+      expect(await sessions()).toBe(before + 1);
+    } finally {
+      await fresh.close();
+    }
+    const unreachable = sourceFor('postgres://postgres@127.0.0.1:1/none');
+    try {
+      await expect(unreachable.connect()).rejects.toThrow(/127\.0\.0\.1:1/);
+    } finally {
+      await unreachable.close();
+    }
+  });
+});
+
 describe('discover', () => {
   it('lists tables, views, matviews and partitioned tables with exact names, types and keys', async () => {
     const streams = await source.discover();

@@ -211,6 +211,10 @@ export class PostgresSource implements Source {
     return value === null ? 'NULL' : cursorLiteral(value, type.kind);
   }
 
+  async connect(): Promise<void> {
+    await withPooledClient(this.#pool, this.#config, this.#ctx, async () => undefined);
+  }
+
   async close(): Promise<void> {
     for (const lease of this.#reading) lease.done(true);
     this.#reading.clear();
