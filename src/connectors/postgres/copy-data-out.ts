@@ -73,7 +73,7 @@ export class CopyDataOut extends Readable {
 
   /**
    * `readAhead`: socket reads' worth of chunks held for the consumer before
-   * the socket is left unread (default 16, about a megabyte). The chunks are
+   * the socket is left unread (default 16, about half a megabyte). The chunks are
    * handed out one by one as they were pushed (object mode): a byte-mode
    * stream would concatenate everything buffered into a new buffer on each read.
    */
@@ -99,6 +99,12 @@ export class CopyDataOut extends Readable {
   override _read(): void {
     this.#wanted = true;
     this.#pump();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.#gathering);
+    this.#gathering = undefined;
+    callback(error);
   }
 
   /** pg: the server reported an error (its bytes were handed back by `#finish`), or the connection failed. */
