@@ -2,6 +2,7 @@ import { DuckDBBlobValue, type DuckDBValue } from '@duckdb/node-api';
 import type { Column, LogicalKind, LogicalType, Value } from '../../core/schema.js';
 import { canonicalDecimal, canonicalTime, canonicalTimetz, microsToTimestamp } from '../../core/values.js';
 import { intervalIso } from './interval-text.js';
+import { quoteIdentifier, type StoredColumn } from './parquet-meta.js';
 
 /**
  * How one Parquet column (as DuckDB types it) is read: the SQL expression that
@@ -123,18 +124,6 @@ function mappingOf(duckType: string): Mapping {
   return { type: { kind: 'string' }, select: utf8Bytes, convert: asUtf8 };
 }
 
-/** A column as Ferry wrote it (kept in the file's key-value metadata). */
-export interface StoredColumn {
-  readonly name: string;
-  readonly kind: LogicalKind;
-  readonly precision?: number;
-  readonly scale?: number;
-}
-
-/** Double-quote an identifier for DuckDB SQL. */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /**
  * The read plan of a column. When Ferry wrote the file, the stored logical

@@ -3,11 +3,9 @@ import { DataError } from '../../core/errors.js';
 import type { Column, Row } from '../../core/schema.js';
 import { assertSameTypes, type DecodedFile } from './decoded-file.js';
 import type { SourceFile } from './file-input.js';
-import { type ParquetColumnPlan, parquetColumnPlan, type StoredColumn } from './parquet-columns.js';
+import { type ParquetColumnPlan, parquetColumnPlan } from './parquet-columns.js';
+import { FERRY_COLUMNS_KEY, type StoredColumn } from './parquet-meta.js';
 import { checkParquetLevels, ParquetDamageError } from './parquet-level-check.js';
-
-/** Key of the Parquet key-value metadata entry where Ferry records logical kinds. */
-export const FERRY_COLUMNS_KEY = 'ferry.columns';
 
 export interface ParquetOpenOptions {
   readonly expected?: { readonly file: SourceFile; readonly columns: readonly Column[] };

@@ -1,10 +1,9 @@
-import { type DuckDBAppender, DuckDBBlobValue, type DuckDBConnection, DuckDBDataChunk, DuckDBInstance, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { DataError } from '../../core/errors.js';
 import type { Column, LogicalKind, Row, Value } from '../../core/schema.js';
 import { DEFAULT_ZSTD_LEVEL, type ParquetCompression } from './config.js';
 import { type CsvPart, CsvPartFiles } from './csv-part-files.js';
-import { quoteIdentifier, type StoredColumn } from './parquet-columns.js';
-import { FERRY_COLUMNS_KEY } from './parquet-reader.js';
+import { FERRY_COLUMNS_KEY, quoteIdentifier, type StoredColumn } from './parquet-meta.js';
 import { RowGroupFile } from './row-group-file.js';
 import type { RowFileWriter } from './text-file-sink.js';
 import { rm } from 'node:fs/promises';
@@ -12,6 +11,14 @@ import { basename } from 'node:path';
 
 /** DuckDB's vector size: the most rows one data chunk holds. */
 const CHUNK_ROWS = 2048;
+
+type DuckDBModule = typeof import('@duckdb/node-api');
+/**
+ * DuckDB's module, once a writer has loaded it. Writers load it in the
+ * background (`create` does not wait for it): about 0.25 s that the first
+ * records or rows spend arriving instead.
+ */
+let duckdb: DuckDBModule | undefined;
 
 /** How a logical kind is staged in DuckDB (column type and value) and cast for the Parquet file. */
 interface Staging {
@@ -42,7 +49,7 @@ const STAGING: Readonly<Record<LogicalKind, Staging>> = {
   int64: { stageType: 'BIGINT', toDuck: (v) => BigInt(v as bigint) },
   float32: { stageType: 'FLOAT', toDuck: Number },
   float64: { stageType: 'DOUBLE', toDuck: Number },
-  bytes: { stageType: 'BLOB', toDuck: (v) => new DuckDBBlobValue(v as Uint8Array) },
+  bytes: { stageType: 'BLOB', toDuck: (v) => new (duckdb as DuckDBModule).DuckDBBlobValue(v as Uint8Array) },
   decimal: varchar,
   string: varchar,
   json: varchar,
@@ -136,9 +143,10 @@ export interface ParquetWriterOptions {
  * part is written as a Parquet file with `COPY ... (FORMAT parquet, COMPRESSION
  * zstd, COMPRESSION_LEVEL 1)` (or the codec asked for) while the next part
  * fills, and its row groups are appended to the output (`RowGroupFile`), which
- * gets one footer at the end. Memory holds at
- * most two parts whatever the table size. The logical kinds go into key-value
- * metadata so the files source restores them exactly.
+ * gets one footer at the end. Memory holds at most two parts whatever the
+ * table size. The logical kinds go into key-value metadata so the files source
+ * restores them exactly. DuckDB starts in the background: the first CSV part
+ * fills while it loads, and the first rows wait for it.
  *
  * A part fills in one of two ways (one per file):
  * - decoded rows (`write`) go through the Appender into a staging table, one
@@ -160,6 +168,13 @@ export class ParquetFileWriter implements RowFileWriter {
   #file: RowGroupFile | undefined;
   #appender: DuckDBAppender | undefined;
   #types: readonly DuckDBType[] = [];
+  /** DuckDB's instance and connections being made (see `duckdb`); settled before anything else touches them. */
+  #duckReady: Promise<void> = Promise.resolve();
+  /** Whether the first staging table was made (rows came). */
+  #staged = false;
+  #closed = false;
+  /** Whether the copy connection was set to one thread (raw records came). */
+  #oneThread = false;
   #part = 0;
   #partRows = 0;
   #partBytes = 0;
@@ -190,17 +205,23 @@ export class ParquetFileWriter implements RowFileWriter {
     if (columns.length === 0) throw new DataError('a Parquet file needs at least one column', { file: path });
     assertDistinctNames(columns, path);
     const writer = new ParquetFileWriter(path, columns, options);
+    writer.#duckReady = writer.#startDuckDB();
+    // Observed by the first use, finish or discard; never left unhandled.
+    writer.#duckReady.catch(() => undefined);
     try {
-      writer.#instance = await DuckDBInstance.create(':memory:');
-      writer.#appendConnection = await writer.#instance.connect();
-      writer.#copyConnection = await writer.#instance.connect();
       writer.#file = await RowGroupFile.create(path);
-      await writer.#openPart();
     } catch (error) {
       await writer.discard();
       throw error;
     }
     return writer;
+  }
+
+  async #startDuckDB(): Promise<void> {
+    const duck = (duckdb ??= await import('@duckdb/node-api'));
+    this.#instance = await duck.DuckDBInstance.create(':memory:');
+    this.#appendConnection = await this.#instance.connect();
+    this.#copyConnection = await this.#instance.connect();
   }
 
   async #openPart(): Promise<void> {
@@ -213,12 +234,17 @@ export class ParquetFileWriter implements RowFileWriter {
   }
 
   async write(rows: readonly Row[]): Promise<void> {
-    const appender = this.#appender;
     if (this.#csvParts) throw new Error('parquet writer: rows cannot follow raw records');
-    if (!appender) throw new Error('parquet writer is closed');
+    if (this.#closed) throw new Error('parquet writer is closed');
+    if (!this.#staged) {
+      this.#staged = true;
+      await this.#duckReady;
+      await this.#openPart();
+    }
+    const appender = this.#appender as DuckDBAppender;
     for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
       const end = Math.min(start + CHUNK_ROWS, rows.length);
-      const chunk = DuckDBDataChunk.create(this.#types, end - start);
+      const chunk = (duckdb as DuckDBModule).DuckDBDataChunk.create(this.#types, end - start);
       chunk.setColumns(this.#staging.map((_, i) => this.#columnValues(rows, i, start, end)));
       appender.appendDataChunk(chunk);
       this.#rows += end - start;
@@ -235,9 +261,7 @@ export class ParquetFileWriter implements RowFileWriter {
    * the bytes completed. A file takes either rows or records, not both.
    */
   async writeRecords(bytes: Uint8Array): Promise<number> {
-    // One conversion thread beside the thread receiving the bytes: on the PG -> Parquet benchmark a
-    // second one cost 1.5 s more CPU per 1M rows and gained no time (the server renders the CSV too).
-    if (!this.#csvParts) await (this.#copyConnection as DuckDBConnection).run('SET threads = 1');
+    if (this.#closed) throw new Error('parquet writer is closed');
     const parts = (this.#csvParts ??= this.#startRecords());
     const rows = await parts.write(bytes);
     this.#rows += rows;
@@ -245,10 +269,8 @@ export class ParquetFileWriter implements RowFileWriter {
   }
 
   #startRecords(): CsvPartFiles {
-    if (this.#rows > 0) throw new Error('parquet writer: raw records cannot follow rows');
+    if (this.#staged) throw new Error('parquet writer: raw records cannot follow rows');
     if (!parquetTakesFerryCsv(this.#columns)) throw new Error('parquet writer: these columns cannot come in as ferry-csv');
-    // The staging table stays empty: parts come from CSV files from now on.
-    this.#closeAppender();
     return new CsvPartFiles({
       pathOf: (index) => this.#csvPartPath(index),
       header: `${this.#columns.map((_, i) => `c${i}`).join(',')}\n`,
@@ -327,9 +349,16 @@ export class ParquetFileWriter implements RowFileWriter {
   }
 
   async #flushCsvPart(part: CsvPart): Promise<void> {
-    const connection = this.#copyConnection as DuckDBConnection;
     const partPath = this.#partPath(part.index);
     try {
+      await this.#duckReady;
+      const connection = this.#copyConnection as DuckDBConnection;
+      if (!this.#oneThread) {
+        // One conversion thread beside the thread receiving the bytes: on the PG -> Parquet benchmark a
+        // second one cost 1.5 s more CPU per 1M rows and gained no time (the server renders the CSV too).
+        await connection.run('SET threads = 1');
+        this.#oneThread = true;
+      }
       const result = await connection.run(this.#copySql(this.#csvSelect(part), partPath)).catch((error: unknown) => {
         const records = part.rows > 0 ? `records ${part.firstRow + 1}-${part.firstRow + part.rows}` : 'no records';
         throw new DataError(`cannot write Parquet from CSV part ${basename(part.path)} (${records} of the stream): ${(error as Error).message.split('\n')[0]}`, {
@@ -385,9 +414,11 @@ export class ParquetFileWriter implements RowFileWriter {
   async finish(): Promise<void> {
     const file = this.#file;
     const parts = this.#csvParts;
-    if (!file || (!this.#appender && !parts)) throw new Error('parquet writer is closed');
+    if (!file || this.#closed) throw new Error('parquet writer is closed');
+    this.#closed = true;
     this.#closeAppender();
     try {
+      await this.#duckReady;
       if (parts) await this.#finishRecords(parts);
       else await this.#finishRows();
       const rows = await file.finish();
@@ -408,6 +439,11 @@ export class ParquetFileWriter implements RowFileWriter {
     await this.#flushing;
     this.#flushing = undefined;
     // The last part; an empty table still writes one, which gives the file its schema.
+    if (!this.#staged) {
+      this.#staged = true;
+      await this.#openPart();
+      this.#closeAppender();
+    }
     if (this.#partRows > 0 || this.#partsFlushed === 0) await this.#flushPart(this.#part, this.#partRows);
   }
 
@@ -439,6 +475,8 @@ export class ParquetFileWriter implements RowFileWriter {
   }
 
   async discard(): Promise<void> {
+    this.#closed = true;
+    await this.#duckReady.catch(() => undefined);
     this.#closeAppender();
     this.#copyConnection?.interrupt();
     await this.#flushing?.catch(() => undefined);
