@@ -42,7 +42,7 @@ export class CopyDataOut extends Readable {
   readonly text: string;
   /** The server's `COPY n`, once the COPY is done. */
   rowCount = 0;
-  /** CopyData messages received whole: with a text or CSV COPY, one per row. */
+  /** CopyData messages received whole: with a text or CSV COPY, one per row (binary: plus one for the trailer). */
   messages = 0;
   readonly #payloads: boolean;
   #connection: pg.Connection | undefined;
@@ -129,104 +129,31 @@ export class CopyDataOut extends Readable {
     this.#pumping = true;
     try {
       let chunk: Buffer | null;
-      while (this.#wanted && !this.#detached && (chunk = socket.read() as Buffer | null) !== null) this.#wanted = this.#payloads ? this.#compactPayloads(chunk) : this.#parse(chunk);
+      while (this.#wanted && !this.#detached && (chunk = socket.read() as Buffer | null) !== null) this.#wanted = this.#take(chunk);
     } finally {
       this.#pumping = false;
     }
   }
 
   /**
-   * Forward the whole CopyData messages of one socket read; false when the
-   * consumer has enough for now. A message cut by the end of the read is held
-   * (`#carry`) until its last byte arrives, so every chunk this stream yields
-   * ends on a message boundary: a writer abandoning its COPY midway can then
-   * send CopyFail without the server reading it as the rest of a row.
+   * Take one socket read; false when the consumer has enough for now. Framed,
+   * the whole CopyData messages are pushed as they are; `payloads`, their
+   * payloads are moved together over the headers in the read's own buffer
+   * (`copyWithin`, no allocation: a copy into new buffers cost more in page
+   * faults than in copying). One chunk per run of messages. A message cut by
+   * the end of the read is held (`#carry`) until its last byte arrives, so
+   * every chunk ends on a message (row) boundary: a writer abandoning its
+   * framed COPY midway can then send CopyFail without the server reading it
+   * as the rest of a row.
    */
-  #parse(input: Buffer): boolean {
-    let chunk = input;
-    if (this.#partial) {
-      chunk = Buffer.concat([this.#partial, input]);
-      this.#partial = undefined;
-    }
+  #take(input: Buffer): boolean {
+    const resumed = this.#resume(input);
+    if (!resumed) return true;
+    const { chunk } = resumed;
+    let { pos, wanted } = resumed;
     const end = chunk.length;
-    let pos = 0;
-    let wanted = true;
-    if (this.#remaining > 0) {
-      const n = Math.min(this.#remaining, end);
-      this.#remaining -= n;
-      pos = n;
-      if (this.#forwarding) {
-        this.#carry.push(chunk.subarray(0, n));
-        if (this.#remaining > 0) return true;
-        wanted = this.push(Buffer.concat(this.#carry));
-        this.#carry = [];
-      }
-    }
-    let run = -1;
-    while (pos < end) {
-      if (end - pos < HEADER) {
-        this.#partial = chunk.subarray(pos);
-        break;
-      }
-      const code = chunk[pos] as number;
-      const next = pos + 1 + chunk.readUInt32BE(pos + 1);
-      if (code === COPY_DATA) {
-        if (run < 0) run = pos;
-      } else {
-        if (run >= 0) wanted = this.push(chunk.subarray(run, pos));
-        run = -1;
-        if (code === COPY_DONE) return this.#finish(chunk.subarray(next));
-        if (code === ERROR_RESPONSE) return this.#finish(chunk.subarray(pos), true);
-        if (!SKIPPED.has(code)) {
-          // Not a COPY OUT at all: the connection's state is unknown, so it is not handed back (the caller discards it).
-          this.#detached = true;
-          this.destroy(new Error(`unexpected message '${String.fromCharCode(code)}' during COPY TO STDOUT`));
-          return false;
-        }
-      }
-      if (next > end) {
-        this.#remaining = next - end;
-        this.#forwarding = code === COPY_DATA;
-        if (this.#forwarding) this.#carry.push(chunk.subarray(pos));
-        if (run >= 0 && run < pos) wanted = this.push(chunk.subarray(run, pos));
-        return wanted;
-      }
-      pos = next;
-    }
-    if (run >= 0) wanted = this.push(chunk.subarray(run, pos));
-    return wanted;
-  }
-
-  /**
-   * `payloads` mode: the CopyData payloads of one socket read, moved together
-   * over the headers in the read's own buffer (`copyWithin`, no allocation:
-   * a copy into new buffers cost more in page faults than in copying) and
-   * pushed as one chunk per run of messages; false when the consumer has
-   * enough for now. A message cut by the end of the read is held (`#carry`)
-   * until its last byte arrives, so every chunk holds whole rows.
-   */
-  #compactPayloads(input: Buffer): boolean {
-    let chunk = input;
-    if (this.#partial) {
-      chunk = Buffer.concat([this.#partial, input]);
-      this.#partial = undefined;
-    }
-    const end = chunk.length;
-    let pos = 0;
-    let wanted = true;
-    if (this.#remaining > 0) {
-      const n = Math.min(this.#remaining, end);
-      this.#remaining -= n;
-      if (this.#forwarding) this.#carry.push(chunk.subarray(0, n));
-      if (this.#remaining > 0) return true;
-      if (this.#forwarding) {
-        this.messages++;
-        wanted = this.push(this.#carry.length === 1 ? this.#carry[0] : Buffer.concat(this.#carry));
-        this.#carry = [];
-      }
-      pos = n;
-    }
-    // Payloads moved so far sit at [first, write).
+    const payloads = this.#payloads;
+    // What this read forwards so far sits at [first, write).
     let first = pos;
     let write = pos;
     while (pos < end) {
@@ -237,8 +164,12 @@ export class CopyDataOut extends Readable {
       const code = chunk[pos] as number;
       const next = pos + 1 + chunk.readUInt32BE(pos + 1);
       if (code === COPY_DATA && next <= end) {
-        chunk.copyWithin(write, pos + HEADER, next);
-        write += next - pos - HEADER;
+        if (payloads) {
+          chunk.copyWithin(write, pos + HEADER, next);
+          write += next - pos - HEADER;
+        } else {
+          write = next;
+        }
         this.messages++;
         pos = next;
         continue;
@@ -248,25 +179,64 @@ export class CopyDataOut extends Readable {
       if (code === COPY_DATA) {
         this.#remaining = next - end;
         this.#forwarding = true;
-        this.#carry.push(chunk.subarray(pos + HEADER));
+        this.#carry.push(chunk.subarray(payloads ? pos + HEADER : pos));
         return wanted;
       }
-      if (code === COPY_DONE) return this.#finish(chunk.subarray(next));
-      if (code === ERROR_RESPONSE) return this.#finish(chunk.subarray(pos), true);
-      if (!SKIPPED.has(code)) {
-        this.#detached = true;
-        this.destroy(new Error(`unexpected message '${String.fromCharCode(code)}' during COPY TO STDOUT`));
-        return false;
-      }
-      if (next > end) {
-        this.#remaining = next - end;
-        this.#forwarding = false;
-        return wanted;
-      }
+      const answer = this.#other(code, chunk, pos, next, wanted);
+      if (answer !== undefined) return answer;
       pos = next;
     }
     if (write > first) wanted = this.push(chunk.subarray(first, write)) && wanted;
     return wanted;
+  }
+
+  /**
+   * The start of a socket read: a message header the last read cut is joined
+   * to it, and the message that read left in progress takes its bytes (a
+   * CopyData one is pushed, whole, when they complete it). Undefined when
+   * the message in progress takes the whole read.
+   */
+  #resume(input: Buffer): { chunk: Buffer; pos: number; wanted: boolean } | undefined {
+    let chunk = input;
+    if (this.#partial) {
+      chunk = Buffer.concat([this.#partial, input]);
+      this.#partial = undefined;
+    }
+    if (this.#remaining === 0) return { chunk, pos: 0, wanted: true };
+    const n = Math.min(this.#remaining, chunk.length);
+    this.#remaining -= n;
+    if (this.#forwarding) this.#carry.push(chunk.subarray(0, n));
+    if (this.#remaining > 0) return undefined;
+    let wanted = true;
+    if (this.#forwarding) {
+      this.messages++;
+      wanted = this.push(this.#carry.length === 1 ? this.#carry[0] : Buffer.concat(this.#carry));
+      this.#carry = [];
+    }
+    return { chunk, pos: n, wanted };
+  }
+
+  /**
+   * A message other than a whole CopyData one at `pos`: the end of the COPY,
+   * its error, or one to skip. The stream's answer when this read ends here
+   * (done, failed, an unexpected message, or a skipped one cut by the end of
+   * the read); undefined to go on after it.
+   */
+  #other(code: number, chunk: Buffer, pos: number, next: number, wanted: boolean): boolean | undefined {
+    if (code === COPY_DONE) return this.#finish(chunk.subarray(next));
+    if (code === ERROR_RESPONSE) return this.#finish(chunk.subarray(pos), true);
+    if (!SKIPPED.has(code)) {
+      // Not a COPY OUT at all: the connection's state is unknown, so it is not handed back (the caller discards it).
+      this.#detached = true;
+      this.destroy(new Error(`unexpected message '${String.fromCharCode(code)}' during COPY TO STDOUT`));
+      return false;
+    }
+    if (next > chunk.length) {
+      this.#remaining = next - chunk.length;
+      this.#forwarding = false;
+      return wanted;
+    }
+    return undefined;
   }
 
   /**
