@@ -4,6 +4,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
 import { CopyDataOut } from './copy-data-out.js';
+import { CsvRowPatch } from './csv-row-patch.js';
 import { CopyIn } from './copy-in.js';
 import { destroyClient } from './client.js';
 
@@ -129,6 +130,39 @@ describe('CopyDataOut', () => {
     const binary = 'COPY (SELECT id, note, doc FROM t) TO STDOUT (FORMAT binary)';
     expect((await collect(client.query(new CopyDataOut(binary, { payloads: true })))).equals(await collect(client.query(copyTo(binary))))).toBe(true);
     expect((await client.query<{ n: number }>('SELECT 4 AS n')).rows).toEqual([{ n: 4 }]);
+  });
+
+  it('payloads with a rewrite: every row rewritten, rows longer than many socket reads too, as the server would render them', async () => {
+    const patch = CsvRowPatch.for([
+      { name: 'id', type: { kind: 'int64' }, nullable: false },
+      { name: 'note', type: { kind: 'string' }, nullable: true },
+      { name: 'flag', type: { kind: 'boolean' }, nullable: true },
+      { name: 'at', type: { kind: 'timestamptz' }, nullable: true },
+    ]) as CsvRowPatch;
+    const from = "FROM t, LATERAL (SELECT CASE WHEN id % 7000 = 0 THEN repeat('z', 3000000) ELSE note END AS n, CASE WHEN id % 3 = 0 THEN NULL ELSE id % 2 = 0 END AS flag, timestamptz '2024-01-01' + id * interval '1.5 second' AS at) x";
+    const native = `COPY (SELECT id, n, flag, at ${from} ORDER BY id) TO STDOUT (FORMAT csv)`;
+    const rendered = `COPY (SELECT id, n, flag::text, replace((at AT TIME ZONE 'UTC')::text, ' ', 'T') || 'Z' ${from} ORDER BY id) TO STDOUT (FORMAT csv)`;
+    await client.query("SET TimeZone = 'UTC'");
+    const stream = new CopyDataOut(native, { rewrite: patch });
+    const pieces: Buffer[] = [];
+    for await (const piece of client.query(stream)) pieces.push(piece as Buffer);
+    const want = await collect(client.query(copyTo(rendered)));
+    expect(want.length).toBeGreaterThan(4 * 3_000_000);
+    expect(Buffer.concat(pieces).equals(want)).toBe(true);
+    expect(stream.messages).toBe(30000);
+    for (const piece of pieces) expect(piece[piece.length - 1]).toBe(0x0a);
+  });
+
+  it('payloads with a rewrite: a row it refuses fails the read with its reason', async () => {
+    const reader = new pg.Client({ connectionString: db.url });
+    await reader.connect();
+    try {
+      const refusing = { growth: 0, rewrite: (): number => { throw new Error('unexpected CSV from the server: test'); } };
+      await expect(collect(reader.query(new CopyDataOut('COPY (SELECT id FROM t) TO STDOUT (FORMAT csv)', { rewrite: refusing })))).rejects.toThrow('unexpected CSV from the server: test');
+    } finally {
+      // Left mid-COPY: only closing the socket stops the server's query.
+      destroyClient(reader);
+    }
   });
 
   it('payloads: fails with the server error raised midway, and the client stays usable', async () => {

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type pg from 'pg';
+import type { RowRewriter } from './csv-row-patch.js';
 
 const COPY_DATA = 0x64; // 'd'
 const COPY_DONE = 0x63; // 'c'
@@ -45,6 +46,7 @@ export class CopyDataOut extends Readable {
   /** CopyData messages received whole: with a text or CSV COPY, one per row (binary: plus one for the trailer). */
   messages = 0;
   readonly #payloads: boolean;
+  readonly #rewriter: RowRewriter | undefined;
   #connection: pg.Connection | undefined;
   #pgData: ((chunk: Buffer) => void) | undefined;
   readonly #onReadable = (): void => {
@@ -77,10 +79,11 @@ export class CopyDataOut extends Readable {
    * handed out one by one as they were pushed (object mode): a byte-mode
    * stream would concatenate everything buffered into a new buffer on each read.
    */
-  constructor(text: string, options?: { readonly readAhead?: number; readonly payloads?: boolean }) {
+  constructor(text: string, options?: { readonly readAhead?: number; readonly payloads?: boolean; readonly rewrite?: RowRewriter }) {
     super({ objectMode: true, highWaterMark: options?.readAhead ?? 16 });
     this.text = text;
-    this.#payloads = options?.payloads ?? false;
+    this.#rewriter = options?.rewrite;
+    this.#payloads = (options?.payloads ?? false) || this.#rewriter !== undefined;
   }
 
   /** Called by pg when the query is dispatched. */
@@ -130,6 +133,10 @@ export class CopyDataOut extends Readable {
     try {
       let chunk: Buffer | null;
       while (this.#wanted && !this.#detached && (chunk = socket.read() as Buffer | null) !== null) this.#wanted = this.#take(chunk);
+    } catch (error) {
+      // A row the rewriter refused: the COPY is abandoned (the caller discards the connection).
+      this.#detached = true;
+      this.destroy(error as Error);
     } finally {
       this.#pumping = false;
     }
@@ -140,7 +147,8 @@ export class CopyDataOut extends Readable {
    * the whole CopyData messages are pushed as they are; `payloads`, their
    * payloads are moved together over the headers in the read's own buffer
    * (`copyWithin`, no allocation: a copy into new buffers cost more in page
-   * faults than in copying). One chunk per run of messages. A message cut by
+   * faults than in copying), or, with a `rewrite`, each row is rewritten into a
+   * buffer of the read's own. One chunk per run of messages. A message cut by
    * the end of the read is held (`#carry`) until its last byte arrives, so
    * every chunk ends on a message (row) boundary: a writer abandoning its
    * framed COPY midway can then send CopyFail without the server reading it
@@ -153,9 +161,11 @@ export class CopyDataOut extends Readable {
     let { pos, wanted } = resumed;
     const end = chunk.length;
     const payloads = this.#payloads;
-    // What this read forwards so far sits at [first, write).
-    let first = pos;
-    let write = pos;
+    const rewriter = this.#rewriter;
+    // What this read forwards so far sits at [first, write) of `out`: the read itself, or the rewritten rows.
+    const out = rewriter ? Buffer.allocUnsafe(end - pos + Math.ceil((end - pos) / HEADER) * rewriter.growth) : chunk;
+    let first = rewriter ? 0 : pos;
+    let write = first;
     while (pos < end) {
       if (end - pos < HEADER) {
         this.#partial = chunk.subarray(pos);
@@ -164,7 +174,9 @@ export class CopyDataOut extends Readable {
       const code = chunk[pos] as number;
       const next = pos + 1 + chunk.readUInt32BE(pos + 1);
       if (code === COPY_DATA && next <= end) {
-        if (payloads) {
+        if (rewriter) {
+          write = rewriter.rewrite(chunk, pos + HEADER, next, out, write);
+        } else if (payloads) {
           chunk.copyWithin(write, pos + HEADER, next);
           write += next - pos - HEADER;
         } else {
@@ -174,8 +186,10 @@ export class CopyDataOut extends Readable {
         pos = next;
         continue;
       }
-      if (write > first) wanted = this.push(chunk.subarray(first, write)) && wanted;
-      first = write = next;
+      if (write > first) wanted = this.push(out.subarray(first, write)) && wanted;
+      // Framed runs restart after this message; moved or rewritten rows go on from where they stopped.
+      first = payloads ? write : next;
+      write = first;
       if (code === COPY_DATA) {
         this.#remaining = next - end;
         this.#forwarding = true;
@@ -186,7 +200,7 @@ export class CopyDataOut extends Readable {
       if (answer !== undefined) return answer;
       pos = next;
     }
-    if (write > first) wanted = this.push(chunk.subarray(first, write)) && wanted;
+    if (write > first) wanted = this.push(out.subarray(first, write)) && wanted;
     return wanted;
   }
 
@@ -210,8 +224,15 @@ export class CopyDataOut extends Readable {
     let wanted = true;
     if (this.#forwarding) {
       this.messages++;
-      wanted = this.push(this.#carry.length === 1 ? this.#carry[0] : Buffer.concat(this.#carry));
+      const whole = this.#carry.length === 1 ? (this.#carry[0] as Buffer) : Buffer.concat(this.#carry);
       this.#carry = [];
+      const rewriter = this.#rewriter;
+      if (rewriter) {
+        const out = Buffer.allocUnsafe(whole.length + rewriter.growth);
+        wanted = this.push(out.subarray(0, rewriter.rewrite(whole, 0, whole.length, out, 0)));
+      } else {
+        wanted = this.push(whole);
+      }
     }
     return { chunk, pos: n, wanted };
   }

@@ -1,5 +1,6 @@
 import type { ReadRequest } from '../../core/connector.js';
 import type { Column, LogicalKind } from '../../core/schema.js';
+import { CsvRowPatch } from './csv-row-patch.js';
 import { quoteIdent } from './identifiers.js';
 import { selectSql } from './read-sql.js';
 
@@ -49,8 +50,13 @@ function canonicalText(column: Column): string {
   }
 }
 
-/** `COPY (SELECT <canonical texts> FROM (<the read>) r) TO STDOUT (FORMAT csv)`: no header, NULL empty, `""` the empty string. */
-export function ferryCsvCopySql(request: ReadRequest, defaultSchema: string, columns: readonly Column[]): string {
-  const list = columns.map((c) => `${canonicalText(c)} AS ${quoteIdent(c.name)}`).join(', ');
+/**
+ * `COPY (SELECT <canonical texts> FROM (<the read>) r) TO STDOUT (FORMAT csv)`:
+ * no header, NULL empty, `""` the empty string. With `patched`, booleans and
+ * timestamps are left in the server's text, for `CsvRowPatch` to rewrite on
+ * the client (cheaper for the server, which bounds this COPY).
+ */
+export function ferryCsvCopySql(request: ReadRequest, defaultSchema: string, columns: readonly Column[], patched = false): string {
+  const list = columns.map((c) => `${patched && CsvRowPatch.renders(c) ? quoteIdent(c.name) : canonicalText(c)} AS ${quoteIdent(c.name)}`).join(', ');
   return `COPY (SELECT ${list} FROM (${selectSql(request, defaultSchema)}) r) TO STDOUT (FORMAT csv)`;
 }

@@ -15,11 +15,20 @@ import type { PostgresConfig } from './config.js';
 import { CopyDataOut } from './copy-data-out.js';
 import { CopyTextParser } from './copy-text-parser.js';
 import { ferryCsvCopySql, ferryCsvFits } from './csv-out-sql.js';
+import { CsvRowPatch, type RowRewriter } from './csv-row-patch.js';
 import { driverError } from './driver-error.js';
 import { describeQuery } from './query-columns.js';
 import { executeSql } from './execute-sql.js';
 import { quoteIdent, quoteLiteral } from './identifiers.js';
 import { copyOutSql, countSql, cursorLiteral, selectSql } from './read-sql.js';
+
+/** How `#copyOut` reads: framed CopyData (pass-through to another Postgres), or payloads, rows rewritten on the way by `rewrite`. */
+interface CopyOutOptions {
+  /** Called with the COPY's stream once it runs. */
+  readonly started?: (stream: Readable) => void;
+  readonly framed?: boolean;
+  readonly rewrite?: RowRewriter;
+}
 
 /** Text a batch holds at most, whatever `batchSize` says (at least one row). */
 const BATCH_BYTES = 1 << 20;
@@ -109,7 +118,7 @@ export class PostgresSource implements Source {
     let buffered = (): number => 0;
     const slow = (): boolean => bytes >= HANDOVER_BYTES && performance.now() - filling >= HANDOVER_MS && buffered() === 0;
     const sql = copyOutSql(request, this.#config.schema, 'text');
-    for await (const chunk of this.#copyOut(request, sql, signal, (copy) => (buffered = () => copy.readableLength))) {
+    for await (const chunk of this.#copyOut(request, sql, signal, { started: (copy) => (buffered = () => copy.readableLength) })) {
       if (bytes === 0) filling = performance.now();
       parser.push(chunk);
       bytes += chunk.length;
@@ -143,12 +152,13 @@ export class PostgresSource implements Source {
       return;
     }
     if (format === 'pg-copy-data') {
-      yield* this.#copyOut(request, copyOutSql(request, this.#config.schema, 'binary'), signal, undefined, true);
+      yield* this.#copyOut(request, copyOutSql(request, this.#config.schema, 'binary'), signal, { framed: true });
       return;
     }
     const columns = format === 'ferry-csv' ? await this.#readColumns(request) : [];
     if (!ferryCsvFits(columns)) throw new FerryError(`postgres cannot produce raw format ${format} for ${request.stream}`, { stream: request.stream });
-    yield* this.#copyOut(request, ferryCsvCopySql(request, this.#config.schema, columns), signal);
+    const rewrite = CsvRowPatch.for(columns);
+    yield* this.#copyOut(request, ferryCsvCopySql(request, this.#config.schema, columns, rewrite !== undefined), signal, { ...(rewrite ? { rewrite } : {}) });
   }
 
   openChangeCapture(options: CaptureOptions): ChangeCapture {
@@ -242,7 +252,8 @@ export class PostgresSource implements Source {
    * error, abort) destroys the connection: a half-read COPY cannot be reused,
    * and closing the socket makes the server stop the query.
    */
-  async *#copyOut(request: ReadRequest, sql: string, signal: AbortSignal, started?: (stream: Readable) => void, framed = false): AsyncGenerator<Buffer> {
+  async *#copyOut(request: ReadRequest, sql: string, signal: AbortSignal, options: CopyOutOptions = {}): AsyncGenerator<Buffer> {
+    const { started, framed = false, rewrite } = options;
     if (signal.aborted) throw new CancelledError('read cancelled', { stream: request.stream });
     const lease = await leaseClient(this.#pool, this.#config, this.#ctx);
     this.#reading.add(lease);
@@ -255,7 +266,7 @@ export class PostgresSource implements Source {
         throw driverError(error, `import the shared snapshot to read ${request.stream}`, { stream: request.stream });
       }
     }
-    const stream: Readable = lease.client.query(new CopyDataOut(sql, { payloads: !framed }));
+    const stream: Readable = lease.client.query(new CopyDataOut(sql, { payloads: !framed, ...(rewrite ? { rewrite } : {}) }));
     started?.(stream);
     const onAbort = (): void => {
       stream.destroy(new CancelledError('read cancelled', { stream: request.stream }));
