@@ -1,6 +1,5 @@
 import type { ReadRequest } from '../../core/connector.js';
 import type { Column, LogicalKind } from '../../core/schema.js';
-import { CsvRowPatch } from './csv-row-patch.js';
 import { quoteIdent } from './identifiers.js';
 import { selectSql } from './read-sql.js';
 
@@ -14,8 +13,8 @@ const UNRENDERED: ReadonlySet<LogicalKind> = new Set<LogicalKind>(['float32', 'f
 
 /**
  * True when `COPY ... TO (FORMAT csv)` of these columns, rendered by
- * `ferryCsvCopySql`, is byte for byte what the files destination writes for the
- * decoded rows. One column is excluded because Postgres quotes a lone `\.`
+ * `ferryCsvCopySql` and patched by `CsvRowPatch`, is byte for byte what the
+ * files destination writes for the decoded rows. One column is excluded because Postgres quotes a lone `\.`
  * there (its end-of-data marker) where Ferry does not; zero columns because
  * Ferry writes no header then.
  */
@@ -24,39 +23,24 @@ export function ferryCsvFits(columns: readonly Column[]): boolean {
 }
 
 /**
- * A column in its canonical text (see copy-text.ts for what the decoded path
- * makes of the server's text): booleans `true`/`false`, bytes base64 without
- * line breaks, timestamps with `T` (and `Z`, the session being UTC), BC suffix
- * and infinities kept (they hold no space, `+00` or `TBC`). Other kinds print canonically already.
+ * A column as the COPY sends it: bytes in their canonical text (base64
+ * without line breaks); every other kind in the server's own text, which is
+ * canonical already or (booleans, timestamps) is made canonical by
+ * `CsvRowPatch` as the rows arrive: rendering those in SQL cost the server a
+ * fifth of the COPY. See copy-text.ts for what the decoded path makes of the
+ * server's text.
  */
-function canonicalText(column: Column): string {
+function copiedText(column: Column): string {
   const c = quoteIdent(column.name);
-  switch (column.type.kind) {
-    case 'boolean':
-      return `${c}::text`;
-    case 'bytes':
-      return `replace(encode(${c}, 'base64'), E'\\n', '')`;
-    // `2024-01-02 03:04:05.5+00 BC` -> `2024-01-02T03:04:05.5Z BC`. Plain replaces: regexp_replace
-    // cost a quarter of a millisecond per value. `+00` is the only offset a UTC session prints.
-    // Finite AD values (nearly all) take one replace: the server's CPU for the rendering is what
-    // separates this COPY from a plain `SELECT *` one, and each replace cost about 0.1 s per 1M rows.
-    case 'timestamp':
-      return `CASE WHEN ${c} >= timestamp '0001-01-01' AND ${c} < 'infinity' THEN replace(${c}::text, ' ', 'T') ELSE replace(replace(${c}::text, ' ', 'T'), 'TBC', ' BC') END`;
-    case 'timestamptz':
-      // The value as a UTC timestamp prints the digits of its timestamptz text (the session is UTC) without `+00`.
-      return `CASE WHEN ${c} >= timestamptz '0001-01-01 00:00:00+00' AND ${c} < 'infinity' THEN replace((${c} AT TIME ZONE 'UTC')::text, ' ', 'T') || 'Z' ELSE replace(replace(replace(${c}::text, ' ', 'T'), '+00', 'Z'), 'TBC', ' BC') END`;
-    default:
-      return c;
-  }
+  return column.type.kind === 'bytes' ? `replace(encode(${c}, 'base64'), E'\\n', '')` : c;
 }
 
 /**
- * `COPY (SELECT <canonical texts> FROM (<the read>) r) TO STDOUT (FORMAT csv)`:
- * no header, NULL empty, `""` the empty string. With `patched`, booleans and
- * timestamps are left in the server's text, for `CsvRowPatch` to rewrite on
- * the client (cheaper for the server, which bounds this COPY).
+ * `COPY (SELECT <columns> FROM (<the read>) r) TO STDOUT (FORMAT csv)`: no
+ * header, NULL empty, `""` the empty string; with `CsvRowPatch.for(columns)`
+ * applied to its rows, Ferry's canonical CSV.
  */
-export function ferryCsvCopySql(request: ReadRequest, defaultSchema: string, columns: readonly Column[], patched = false): string {
-  const list = columns.map((c) => `${patched && CsvRowPatch.renders(c) ? quoteIdent(c.name) : canonicalText(c)} AS ${quoteIdent(c.name)}`).join(', ');
+export function ferryCsvCopySql(request: ReadRequest, defaultSchema: string, columns: readonly Column[]): string {
+  const list = columns.map((c) => `${copiedText(c)} AS ${quoteIdent(c.name)}`).join(', ');
   return `COPY (SELECT ${list} FROM (${selectSql(request, defaultSchema)}) r) TO STDOUT (FORMAT csv)`;
 }

@@ -67,11 +67,6 @@ export class CsvRowPatch implements RowRewriter {
     return fields.length === 0 ? undefined : new CsvRowPatch(fields, kinds);
   }
 
-  /** True for columns whose SQL the COPY leaves as it is, because this patch renders them. */
-  static renders(column: Column): boolean {
-    return PATCHED.has(column.type.kind);
-  }
-
   rewrite(src: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number {
     let i = start;
     let o = at;

@@ -158,7 +158,7 @@ export class PostgresSource implements Source {
     const columns = format === 'ferry-csv' ? await this.#readColumns(request) : [];
     if (!ferryCsvFits(columns)) throw new FerryError(`postgres cannot produce raw format ${format} for ${request.stream}`, { stream: request.stream });
     const rewrite = CsvRowPatch.for(columns);
-    yield* this.#copyOut(request, ferryCsvCopySql(request, this.#config.schema, columns, rewrite !== undefined), signal, { ...(rewrite ? { rewrite } : {}) });
+    yield* this.#copyOut(request, ferryCsvCopySql(request, this.#config.schema, columns), signal, { ...(rewrite ? { rewrite } : {}) });
   }
 
   openChangeCapture(options: CaptureOptions): ChangeCapture {
