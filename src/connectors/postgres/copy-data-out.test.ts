@@ -132,16 +132,16 @@ describe('CopyDataOut', () => {
     expect((await client.query<{ n: number }>('SELECT 4 AS n')).rows).toEqual([{ n: 4 }]);
   });
 
-  it('payloads with a rewrite: every row rewritten, rows longer than many socket reads too, as the server would render them', async () => {
+  it('payloads with a rewrite: every row rewritten in place, rows longer than many socket reads too, as the server would render them', async () => {
     const patch = CsvRowPatch.for([
       { name: 'id', type: { kind: 'int64' }, nullable: false },
       { name: 'note', type: { kind: 'string' }, nullable: true },
-      { name: 'flag', type: { kind: 'boolean' }, nullable: true },
       { name: 'at', type: { kind: 'timestamptz' }, nullable: true },
+      { name: 'plain', type: { kind: 'timestamp' }, nullable: true },
     ]) as CsvRowPatch;
-    const from = "FROM t, LATERAL (SELECT CASE WHEN id % 7000 = 0 THEN repeat('z', 3000000) ELSE note END AS n, CASE WHEN id % 3 = 0 THEN NULL ELSE id % 2 = 0 END AS flag, timestamptz '2024-01-01' + id * interval '1.5 second' AS at) x";
-    const native = `COPY (SELECT id, n, flag, at ${from} ORDER BY id) TO STDOUT (FORMAT csv)`;
-    const rendered = `COPY (SELECT id, n, flag::text, replace((at AT TIME ZONE 'UTC')::text, ' ', 'T') || 'Z' ${from} ORDER BY id) TO STDOUT (FORMAT csv)`;
+    const from = "FROM t, LATERAL (SELECT CASE WHEN id % 7000 = 0 THEN repeat('z', 3000000) ELSE note END AS n, CASE WHEN id % 3 = 0 THEN NULL ELSE timestamptz '2024-01-01' + id * interval '1.5 second' END AS at) x";
+    const native = `COPY (SELECT id, n, at, at::timestamp ${from} ORDER BY id) TO STDOUT (FORMAT csv)`;
+    const rendered = `COPY (SELECT id, n, replace((at AT TIME ZONE 'UTC')::text, ' ', 'T') || 'Z', replace(at::timestamp::text, ' ', 'T') ${from} ORDER BY id) TO STDOUT (FORMAT csv)`;
     await client.query("SET TimeZone = 'UTC'");
     const stream = new CopyDataOut(native, { rewrite: patch });
     const pieces: Buffer[] = [];
@@ -157,7 +157,7 @@ describe('CopyDataOut', () => {
     const reader = new pg.Client({ connectionString: db.url });
     await reader.connect();
     try {
-      const refusing = { growth: 0, rewrite: (): number => { throw new Error('unexpected CSV from the server: test'); } };
+      const refusing = { rewrite: (): number => { throw new Error('unexpected CSV from the server: test'); } };
       await expect(collect(reader.query(new CopyDataOut('COPY (SELECT id FROM t) TO STDOUT (FORMAT csv)', { rewrite: refusing })))).rejects.toThrow('unexpected CSV from the server: test');
     } finally {
       // Left mid-COPY: only closing the socket stops the server's query.

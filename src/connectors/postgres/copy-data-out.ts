@@ -147,8 +147,8 @@ export class CopyDataOut extends Readable {
    * the whole CopyData messages are pushed as they are; `payloads`, their
    * payloads are moved together over the headers in the read's own buffer
    * (`copyWithin`, no allocation: a copy into new buffers cost more in page
-   * faults than in copying), or, with a `rewrite`, each row is rewritten into a
-   * buffer of the read's own. One chunk per run of messages. A message cut by
+   * faults than in copying), each then rewritten where it is by `rewrite` if
+   * given. One chunk per run of messages. A message cut by
    * the end of the read is held (`#carry`) until its last byte arrives, so
    * every chunk ends on a message (row) boundary: a writer abandoning its
    * framed COPY midway can then send CopyFail without the server reading it
@@ -162,10 +162,9 @@ export class CopyDataOut extends Readable {
     const end = chunk.length;
     const payloads = this.#payloads;
     const rewriter = this.#rewriter;
-    // What this read forwards so far sits at [first, write) of `out`: the read itself, or the rewritten rows.
-    const out = rewriter ? Buffer.allocUnsafe(end - pos + Math.ceil((end - pos) / HEADER) * rewriter.growth) : chunk;
-    let first = rewriter ? 0 : pos;
-    let write = first;
+    // What this read forwards so far sits at [first, write).
+    let first = pos;
+    let write = pos;
     while (pos < end) {
       if (end - pos < HEADER) {
         this.#partial = chunk.subarray(pos);
@@ -174,11 +173,9 @@ export class CopyDataOut extends Readable {
       const code = chunk[pos] as number;
       const next = pos + 1 + chunk.readUInt32BE(pos + 1);
       if (code === COPY_DATA && next <= end) {
-        if (rewriter) {
-          write = rewriter.rewrite(chunk, pos + HEADER, next, out, write);
-        } else if (payloads) {
+        if (payloads) {
           chunk.copyWithin(write, pos + HEADER, next);
-          write += next - pos - HEADER;
+          write = rewriter ? rewriter.rewrite(chunk, write, write + next - pos - HEADER) : write + next - pos - HEADER;
         } else {
           write = next;
         }
@@ -186,8 +183,8 @@ export class CopyDataOut extends Readable {
         pos = next;
         continue;
       }
-      if (write > first) wanted = this.push(out.subarray(first, write)) && wanted;
-      // Framed runs restart after this message; moved or rewritten rows go on from where they stopped.
+      if (write > first) wanted = this.push(chunk.subarray(first, write)) && wanted;
+      // Framed runs restart after this message; moved rows go on from where they stopped.
       first = payloads ? write : next;
       write = first;
       if (code === COPY_DATA) {
@@ -200,7 +197,7 @@ export class CopyDataOut extends Readable {
       if (answer !== undefined) return answer;
       pos = next;
     }
-    if (write > first) wanted = this.push(out.subarray(first, write)) && wanted;
+    if (write > first) wanted = this.push(chunk.subarray(first, write)) && wanted;
     return wanted;
   }
 
@@ -226,13 +223,7 @@ export class CopyDataOut extends Readable {
       this.messages++;
       const whole = this.#carry.length === 1 ? (this.#carry[0] as Buffer) : Buffer.concat(this.#carry);
       this.#carry = [];
-      const rewriter = this.#rewriter;
-      if (rewriter) {
-        const out = Buffer.allocUnsafe(whole.length + rewriter.growth);
-        wanted = this.push(out.subarray(0, rewriter.rewrite(whole, 0, whole.length, out, 0)));
-      } else {
-        wanted = this.push(whole);
-      }
+      wanted = this.push(this.#rewriter ? whole.subarray(0, this.#rewriter.rewrite(whole, 0, whole.length)) : whole);
     }
     return { chunk, pos: n, wanted };
   }
