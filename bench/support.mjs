@@ -7,6 +7,10 @@ import { connectorSchemas, loadProject, openStateStore, runSync } from '../dist/
 
 export const PG = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
 
+// Baselines (psql, pg_recvlogical, pgloader) and Ferry both connect without TLS, so neither
+// side pays for encryption when the server offers it (.ci/run turns it on for the TLS test).
+process.env.PGSSLMODE ??= 'disable';
+
 /** Run psql with arguments; returns stdout. */
 export function psql(db, sql) {
   return execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-Atqc', sql], { encoding: 'utf8', maxBuffer: 1 << 26 });
