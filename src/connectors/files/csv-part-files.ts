@@ -56,11 +56,6 @@ export class CsvPartFiles {
     return this.#index + (this.#file ? 1 : 0);
   }
 
-  /** True when the bytes so far end inside a record. */
-  get partial(): boolean {
-    return this.#counter.partial;
-  }
-
   /** Append records; returns how many records the bytes completed. */
   async write(bytes: Uint8Array): Promise<number> {
     const inQuotes = this.#counter.inQuotes;

@@ -224,6 +224,14 @@ export class ParquetFileWriter implements RowFileWriter {
     this.#copyConnection = await this.#instance.connect();
   }
 
+  /** The first staging table, once DuckDB is up (the first rows, or an empty file's schema). */
+  async #stage(): Promise<void> {
+    if (this.#staged) return;
+    this.#staged = true;
+    await this.#duckReady;
+    await this.#openPart();
+  }
+
   async #openPart(): Promise<void> {
     const connection = this.#appendConnection as DuckDBConnection;
     const defs = this.#staging.map((s, i) => `c${i} ${s.stageType}`).join(', ');
@@ -236,11 +244,7 @@ export class ParquetFileWriter implements RowFileWriter {
   async write(rows: readonly Row[]): Promise<void> {
     if (this.#csvParts) throw new Error('parquet writer: rows cannot follow raw records');
     if (this.#closed) throw new Error('parquet writer is closed');
-    if (!this.#staged) {
-      this.#staged = true;
-      await this.#duckReady;
-      await this.#openPart();
-    }
+    await this.#stage();
     const appender = this.#appender as DuckDBAppender;
     for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
       const end = Math.min(start + CHUNK_ROWS, rows.length);
@@ -440,8 +444,7 @@ export class ParquetFileWriter implements RowFileWriter {
     this.#flushing = undefined;
     // The last part; an empty table still writes one, which gives the file its schema.
     if (!this.#staged) {
-      this.#staged = true;
-      await this.#openPart();
+      await this.#stage();
       this.#closeAppender();
     }
     if (this.#partRows > 0 || this.#partsFlushed === 0) await this.#flushPart(this.#part, this.#partRows);

@@ -42,17 +42,12 @@ export class CsvRowPatch implements RowRewriter {
     const fields: number[] = [];
     const zoned: boolean[] = [];
     columns.forEach((c, i) => {
-      if (CsvRowPatch.renders(c)) {
+      if (c.type.kind === 'timestamp' || c.type.kind === 'timestamptz') {
         fields.push(i);
         zoned.push(c.type.kind === 'timestamptz');
       }
     });
     return fields.length === 0 ? undefined : new CsvRowPatch(fields, zoned);
-  }
-
-  /** True for columns whose text the COPY sends as the server prints it, for this patch to render. */
-  static renders(column: Column): boolean {
-    return column.type.kind === 'timestamp' || column.type.kind === 'timestamptz';
   }
 
   rewrite(buf: Uint8Array, start: number, end: number): number {
