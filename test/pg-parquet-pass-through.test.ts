@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,10 +7,12 @@ import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeProject } from '../src/config/test-project.js';
-import type { Destination, ReadRequest } from '../src/core/connector.js';
+import type { Destination, RawFormat, ReadRequest } from '../src/core/connector.js';
 import { DataError } from '../src/core/errors.js';
 import type { Column, Row, StreamDescriptor } from '../src/core/schema.js';
 import { filesConnector } from '../src/connectors/files/index.js';
+import { PgBinaryParts, pgBinaryPlans } from '../src/connectors/files/pg-binary-parts.js';
+import { ParquetFileWriter } from '../src/connectors/files/parquet-writer.js';
 import { filesSource, readAll } from '../src/connectors/files/test-support.js';
 import { quoteIdent } from '../src/connectors/postgres/identifiers.js';
 import type { PostgresSource } from '../src/connectors/postgres/source.js';
@@ -53,6 +56,24 @@ beforeAll(async () => {
     (9004, '\\.', '\\x5c2e', true, '10000-01-01 00:00:00', '2024-06-01 12:00:00.000001+00', -9999999999999999999999999999.9999999999, 1e100, '[]', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '5874897-12-31'),
     (9005, ',"', decode(repeat('ab', 100), 'hex'), false, '1999-12-31 23:59:59.999999', '1970-01-01 00:00:00+00', 0.0000000001, 'NaN', 'null', NULL, '4713-01-01 BC'),
     (9006, E'\\uFEFFbom', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), (9007, repeat('long ', 700000), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
+  await db.query(`CREATE TABLE binary_edges (id int, b boolean, s smallint, i int, big bigint, r real, d double precision, m numeric(12,2), m18 numeric(18,6), m4 numeric(4,4),
+    t text, v varchar(5), c char(3), nm name, j json, jb jsonb, by bytea, u uuid, dt date, ts timestamp, tz timestamptz)`);
+  await db.query(`INSERT INTO binary_edges VALUES
+    (1, true, -32768, -2147483648, -9223372036854775808, 'NaN', 'NaN', -9999999999.99, 999999999999.999999, 0.9999, '', 'abcde', 'a', 'n', '{"a" :  1}', '{"b": [1, 2]}', '',
+     '00000000-0000-0000-0000-000000000000', 'infinity', 'infinity', 'infinity'),
+    (2, false, 32767, 2147483647, 9223372036854775807, 'Infinity', '-Infinity', 9999999999.99, -999999999999.999999, -0.0001, 'héllo wörld ✓ 𝄞', NULL, 'ab', NULL, '[]', 'null', '\\x00ff',
+     'ffffffff-ffff-ffff-ffff-ffffffffffff', '-infinity', '-infinity', '-infinity'),
+    (3, NULL, 0, 0, 0, '-0', '-0', 0, 0, 0, repeat('x', 100000), 'x', NULL, 'name', '"s"', '"s"', decode(repeat('ab', 5000), 'hex'), NULL, '4713-01-01 BC', '4713-01-01 00:00:00', '1970-01-01 00:00:00+00'),
+    (4, true, NULL, NULL, NULL, 3.4028235e38, 5e-324, 0.01, 0.000001, NULL, E'tab\there\nnewline "q",', '', '', '', NULL, '{}', NULL, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '5874897-12-31',
+     '294246-12-31 23:59:59.999999', '2000-01-01 00:00:00.000001+00'),
+    (5, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+    (6, false, -1, -1, -1, 1.1, 0.1, 1.5, -123456789012.5, 0.5, 'say "hi", there', 'ü', 'xyz', 'ñame', '{"k": "v"}', '{"k": {"n": [true, null]}}', '\\x5c2e0a', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A12',
+     '1999-12-31', '1999-12-31 23:59:59.999999', '2024-02-29 23:59:59.5+05:45'),
+    (7, true, 1, 1, 1, 1e-45, -1.7976931348623157e308, -0.01, 1e-6, 0.1, repeat('é', 70000), NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2000-01-01', '2000-01-01 00:00:00', '0001-01-01 00:00:00+00')`);
+  await db.query("CREATE TABLE binary_nan (id int, m numeric(10,2))");
+  await db.query("INSERT INTO binary_nan VALUES (1, 1.5), (2, 'NaN')");
+  await db.query("CREATE TABLE binary_far (id int, ts timestamp)");
+  await db.query("INSERT INTO binary_far VALUES (1, '2024-01-01'), (2, '294270-01-01 00:00:00')");
   await db.query("CREATE TABLE bc_values (id int, t timestamp, note text)");
   await db.query("INSERT INTO bc_values VALUES (1, '2024-01-01 00:00:00', 'a'), (2, '0044-03-15 12:00:00.5 BC', 'b')");
   source = sourceFor(db.url);
@@ -93,12 +114,12 @@ function viaDecoded(name: string, request: ReadRequest, columns: readonly Column
   });
 }
 
-function viaPassThrough(name: string, request: ReadRequest, columns: readonly Column[]): Promise<Outcome> {
+function viaPassThrough(name: string, request: ReadRequest, columns: readonly Column[], format: RawFormat = 'ferry-csv'): Promise<Outcome> {
   return settle(async () => {
-    const writer = await files.open(fileOpenRequest(name, columns, true), signal);
+    const writer = await files.open(fileOpenRequest(name, columns, format), signal);
     try {
       if (!writer.writeRaw) throw new Error(`no pass-through for ${name}`);
-      const staged = await writer.writeRaw(source.readRaw(request, 'ferry-csv', signal), signal);
+      const staged = await writer.writeRaw(source.readRaw(request, format, signal), signal);
       const { rows } = await writer.commit(undefined);
       expect(staged.rows).toBe(rows);
       return rows;
@@ -143,6 +164,36 @@ async function expectSame(decodedName: string, rawName: string, columns: readonl
 }
 
 const renderable = (c: Column): boolean => !['float32', 'float64', 'timetz'].includes(c.type.kind);
+const reencodable = (c: Column): boolean => pgBinaryPlans([c]) !== undefined;
+
+/** The rows a read decodes (canonical values; bytes as Buffers, as the files source returns them). */
+async function sourceRows(request: ReadRequest): Promise<Row[]> {
+  const rows: Row[] = [];
+  for await (const batch of source.read(request, signal)) rows.push(...batch.rows.map((r) => r.map((v) => (v instanceof Uint8Array ? Buffer.from(v) : v))));
+  return rows;
+}
+
+/**
+ * Throws unless binary COPY re-encoded wrote what the decoded path writes (the
+ * same file, as read back and as DuckDB prints it), or landed what the source
+ * holds where the decoded path refuses a value (DuckDB casts no BC timestamp
+ * from text; binary carries its microseconds), or both failed with a DataError.
+ */
+async function expectBinarySame(decodedName: string, binaryName: string, request: ReadRequest, columns: readonly Column[], decoded: Outcome, binary: Outcome): Promise<'same' | 'binary only' | 'both failed'> {
+  if ('error' in binary) {
+    expect('error' in decoded, `${binaryName}: ${binary.error.message}`).toBe(true);
+    expect(binary.error).toBeInstanceOf(DataError);
+    return 'both failed';
+  }
+  if ('error' in decoded) {
+    const landed = await read(binaryName);
+    expect(landed.columns.map((c) => c.type), binaryName).toEqual(columns.map((c) => c.type));
+    expect(landed.rows, binaryName).toEqual(await sourceRows(request));
+    return 'binary only';
+  }
+  await expectSame(decodedName, binaryName, columns, decoded, binary);
+  return 'same';
+}
 
 describe('PG -> Parquet pass-through', () => {
   it('writes the values and types of the decoded path for every renderable column of the type torture', async () => {
@@ -165,10 +216,156 @@ describe('PG -> Parquet pass-through', () => {
     expect(compared).toBe(tables.length);
     expect(rows).toBeGreaterThan(131_000);
     // Refused both ways: a BC timestamp (this file's table; DuckDB has none) and names DuckDB cannot keep apart.
-    expect(failedBoth).toEqual(['public.bc_values', 'public.tbl_with_case_sensitive_columns']);
+    // And NaN and a timestamp past DuckDB's range (the binary tests' tables).
+    expect(failedBoth).toEqual(['public.bc_values', 'public.binary_far', 'public.binary_nan', 'public.tbl_with_case_sensitive_columns']);
     expect([...kinds].sort()).toEqual(['boolean', 'bytes', 'date', 'decimal', 'int16', 'int32', 'int64', 'interval', 'json', 'string', 'time', 'timestamp', 'timestamptz', 'uuid']);
     expect((await readdir(dir)).filter((f) => f.includes('.part'))).toEqual([]);
   }, 900_000);
+
+  it('re-encodes binary COPY into the values and types of the decoded path for every column of the type torture it takes', async () => {
+    const tables = (await source.discover()).filter((t) => t.table.name !== 'big_generated_table');
+    let rows = 0;
+    const outcomes = new Map<string, string[]>();
+    const kinds = new Set<string>();
+    for (const [i, t] of tables.entries()) {
+      const columns = t.columns.filter(reencodable);
+      if (columns.length === 0) continue;
+      const request: ReadRequest = { stream: t.name, target: { kind: 'query', sql: `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteIdent(t.table.schema ?? 'public')}.${quoteIdent(t.table.name)}` }, batchSize: 1000 };
+      const described = (await source.describe(request.target)).columns;
+      expect(pgBinaryPlans(described), t.name).toBeDefined();
+      const decoded = await viaDecoded(`bd${i}.parquet`, request, described);
+      const binary = await viaPassThrough(`b${i}.parquet`, request, described, 'pg-binary');
+      const outcome = await expectBinarySame(`bd${i}.parquet`, `b${i}.parquet`, request, described, decoded, binary);
+      outcomes.set(outcome, [...(outcomes.get(outcome) ?? []), t.name]);
+      if (!('error' in binary)) rows += binary.rows;
+      for (const c of described) kinds.add(c.type.kind);
+    }
+    expect(outcomes.get('same')?.length).toBeGreaterThan(200);
+    // The BC timestamp DuckDB cannot cast from text lands from binary; names DuckDB cannot keep apart fail both ways.
+    expect(outcomes.get('binary only')).toEqual(['public.bc_values']);
+    // NaN and a timestamp past DuckDB's range (this file's tables) fail both ways too.
+    expect(outcomes.get('both failed')).toEqual(['public.binary_far', 'public.binary_nan', 'public.tbl_with_case_sensitive_columns']);
+    expect(rows).toBeGreaterThan(25_000);
+    expect([...kinds].sort()).toEqual(['boolean', 'bytes', 'date', 'decimal', 'float32', 'float64', 'int16', 'int32', 'int64', 'json', 'string', 'timestamp', 'timestamptz', 'uuid']);
+    expect((await readdir(dir)).filter((f) => f.includes('.part'))).toEqual([]);
+  }, 900_000);
+
+  it('re-encodes the edge values of every type it takes from binary COPY into what the decoded path writes', async () => {
+    const t = (await source.discover()).find((d) => d.table.name === 'binary_edges') as StreamDescriptor;
+    expect(pgBinaryPlans(t.columns)).toBeDefined();
+    const request: ReadRequest = { stream: 'binary_edges', target: { kind: 'query', sql: 'SELECT * FROM binary_edges ORDER BY id' }, batchSize: 100 };
+    const decoded = await viaDecoded('edges-d.parquet', request, t.columns);
+    const binary = await viaPassThrough('edges-b.parquet', request, t.columns, 'pg-binary');
+    expect(await expectBinarySame('edges-d.parquet', 'edges-b.parquet', request, t.columns, decoded, binary)).toBe('same');
+    const landed = await read('edges-b.parquet');
+    expect(landed.rows).toEqual(await sourceRows(request));
+    const byId = new Map<unknown, Row>(landed.rows.map((r) => [r[0], r]));
+    expect(byId.get(1)?.slice(1, 10)).toEqual([true, -32768, -2147483648, -9223372036854775808n, Number.NaN, Number.NaN, '-9999999999.99', '999999999999.999999', '0.9999']);
+    expect(byId.get(1)?.slice(18)).toEqual(['infinity', 'infinity', 'infinity']);
+    expect(byId.get(2)?.slice(18)).toEqual(['-infinity', '-infinity', '-infinity']);
+    expect(byId.get(2)?.slice(5, 7)).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
+    expect(Object.is(byId.get(3)?.[5], -0) && Object.is(byId.get(3)?.[6], -0)).toBe(true);
+    expect(byId.get(3)?.slice(18)).toEqual(['4713-01-01 BC', '4713-01-01T00:00:00', '1970-01-01T00:00:00Z']);
+    expect(byId.get(4)?.slice(18)).toEqual(['5874897-12-31', '294246-12-31T23:59:59.999999', '2000-01-01T00:00:00.000001Z']);
+    expect(byId.get(5)?.slice(1)).toEqual(Array(20).fill(null));
+    expect(byId.get(6)?.slice(10, 16)).toEqual(['say "hi", there', 'ü', 'xyz', 'ñame', '{"k": "v"}', '{"k": {"n": [true, null]}}']);
+    expect(byId.get(6)?.[17]).toBe('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12');
+    expect(byId.get(1)?.slice(14, 16)).toEqual(['{"a" :  1}', '{"b": [1, 2]}']);
+  }, 120_000);
+
+  it('refuses from binary COPY what the decoded path refuses, naming the column and row, and leaves no part behind', async () => {
+    for (const table of ['binary_nan', 'binary_far']) {
+      const t = (await source.discover()).find((d) => d.table.name === table) as StreamDescriptor;
+      const request: ReadRequest = { stream: table, target: { kind: 'query', sql: `SELECT * FROM ${table} ORDER BY id` }, batchSize: 100 };
+      const decoded = await viaDecoded(`${table}-d.parquet`, request, t.columns);
+      const binary = await viaPassThrough(`${table}-b.parquet`, request, t.columns, 'pg-binary');
+      expect(await expectBinarySame(`${table}-d.parquet`, `${table}-b.parquet`, request, t.columns, decoded, binary)).toBe('both failed');
+      const message = 'error' in binary ? binary.error.message : '';
+      expect(message).toMatch(table === 'binary_nan' ? /^column "m", row 2 of the stream: NaN has no Parquet DECIMAL value$/ : /^column "ts", row 2 of the stream: the timestamp is later than the latest/);
+      expect('error' in binary && (binary.error as DataError).context.file).toContain(`${table}-b.parquet`);
+      expect((await readdir(dir)).filter((f) => f.includes(`${table}-b`))).toEqual([]);
+    }
+  }, 120_000);
+
+  it('re-encodes binary COPY cut at any byte into the same parts, and parts of a few rows into the same file', async () => {
+    const t = (await source.discover()).find((d) => d.table.name === 'binary_edges') as StreamDescriptor;
+    const request: ReadRequest = { stream: 'binary_edges', target: { kind: 'query', sql: 'SELECT * FROM binary_edges ORDER BY id' }, batchSize: 100 };
+    const pieces: Buffer[] = [];
+    for await (const chunk of source.readRaw(request, 'pg-binary', signal)) pieces.push(Buffer.from(chunk));
+    const copy = Buffer.concat(pieces);
+    // Each part file's SHA-256 (a deep equality of 240 KB buffers would take the test minutes).
+    const partsOf = async (cuts: readonly number[], partRows: number): Promise<string[]> => {
+      const written = new Map<number, string>();
+      const folder = await mkdtemp(join(tmpdir(), 'ferry-binparts-'));
+      try {
+        const parts = new PgBinaryParts({
+          columns: t.columns,
+          pathOf: (index) => join(folder, `p${index}`),
+          partRows,
+          partBytes: 2 ** 30,
+          file: 'x.parquet',
+          onPart: async (part) => {
+            written.set(part.index, createHash('sha256').update(readFileSync(part.path)).digest('hex'));
+          },
+        });
+        let rows = 0;
+        let at = 0;
+        for (const cut of [...cuts, copy.length]) {
+          // A fresh copy, as the socket's buffer is reused after each chunk.
+          rows += await parts.write(Buffer.from(copy.subarray(at, cut)));
+          at = cut;
+        }
+        const last = await parts.end();
+        written.set(last.index, createHash('sha256').update(readFileSync(last.path)).digest('hex'));
+        expect(rows).toBe(7);
+        return [...written.keys()].sort((a, b) => a - b).map((k) => written.get(k) as string);
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    };
+    const whole = await partsOf([], 3);
+    expect(whole.length).toBe(3);
+    // Cut in two at every byte of the head and of each row end's neighbourhood, and in 1..13-byte slices.
+    for (let cut = 1; cut < copy.length; cut += cut < 400 ? 1 : 997) expect(await partsOf([cut], 3), `cut at ${cut}`).toEqual(whole);
+    const slices: number[] = [];
+    for (let at = 0, k = 1; at < copy.length; k = (k % 13) + 1) slices.push((at += k));
+    expect(await partsOf(slices.filter((c) => c < copy.length), 3)).toEqual(whole);
+    // The file written from parts of 2 rows equals the decoded path's.
+    const path = join(dir, 'edges-small-parts.parquet');
+    const writer = await ParquetFileWriter.create(path, t.columns, { partRows: 2 });
+    let rows = 0;
+    for (let at = 0; at < copy.length; at += 101) rows += await writer.writeBinary(Buffer.from(copy.subarray(at, at + 101)));
+    await writer.finish();
+    expect(rows).toBe(7);
+    const decoded = await viaDecoded('edges-small-d.parquet', request, t.columns);
+    expect(await expectSame('edges-small-d.parquet', 'edges-small-parts.parquet', t.columns, decoded, { rows })).toBe(7);
+    const groups = await query('SELECT count(DISTINCT row_group_id)::int AS n FROM parquet_metadata($1)', path);
+    expect(groups).toEqual([{ n: 4 }]);
+  }, 300_000);
+
+  it('refuses a binary COPY cut short or not binary COPY at all, with the reason', async () => {
+    const columns: Column[] = [{ name: 'a', type: { kind: 'int32' }, nullable: true, sourceType: 'integer', sourceEngine: 'postgres' }];
+    const folder = await mkdtemp(join(tmpdir(), 'ferry-binparts-'));
+    const open = () => new PgBinaryParts({ columns, pathOf: (i) => join(folder, `p${i}`), partRows: 10, partBytes: 2 ** 20, file: 'x.parquet', onPart: async () => undefined });
+    try {
+      const header = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
+      const row = Buffer.from([0, 1, 0, 0, 0, 4, 0, 0, 0, 42]);
+      const cutShort = open();
+      expect(await cutShort.write(Buffer.concat([header, row, row.subarray(0, 7)]))).toBe(1);
+      await expect(cutShort.end()).rejects.toThrow('cannot read binary COPY: the stream ends inside a row (7 bytes left over)');
+      const noTrailer = open();
+      await noTrailer.write(Buffer.concat([header, row]));
+      await expect(noTrailer.end()).rejects.toThrow('the stream ends before the binary COPY trailer');
+      await expect(open().write(Buffer.from('id,name\n1,x\n1234567890'))).rejects.toThrow('the bytes do not start with the binary COPY signature');
+      await expect(open().write(Buffer.concat([header, Buffer.from([0, 2, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 2])]))).rejects.toThrow('a row has 2 fields, 1 columns were expected');
+      await expect(open().write(Buffer.concat([header, Buffer.from([0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1])]))).rejects.toThrow('column "a", row 1 of the stream: a 8-byte field is not a binary int32');
+      const done = open();
+      await done.write(Buffer.concat([header, row, Buffer.from([0xff, 0xff])]));
+      await expect(done.write(row)).rejects.toThrow('bytes follow the end of the binary COPY');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
 
   it('writes the hostile strings and edge values of the decoded path', async () => {
     const t = (await source.discover()).find((d) => d.table.name === 'naughty') as StreamDescriptor;
@@ -198,21 +395,35 @@ describe('PG -> Parquet pass-through', () => {
     const decoded = await viaDecoded('bc-d.parquet', request, t.columns);
     const raw = await viaPassThrough('bc-r.parquet', request, t.columns);
     await expectSame('bc-d.parquet', 'bc-r.parquet', t.columns, decoded, raw);
-    expect('error' in raw && raw.error.message).toMatch(/^cannot write Parquet from CSV part \.bc-r\.parquet\.[0-9a-f]+\.tmp\.part0\.csv \(records 1-2 of the stream\): Conversion Error/);
+    expect('error' in raw && raw.error.message).toMatch(/^cannot write Parquet from part \.bc-r\.parquet\.[0-9a-f]+\.tmp\.part0\.csv \(CSV records 1-2 of the stream\): Conversion Error/);
     expect('error' in raw && (raw.error as DataError).context.file).toContain('bc-r.parquet');
     expect((await readdir(dir)).filter((f) => f.includes('bc-r'))).toEqual([]);
   }, 120_000);
 
-  it('is picked by the engine for a Postgres stream without floats, and the sync lands the decoded values, in the page codec the connection asks for', async () => {
+  it('is picked by the engine (binary COPY where every column re-encodes, else ferry-csv, else decoded), and the sync lands the decoded values, in the page codec the connection asks for', async () => {
     const yml = `name: p\nstate: sqlite:state.db\nconnections:\n  app:\n    type: postgres\n    url: ${db.url}\n  out:\n    type: files\n    path: out\n    parquet:\n      compression: snappy\n`;
-    const sync = 'source: app\ndestination: out\nstreams:\n  public.naughty:\n    target: naughty.parquet\n  with_float:\n    sql: SELECT id, s, id::float8 / 3 AS f FROM naughty ORDER BY id\n    target: with_float.parquet\n';
+    const sync = [
+      'source: app\ndestination: out\nstreams:\n  public.naughty:\n    target: naughty.parquet',
+      '  with_float:\n    sql: SELECT id, s, id::float8 / 3 AS f FROM naughty ORDER BY id\n    target: with_float.parquet',
+      '  public.binary_edges:\n    target: binary_edges.parquet',
+      "  with_interval:\n    sql: SELECT id, s, id * interval '1 day' AS i, id::float8 AS f FROM naughty ORDER BY id\n    target: with_interval.parquet\n",
+    ].join('\n');
     const project = await writeProject({ 'ferry.yml': yml, 'syncs/s.yml': sync });
     projects.push(project);
     const { result, events } = await runProjectSync(project);
     expect(result.status).toBe('success');
     const starts = events.filter((e) => e.type === 'stream_start');
-    expect(starts.find((e) => e.stream === 'public.naughty')).toMatchObject({ passThrough: true });
-    expect(starts.find((e) => e.stream === 'with_float')).toMatchObject({ passThrough: false });
+    // Unconstrained and 38-digit numerics are not re-encoded from binary; their canonical CSV is.
+    expect(starts.find((e) => e.stream === 'public.naughty')).toMatchObject({ passThrough: true, rawFormat: 'ferry-csv' });
+    expect(starts.find((e) => e.stream === 'with_float')).toMatchObject({ passThrough: true, rawFormat: 'pg-binary' });
+    expect(starts.find((e) => e.stream === 'public.binary_edges')).toMatchObject({ passThrough: true, rawFormat: 'pg-binary' });
+    // An interval has no binary re-encoding and a float no canonical-CSV one: decoded.
+    expect(starts.find((e) => e.stream === 'with_interval')).toMatchObject({ passThrough: false });
+    expect(starts.find((e) => e.stream === 'with_interval')).not.toHaveProperty('rawFormat');
+    const edges = await readAll(filesSource(project, { path: 'out' }), 'binary_edges.parquet');
+    const edgesRead: ReadRequest = { stream: 'binary_edges', target: { kind: 'query', sql: 'SELECT * FROM binary_edges' }, batchSize: 100 };
+    const byFirst = (rows: readonly Row[]) => [...rows].sort((a, b) => Number(a[0]) - Number(b[0]));
+    expect(byFirst(edges.rows)).toEqual(byFirst(await sourceRows(edgesRead)));
     const landed = await readAll(filesSource(project, { path: 'out' }), 'naughty.parquet');
     const t = (await source.discover()).find((d) => d.table.name === 'naughty') as StreamDescriptor;
     const expected: Row[] = [];
@@ -222,11 +433,11 @@ describe('PG -> Parquet pass-through', () => {
     expect(landed.columns.map((c) => c.type)).toEqual(t.columns.map((c) => c.type));
     expect(sort(landed.rows)).toEqual(want);
     expect(result.streams.find((s) => s.stream === 'public.naughty')?.rowsWritten).toBe(expected.length);
-    expect((await readdir(join(project, 'out'))).sort()).toEqual(['naughty.parquet', 'with_float.parquet']);
-    // Both ways of writing (raw records and decoded rows) take the connection's codec.
+    expect((await readdir(join(project, 'out'))).sort()).toEqual(['binary_edges.parquet', 'naughty.parquet', 'with_float.parquet', 'with_interval.parquet']);
+    // Every way of writing (raw records, binary COPY, decoded rows) takes the connection's codec.
     const connection = await duck.connect();
     try {
-      for (const file of ['naughty.parquet', 'with_float.parquet']) {
+      for (const file of ['naughty.parquet', 'with_float.parquet', 'binary_edges.parquet', 'with_interval.parquet']) {
         const codecs = await connection.runAndReadAll('SELECT DISTINCT compression FROM parquet_metadata($1)', [join(project, 'out', file)]);
         expect(codecs.getRowObjectsJson()).toEqual([{ compression: 'SNAPPY' }]);
       }

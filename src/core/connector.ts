@@ -335,6 +335,12 @@ export interface Destination {
   describeTarget?(target: TableRef): Promise<TargetTable | undefined>;
   /** Where a stream lands unless the sync names a target. */
   defaultTarget(stream: StreamDescriptor, schema?: string): TableRef;
+  /**
+   * The formats of `capabilities.rawFormats` a writer at `target` takes for
+   * these columns, in no particular order (the source's preference decides);
+   * all of them when left out. Pure: no I/O.
+   */
+  rawFormatsFor?(target: TableRef, columns: readonly Column[]): readonly RawFormat[];
   open(request: OpenRequest, signal: AbortSignal): Promise<StreamWriter>;
   /**
    * Whether a column lands at `target` exactly, by a documented mapping, or not

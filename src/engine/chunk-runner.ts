@@ -103,13 +103,13 @@ class ChunkedCopy {
     this.#seq = plan.previous?.seq ?? 0;
     this.#landing = stream.write === 'replace' ? chunkedTable(ctx.sync, stream) : stream.target;
     // Incremental rows are inspected (cursor tracking), so they never pass through as bytes.
-    this.#rawFormat = stream.mode !== 'incremental' ? pickRawFormat(ctx.source, ctx.destination, plan.request, stream.columns) : undefined;
+    this.#rawFormat = stream.mode !== 'incremental' ? pickRawFormat(ctx.source, ctx.destination, plan.request, stream.columns, { target: this.#landing }) : undefined;
   }
 
   async run(resumed: boolean): Promise<ChunkedResult> {
     const ctx = this.#ctx;
     const total = this.#progress.ranges.length;
-    ctx.emit({ type: 'stream_start', runId: ctx.runId, stream: this.#stream.name, target: tableRefText(this.#stream.target), mode: this.#stream.mode, write: this.#stream.write, passThrough: this.#rawFormat !== undefined, ...(this.#stream.estimatedRows !== undefined ? { estimatedRows: this.#stream.estimatedRows } : {}) });
+    ctx.emit({ type: 'stream_start', runId: ctx.runId, stream: this.#stream.name, target: tableRefText(this.#stream.target), mode: this.#stream.mode, write: this.#stream.write, passThrough: this.#rawFormat !== undefined, ...(this.#rawFormat !== undefined ? { rawFormat: this.#rawFormat } : {}), ...(this.#stream.estimatedRows !== undefined ? { estimatedRows: this.#stream.estimatedRows } : {}) });
     if (!resumed) await this.#start();
     const pending = this.#progress.ranges.map((_, i) => i).filter((i) => !this.#progress.done.includes(i));
     // A destination that cannot hold two writers of one stream still gets resumable chunks, one at a time.

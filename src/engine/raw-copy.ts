@@ -1,16 +1,25 @@
 import type { Destination, RawFormat, ReadRequest, Source, StreamWriter, WriteResult } from '../core/connector.js';
 import { DataError, FerryError } from '../core/errors.js';
-import type { Column } from '../core/schema.js';
+import type { Column, TableRef } from '../core/schema.js';
+
+export interface RawFormatChoice {
+  /** Where the rows land: the destination may take a format for some targets only (`Destination.rawFormatsFor`). */
+  readonly target?: TableRef;
+  /** Formats the caller can use (an ordered read of ranges needs formats whose reads join). */
+  readonly accept?: (format: RawFormat) => boolean;
+}
 
 /**
  * The raw format both ends speak for this read, if any: the source's first
- * format (by its preference) that the destination ingests and that this read's
- * columns and filters allow (`Source.rawFormatsFor`).
+ * format (by its preference) that the destination ingests at this target and
+ * that this read's columns and filters allow (`Source.rawFormatsFor`).
  */
-export function pickRawFormat(source: Source, destination: Destination, request: ReadRequest, columns: readonly Column[]): RawFormat | undefined {
+export function pickRawFormat(source: Source, destination: Destination, request: ReadRequest, columns: readonly Column[], choice: RawFormatChoice = {}): RawFormat | undefined {
   if (!source.readRaw) return undefined;
   const usable = source.rawFormatsFor ? source.rawFormatsFor(request, columns) : source.rawFormats;
-  return source.rawFormats.find((f) => usable.includes(f) && destination.capabilities.rawFormats.includes(f));
+  const { target, accept } = choice;
+  const ingested = destination.rawFormatsFor && target ? destination.rawFormatsFor(target, columns) : destination.capabilities.rawFormats;
+  return source.rawFormats.find((f) => usable.includes(f) && ingested.includes(f) && (accept === undefined || accept(f)));
 }
 
 export interface RawCopied {

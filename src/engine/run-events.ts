@@ -12,6 +12,8 @@ export type RunEvent =
       readonly write: string;
       readonly estimatedRows?: number;
       readonly passThrough: boolean;
+      /** The raw format the bytes pass through in (`pg-binary`, `ferry-csv`...), when they do. */
+      readonly rawFormat?: string;
     }
   | {
       readonly type: 'stream_progress';

@@ -143,9 +143,8 @@ function openRequestOf(ctx: StreamRunContext, stream: PlannedStream): OpenReques
 /** One read into one writer and its commit; `ordered`: the read's ranges, read in parallel and written in order. */
 async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: ReadPlan, ordered: OrderedRead | undefined): Promise<AttemptResult> {
   const request = openRequestOf(ctx, stream);
-  const passable = rawFormatOf(ctx, request, stream, plan);
   // Ranges pass through only in a format whose reads join into one stream; others are decoded.
-  const rawFormat = passable !== undefined && (!ordered || joinsRanges(passable)) ? passable : undefined;
+  const rawFormat = rawFormatOf(ctx, request, stream, plan, ordered !== undefined);
   // Rows that will be decoded whatever the writer turns out to be are read from now on, while the
   // writer is opened (its connection, catalog queries and staging DDL): the source's first
   // batches arrive meanwhile. A raw copy waits, since only the open writer says if bytes pass through.
@@ -167,7 +166,7 @@ async function attemptOnce(ctx: StreamRunContext, stream: PlannedStream, plan: R
   const { writer, report } = opened;
   try {
     const passThrough = rawFormat !== undefined && writer.writeRaw !== undefined && ctx.source.readRaw !== undefined;
-    ctx.emit({ type: 'stream_start', runId: ctx.runId, stream: stream.name, target: tableRefText(stream.target), mode: stream.mode, write: stream.write, passThrough, ...(stream.estimatedRows !== undefined ? { estimatedRows: stream.estimatedRows } : {}) });
+    ctx.emit({ type: 'stream_start', runId: ctx.runId, stream: stream.name, target: tableRefText(stream.target), mode: stream.mode, write: stream.write, passThrough, ...(passThrough ? { rawFormat } : {}), ...(stream.estimatedRows !== undefined ? { estimatedRows: stream.estimatedRows } : {}) });
     const batches = early?.batches ?? prefetch(read(ctx.signal));
     const copied = passThrough && rawFormat ? await copyRaw(ctx, writer, plan, rawFormat, ordered) : await copyBatches(ctx, stream, writer, plan, batches);
     if (ctx.signal.aborted) throw new CancelledError('run cancelled before commit', { stream: stream.name });
@@ -232,9 +231,9 @@ async function copyRaw(ctx: StreamRunContext, writer: StreamWriter, plan: ReadPl
 }
 
 /** Bytes can flow straight through only when no row needs inspecting (no cursor to track) or widening (Ferry's own columns). */
-function rawFormatOf(ctx: StreamRunContext, request: OpenRequest, stream: PlannedStream, plan: ReadPlan): RawFormat | undefined {
+function rawFormatOf(ctx: StreamRunContext, request: OpenRequest, stream: PlannedStream, plan: ReadPlan, ordered: boolean): RawFormat | undefined {
   if (stream.mode === 'incremental' || addsColumns(request)) return undefined;
-  return pickRawFormat(ctx.source, ctx.destination, plan.request, stream.columns);
+  return pickRawFormat(ctx.source, ctx.destination, plan.request, stream.columns, { target: request.target, ...(ordered ? { accept: joinsRanges } : {}) });
 }
 
 /** Rows and values a contract dropped are logged as a warning, never silently. */

@@ -1,10 +1,11 @@
-import type { OpenRequest, ReadRequest } from '../../src/core/connector.js';
+import type { OpenRequest, RawFormat, ReadRequest } from '../../src/core/connector.js';
 import type { Column, StreamDescriptor } from '../../src/core/schema.js';
 import { quoteIdent, quoteTable } from '../../src/connectors/postgres/identifiers.js';
 
-/** A `replace` open request for a files target named `name`, asking for raw `ferry-csv` bytes when `raw`. */
-export function fileOpenRequest(name: string, columns: readonly Column[], raw: boolean): OpenRequest {
-  return { sync: 's', stream: name, runId: raw ? 'raw' : 'decoded', target: { name }, columns, write: 'replace', primaryKey: [], schemaChange: 'evolve', ...(raw ? { rawFormat: 'ferry-csv' as const } : {}) };
+/** A `replace` open request for a files target named `name`, asking for raw `ferry-csv` bytes when `raw` is true, or for the raw format it names. */
+export function fileOpenRequest(name: string, columns: readonly Column[], raw: boolean | RawFormat): OpenRequest {
+  const rawFormat: RawFormat | undefined = raw === true ? 'ferry-csv' : raw === false ? undefined : raw;
+  return { sync: 's', stream: name, runId: rawFormat ? 'raw' : 'decoded', target: { name }, columns, write: 'replace', primaryKey: [], schemaChange: 'evolve', ...(rawFormat ? { rawFormat } : {}) };
 }
 
 /** The read of `t` with the columns pass-through can render, padded to two columns (one column is refused). */

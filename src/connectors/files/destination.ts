@@ -6,6 +6,7 @@ import type {
   Destination,
   DestinationCapabilities,
   OpenRequest,
+  RawFormat,
   StreamWriter,
   WriteResult,
 } from '../../core/connector.js';
@@ -20,13 +21,14 @@ import { FORMAT_EXTENSIONS, isGzipPath, pathStem, resolveFormat } from './file-f
 import { pathUnderRoot } from './file-listing.js';
 import { JsonlFileWriter } from './jsonl-writer.js';
 import type { ParquetFileWriter } from './parquet-writer.js';
+import { pgBinaryPlans } from './pg-binary-parts.js';
 import { filesTypeFidelity } from './type-fidelity.js';
 import type { RowFileWriter } from './text-file-sink.js';
 
 const CAPABILITIES: DestinationCapabilities = {
   writes: ['replace', 'append', 'truncate'],
   transactional: false,
-  rawFormats: ['ferry-csv'],
+  rawFormats: ['pg-binary', 'ferry-csv'],
   schemas: false,
 };
 
@@ -51,18 +53,24 @@ function createRowWriter(plan: OutputPlan, columns: readonly Column[], config: F
   return new JsonlFileWriter(plan.tempPath, columns, plan.gzip);
 }
 
-/** A writer that takes raw `ferry-csv` records; returns how many records the bytes completed. */
+/** A writer that takes raw bytes (`ferry-csv` records or `pg-binary` rows); returns how many rows the bytes completed. */
 interface RecordWriter {
   writeRecords(bytes: Uint8Array): Promise<number>;
 }
 
 /**
- * The writer, when raw `ferry-csv` bytes may go into it, for streams of two
- * columns or more (what the source promises it for): a CSV target in the
- * dialect Postgres writes takes them as they are; a Parquet target converts
- * them in DuckDB unless a column is a float (parquet-writer.ts).
+ * The writer, when raw bytes may go into it: `pg-binary` into a Parquet target
+ * whose every column re-encodes from binary COPY (pg-binary-parts.ts);
+ * `ferry-csv` for streams of two columns or more (what the source promises it
+ * for): a CSV target in the dialect Postgres writes takes them as they are; a
+ * Parquet target converts them in DuckDB unless a column is a float (parquet-writer.ts).
  */
 async function rawRecordWriter(request: OpenRequest, plan: OutputPlan, writer: RowFileWriter, config: FilesConfig): Promise<RecordWriter | undefined> {
+  if (request.rawFormat === 'pg-binary') {
+    if (plan.format !== 'parquet' || !pgBinaryPlans(request.columns)) return undefined;
+    const parquet = writer as ParquetFileWriter;
+    return { writeRecords: (bytes) => parquet.writeBinary(bytes) };
+  }
   if (request.rawFormat !== 'ferry-csv' || request.columns.length < 2) return undefined;
   if (writer instanceof CsvFileWriter) return writesFerryCsv(csvOptionsFor(config.csv, plan.publishPath)) ? writer : undefined;
   if (plan.format !== 'parquet') return undefined;
@@ -83,7 +91,7 @@ function alignRows(batch: Batch, columns: readonly Column[]): readonly Row[] {
  * never half of one); `abort` deletes it.
  */
 class FileStreamWriter implements StreamWriter {
-  /** Present when the engine passes `ferry-csv` bytes and this target can take them (CSV as they are, Parquet through DuckDB). */
+  /** Present when the engine passes raw bytes and this target can take them (`ferry-csv` into CSV as they are or Parquet through DuckDB; `pg-binary` into Parquet). */
   readonly writeRaw?: (chunks: AsyncIterable<Uint8Array>, signal: AbortSignal) => Promise<WriteResult>;
   /** Where the temp file is: an ordered parallel read spills ranges waiting for their turn there. */
   readonly tempFolder: string;
@@ -159,6 +167,16 @@ export class FilesDestination implements Destination {
   /** Decided by the target file's format (its extension, else the connection's `format`). */
   typeFidelity(column: Column, target: TableRef): TypeFidelity {
     return filesTypeFidelity(column, resolveFormat(target.name, this.#config.format));
+  }
+
+  /**
+   * Parquet targets take Postgres binary COPY when every column's binary form
+   * re-encodes into Parquet (pg-binary-parts.ts), and `ferry-csv` records;
+   * CSV and JSONL targets take `ferry-csv` (used where the dialect matches).
+   */
+  rawFormatsFor(target: TableRef, columns: readonly Column[]): readonly RawFormat[] {
+    const parquet = resolveFormat(target.name, this.#config.format) === 'parquet';
+    return parquet && pgBinaryPlans(columns) ? ['pg-binary', 'ferry-csv'] : ['ferry-csv'];
   }
 
   defaultTarget(stream: StreamDescriptor): TableRef {

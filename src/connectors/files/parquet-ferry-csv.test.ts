@@ -155,7 +155,7 @@ describe('ParquetFileWriter from ferry-csv records', () => {
     const rawError = await failureOf(writeRaw('bad-raw.parquet', columns, await ferryCsv('bad', columns, bad), 1000));
     expect(decodedError).toBeInstanceOf(DataError);
     expect(rawError).toBeInstanceOf(DataError);
-    expect(rawError.message).toMatch(/^cannot write Parquet from CSV part bad-raw\.parquet\.part2\.csv \(records 2001-2500 of the stream\): Conversion Error/);
+    expect(rawError.message).toMatch(/^cannot write Parquet from part bad-raw\.parquet\.part2\.csv \(CSV records 2001-2500 of the stream\): Conversion Error/);
     expect((rawError as DataError).context.file).toContain('bad-raw.parquet');
     expect(await leftovers('bad-raw')).toEqual([]);
   });

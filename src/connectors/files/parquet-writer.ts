@@ -4,6 +4,7 @@ import type { Column, LogicalKind, Row, Value } from '../../core/schema.js';
 import { DEFAULT_ZSTD_LEVEL, type ParquetCompression } from './config.js';
 import { type CsvPart, CsvPartFiles } from './csv-part-files.js';
 import { FERRY_COLUMNS_KEY, quoteIdentifier, type StoredColumn } from './parquet-meta.js';
+import { type BinaryPart, PgBinaryParts, pgBinaryPlans } from './pg-binary-parts.js';
 import { RowGroupFile } from './row-group-file.js';
 import type { RowFileWriter } from './text-file-sink.js';
 import { rm } from 'node:fs/promises';
@@ -84,6 +85,14 @@ export function parquetTakesFerryCsv(columns: readonly Column[]): boolean {
 }
 
 /**
+ * True when raw `pg-binary` (Postgres binary COPY) of these columns can be
+ * re-encoded into the Parquet values the decoded path writes (pg-binary-parts.ts).
+ */
+export function parquetTakesPgBinary(columns: readonly Column[]): boolean {
+  return pgBinaryPlans(columns) !== undefined;
+}
+
+/**
  * Column `c<i>` of a `ferry-csv` part, read as VARCHAR, as the value the
  * decoded path stages: the canonical text is what `String(value)` gives there,
  * so the same cast of the same text makes the same value; bytes are base64.
@@ -154,7 +163,12 @@ export interface ParquetWriterOptions {
  *   64 MiB of text a part;
  * - raw `ferry-csv` records (`writeRecords`) are written to a CSV part file
  *   (122,880 records or 64 MiB a part), which DuckDB reads as text and casts
- *   exactly as the staging path does: no value is decoded in JavaScript.
+ *   exactly as the staging path does: no value is decoded in JavaScript;
+ * - raw `pg-binary` rows (`writeBinary`, Postgres binary COPY) are re-encoded
+ *   field by field into an uncompressed Parquet part file already typed as
+ *   the Parquet values (pg-binary-parts.ts; 122,880 rows or 64 MiB a part),
+ *   which DuckDB reads and writes with the codec: no text is rendered by the
+ *   server or parsed by DuckDB, and no value is decoded in JavaScript.
  */
 export class ParquetFileWriter implements RowFileWriter {
   readonly #path: string;
@@ -182,6 +196,8 @@ export class ParquetFileWriter implements RowFileWriter {
   #rows = 0;
   /** The CSV parts, once raw records came instead of rows. */
   #csvParts: CsvPartFiles | undefined;
+  /** The binary COPY parts, once raw `pg-binary` bytes came instead of rows. */
+  #binaryParts: PgBinaryParts | undefined;
   /** The part being written and appended while the next one fills. */
   #flushing: Promise<void> | undefined;
   readonly #partRowLimit: number;
@@ -242,7 +258,7 @@ export class ParquetFileWriter implements RowFileWriter {
   }
 
   async write(rows: readonly Row[]): Promise<void> {
-    if (this.#csvParts) throw new Error('parquet writer: rows cannot follow raw records');
+    if (this.#csvParts || this.#binaryParts) throw new Error('parquet writer: rows cannot follow raw records');
     if (this.#closed) throw new Error('parquet writer is closed');
     await this.#stage();
     const appender = this.#appender as DuckDBAppender;
@@ -272,15 +288,36 @@ export class ParquetFileWriter implements RowFileWriter {
     return rows;
   }
 
+  /**
+   * Append raw `pg-binary` bytes (a Postgres binary COPY of these columns, in
+   * order; only for columns `parquetTakesPgBinary` accepts). Returns how many
+   * rows the bytes completed. A file takes rows, records or binary COPY, one of them.
+   */
+  async writeBinary(bytes: Uint8Array): Promise<number> {
+    if (this.#closed) throw new Error('parquet writer is closed');
+    if (this.#staged || this.#csvParts) throw new Error('parquet writer: binary COPY cannot follow rows or records');
+    const parts = (this.#binaryParts ??= new PgBinaryParts({
+      columns: this.#columns,
+      pathOf: (index) => `${this.#path}.part${index}.bin`,
+      partRows: this.#recordPartLimit,
+      partBytes: PART_BYTES,
+      onPart: (part) => this.#handOver(() => this.#convertPart(part, this.#binarySelect(part), 'rows')),
+      file: this.#path,
+    }));
+    const rows = await parts.write(bytes);
+    this.#rows += rows;
+    return rows;
+  }
+
   #startRecords(): CsvPartFiles {
-    if (this.#staged) throw new Error('parquet writer: raw records cannot follow rows');
+    if (this.#staged || this.#binaryParts) throw new Error('parquet writer: raw records cannot follow rows');
     if (!parquetTakesFerryCsv(this.#columns)) throw new Error('parquet writer: these columns cannot come in as ferry-csv');
     return new CsvPartFiles({
       pathOf: (index) => this.#csvPartPath(index),
       header: `${this.#columns.map((_, i) => `c${i}`).join(',')}\n`,
       partRows: this.#recordPartLimit,
       partBytes: PART_BYTES,
-      onPart: (part) => this.#handOver(() => this.#flushCsvPart(part)),
+      onPart: (part) => this.#handOver(() => this.#convertPart(part, this.#csvSelect(part), 'CSV records')),
     });
   }
 
@@ -352,7 +389,8 @@ export class ParquetFileWriter implements RowFileWriter {
     }
   }
 
-  async #flushCsvPart(part: CsvPart): Promise<void> {
+  /** Convert a part file of raw records or binary COPY rows (`select` reads it) into a Parquet part and append its row groups. */
+  async #convertPart(part: CsvPart | BinaryPart, select: string, what: string): Promise<void> {
     const partPath = this.#partPath(part.index);
     try {
       await this.#duckReady;
@@ -363,16 +401,16 @@ export class ParquetFileWriter implements RowFileWriter {
         await connection.run('SET threads = 1');
         this.#oneThread = true;
       }
-      const result = await connection.run(this.#copySql(this.#csvSelect(part), partPath)).catch((error: unknown) => {
-        const records = part.rows > 0 ? `records ${part.firstRow + 1}-${part.firstRow + part.rows}` : 'no records';
-        throw new DataError(`cannot write Parquet from CSV part ${basename(part.path)} (${records} of the stream): ${(error as Error).message.split('\n')[0]}`, {
+      const result = await connection.run(this.#copySql(select, partPath)).catch((error: unknown) => {
+        const rows = part.rows > 0 ? `${what} ${part.firstRow + 1}-${part.firstRow + part.rows}` : `no ${what}`;
+        throw new DataError(`cannot write Parquet from part ${basename(part.path)} (${rows} of the stream): ${(error as Error).message.split('\n')[0]}`, {
           file: this.#path,
           hint: 'a value does not convert to its Parquet type (see cause)',
           cause: error,
         });
       });
       if (result.rowsChanged !== part.rows) {
-        throw new DataError(`Parquet part ${part.index} has ${result.rowsChanged} rows, ${part.rows} CSV records were passed through`, { file: this.#path });
+        throw new DataError(`Parquet part ${part.index} has ${result.rowsChanged} rows, ${part.rows} ${what} were passed through`, { file: this.#path });
       }
       await (this.#file as RowGroupFile).append(partPath);
       this.#partsFlushed += 1;
@@ -380,6 +418,12 @@ export class ParquetFileWriter implements RowFileWriter {
       await rm(partPath, { force: true });
       await rm(part.path, { force: true });
     }
+  }
+
+  /** A binary part holds each column as `c<i>`, already typed as the Parquet value. */
+  #binarySelect(part: BinaryPart): string {
+    const list = this.#columns.map((c, i) => `c${i} AS ${quoteIdentifier(c.name)}`);
+    return `SELECT ${list.join(', ')} FROM read_parquet(${sqlString(part.path)})`;
   }
 
   #stagedSelect(part: number): string {
@@ -418,12 +462,14 @@ export class ParquetFileWriter implements RowFileWriter {
   async finish(): Promise<void> {
     const file = this.#file;
     const parts = this.#csvParts;
+    const binaryParts = this.#binaryParts;
     if (!file || this.#closed) throw new Error('parquet writer is closed');
     this.#closed = true;
     this.#closeAppender();
     try {
       await this.#duckReady;
       if (parts) await this.#finishRecords(parts);
+      else if (binaryParts) await this.#finishBinary(binaryParts);
       else await this.#finishRows();
       const rows = await file.finish();
       if (rows !== BigInt(this.#rows)) throw new DataError(`Parquet file has ${rows} rows, ${this.#rows} were written`, { file: this.#path });
@@ -455,7 +501,15 @@ export class ParquetFileWriter implements RowFileWriter {
     await this.#flushing;
     this.#flushing = undefined;
     // As for rows: an empty first part gives the file its schema.
-    if (last.rows > 0 || last.index === 0) await this.#flushCsvPart(last);
+    if (last.rows > 0 || last.index === 0) await this.#convertPart(last, this.#csvSelect(last), 'CSV records');
+    else await rm(last.path, { force: true });
+  }
+
+  async #finishBinary(parts: PgBinaryParts): Promise<void> {
+    const last = await parts.end();
+    await this.#flushing;
+    this.#flushing = undefined;
+    if (last.rows > 0 || last.index === 0) await this.#convertPart(last, this.#binarySelect(last), 'rows');
     else await rm(last.path, { force: true });
   }
 
@@ -494,6 +548,12 @@ export class ParquetFileWriter implements RowFileWriter {
     for (let part = 0; part < csvParts; part++) {
       await rm(this.#partPath(part), { force: true });
       await rm(this.#csvPartPath(part), { force: true });
+    }
+    // Binary parts: those handed over, and the one that was filling (written only at its end).
+    const binaryParts = this.#binaryParts ? this.#binaryParts.parts + 1 : 0;
+    for (let part = 0; part < binaryParts; part++) {
+      await rm(this.#partPath(part), { force: true });
+      await rm(`${this.#path}.part${part}.bin`, { force: true });
     }
   }
 }

@@ -1,0 +1,646 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import { DataError } from '../../core/errors.js';
+import type { Column } from '../../core/schema.js';
+import { footerTrailer, PARQUET_MAGIC } from './parquet-footer.js';
+import { encodeStruct, type ThriftField, type ThriftStruct, ThriftType } from './thrift-compact.js';
+
+/**
+ * Postgres binary COPY (raw format `pg-binary`) re-encoded as Parquet column
+ * data without making a JavaScript value of any field: each field's bytes are
+ * byte-swapped or shifted into the Parquet physical type's PLAIN encoding
+ * (big-endian integers and floats to little-endian, timestamps and dates from
+ * the 2000 epoch to 1970's, NUMERIC base-10000 digits to a scaled integer,
+ * strings behind a little-endian length). The rows are cut into parts of
+ * whole rows, and each part is written as a small uncompressed Parquet file of
+ * one row group (columns `c0`, `c1`, ...) that DuckDB reads at memory speed and
+ * writes out with the stream's codec (parquet-writer.ts). The part files are
+ * typed exactly as DuckDB types the values of the decoded path (the Parquet
+ * schema DuckDB itself writes for them), so the file Ferry publishes holds the
+ * same values either way; test/pg-binary-parquet.test.ts compares them.
+ */
+
+/** How one column's binary fields become Parquet values. */
+type BinaryKind = 'bool' | 'int16' | 'int32' | 'int64' | 'float32' | 'float64' | 'decimal' | 'text' | 'jsonb' | 'uuid' | 'date' | 'timestamp';
+
+interface ColumnPlan {
+  readonly kind: BinaryKind;
+  readonly name: string;
+  /** decimal: digits after the point. */
+  readonly scale: number;
+  /** decimal: total digits. */
+  readonly precision: number;
+  /** timestamp: with time zone (Parquet isAdjustedToUTC). */
+  readonly zone: boolean;
+  /** text: annotated UTF-8 (false for bytea). */
+  readonly utf8: boolean;
+}
+
+/** Decimals up to this many digits travel as a scaled int64 (and as JS numbers up to 15, exact below 2^53). */
+const MAX_DECIMAL_DIGITS = 18;
+const SAFE_DECIMAL_DIGITS = 15;
+
+const TEXT_TYPES = /^(text|name|character varying(\(\d+\))?|character(\(\d+\))?)$/;
+const NUMERIC_TYPE = /^numeric\((\d+),(\d+)\)$/;
+const TIMESTAMP_TYPE = /^timestamp(\(\d\))? with(out)? time zone$/;
+
+/** The plan of one column, or undefined when its binary form is not re-encoded here. */
+function planOf(column: Column): ColumnPlan | undefined {
+  if (column.sourceEngine !== 'postgres' || column.sourceType === undefined) return undefined;
+  const type = column.sourceType;
+  const kind = column.type.kind;
+  const plan = (k: BinaryKind, extra: Partial<ColumnPlan> = {}): ColumnPlan => ({ kind: k, name: column.name, scale: 0, precision: 0, zone: false, utf8: true, ...extra });
+  if (type === 'boolean' && kind === 'boolean') return plan('bool');
+  if (type === 'smallint' && kind === 'int16') return plan('int16');
+  if (type === 'integer' && kind === 'int32') return plan('int32');
+  if (type === 'bigint' && kind === 'int64') return plan('int64');
+  if (type === 'real' && kind === 'float32') return plan('float32');
+  if (type === 'double precision' && kind === 'float64') return plan('float64');
+  if (kind === 'string' && TEXT_TYPES.test(type)) return plan('text');
+  if (kind === 'json' && type === 'json') return plan('text');
+  if (kind === 'json' && type === 'jsonb') return plan('jsonb');
+  if (kind === 'bytes' && type === 'bytea') return plan('text', { utf8: false });
+  if (kind === 'uuid' && type === 'uuid') return plan('uuid');
+  if (kind === 'date' && type === 'date') return plan('date');
+  const timestamp = TIMESTAMP_TYPE.exec(type);
+  if (timestamp && (kind === 'timestamp' || kind === 'timestamptz') && (kind === 'timestamptz') === (timestamp[2] === undefined)) {
+    return plan('timestamp', { zone: kind === 'timestamptz' });
+  }
+  const numeric = NUMERIC_TYPE.exec(type);
+  if (numeric && kind === 'decimal') {
+    const precision = Number(numeric[1]);
+    const scale = Number(numeric[2]);
+    if (precision >= 1 && precision <= MAX_DECIMAL_DIGITS && column.type.precision === precision && (column.type.scale ?? 0) === scale) return plan('decimal', { precision, scale });
+  }
+  return undefined;
+}
+
+/**
+ * The plans of these columns when every one of them (Postgres built-ins:
+ * boolean, smallint, integer, bigint, real, double precision, numeric(p,s) up
+ * to 18 digits, text, varchar, char, name, json, jsonb, bytea, uuid, date,
+ * timestamp, timestamptz) can be re-encoded from binary COPY; else undefined.
+ */
+export function pgBinaryPlans(columns: readonly Column[]): readonly ColumnPlan[] | undefined {
+  if (columns.length === 0) return undefined;
+  const plans: ColumnPlan[] = [];
+  for (const column of columns) {
+    const plan = planOf(column);
+    if (!plan) return undefined;
+    plans.push(plan);
+  }
+  return plans;
+}
+
+/** Parquet enums (parquet.thrift). */
+const PhysicalType = { BOOLEAN: 0, INT32: 1, INT64: 2, FLOAT: 4, DOUBLE: 5, BYTE_ARRAY: 6, FIXED_LEN_BYTE_ARRAY: 7 } as const;
+const ConvertedType = { UTF8: 0, DECIMAL: 5, DATE: 6, TIMESTAMP_MICROS: 10, INT_16: 16, INT_32: 17, INT_64: 18 } as const;
+const Encoding = { PLAIN: 0, RLE: 3 } as const;
+const OPTIONAL = 1;
+
+const i32 = (id: number, value: number): ThriftField => ({ id, type: ThriftType.i32, value });
+const i64 = (id: number, value: number): ThriftField => ({ id, type: ThriftType.i64, value: BigInt(value) });
+const struct = (id: number, fields: ThriftField[]): ThriftField => ({ id, type: ThriftType.struct, value: { kind: 'struct', fields } });
+const text = (id: number, value: string): ThriftField => ({ id, type: ThriftType.binary, value: Buffer.from(value, 'utf8') });
+const bool = (id: number, value: boolean): ThriftField => ({ id, type: value ? ThriftType.true : ThriftType.false, value });
+
+function physicalOf(plan: ColumnPlan): number {
+  switch (plan.kind) {
+    case 'bool':
+      return PhysicalType.BOOLEAN;
+    case 'int16':
+    case 'int32':
+    case 'date':
+      return PhysicalType.INT32;
+    case 'int64':
+    case 'decimal':
+    case 'timestamp':
+      return PhysicalType.INT64;
+    case 'float32':
+      return PhysicalType.FLOAT;
+    case 'float64':
+      return PhysicalType.DOUBLE;
+    case 'uuid':
+      return PhysicalType.FIXED_LEN_BYTE_ARRAY;
+    case 'text':
+    case 'jsonb':
+      return PhysicalType.BYTE_ARRAY;
+  }
+}
+
+/** The schema element of a column, annotated as DuckDB annotates the type it writes for these values. */
+function schemaElement(plan: ColumnPlan, index: number): ThriftStruct {
+  const fields: ThriftField[] = [i32(1, physicalOf(plan))];
+  if (plan.kind === 'uuid') fields.push(i32(2, 16));
+  fields.push(i32(3, OPTIONAL), text(4, `c${index}`));
+  switch (plan.kind) {
+    case 'int16':
+      fields.push(i32(6, ConvertedType.INT_16));
+      break;
+    case 'int32':
+      fields.push(i32(6, ConvertedType.INT_32));
+      break;
+    case 'int64':
+      fields.push(i32(6, ConvertedType.INT_64));
+      break;
+    case 'date':
+      fields.push(i32(6, ConvertedType.DATE));
+      break;
+    case 'text':
+    case 'jsonb':
+      if (plan.utf8) fields.push(i32(6, ConvertedType.UTF8));
+      break;
+    case 'decimal':
+      fields.push(i32(6, ConvertedType.DECIMAL), i32(7, plan.scale), i32(8, plan.precision), struct(10, [struct(5, [i32(1, plan.scale), i32(2, plan.precision)])]));
+      break;
+    case 'timestamp':
+      fields.push(i32(6, ConvertedType.TIMESTAMP_MICROS), struct(10, [struct(8, [bool(1, plan.zone), struct(2, [struct(2, [])])])]));
+      break;
+    case 'uuid':
+      fields.push(struct(10, [struct(14, [])]));
+      break;
+    default:
+      break;
+  }
+  return { kind: 'struct', fields };
+}
+
+/** Microseconds from 1970-01-01 to 2000-01-01 (Postgres's epoch), split into 32-bit halves. */
+const PG_EPOCH_MICROS = 946_684_800_000_000;
+const EPOCH_HIGH = Math.floor(PG_EPOCH_MICROS / 2 ** 32);
+const EPOCH_LOW = PG_EPOCH_MICROS - EPOCH_HIGH * 2 ** 32;
+/** Days from 1970-01-01 to 2000-01-01. */
+const PG_EPOCH_DAYS = 10_957;
+const INT32_MAX = 0x7fffffff;
+/** Postgres's `-infinity` date is INT32_MIN; DuckDB's is -INT32_MAX. */
+const INT32_MIN = -0x80000000;
+const POW10 = Array.from({ length: 40 }, (_, i) => 10 ** i);
+
+/** A part file of whole rows, closed and ready to read. */
+export interface BinaryPart {
+  readonly index: number;
+  readonly path: string;
+  readonly rows: number;
+  /** Rows of the stream before this part. */
+  readonly firstRow: number;
+}
+
+export interface PgBinaryPartsOptions {
+  readonly columns: readonly Column[];
+  /** Where part `index` is written (an existing file is replaced). */
+  readonly pathOf: (index: number) => string;
+  /** Rows per part. */
+  readonly partRows: number;
+  /** Value bytes after which the part ends at the next row. */
+  readonly partBytes: number;
+  /** Called with each full part, in order. */
+  readonly onPart: (part: BinaryPart) => Promise<void>;
+  /** Named in errors. */
+  readonly file: string;
+}
+
+/** Bytes per PLAIN value of the fixed-width kinds. */
+const FIXED_WIDTH: Partial<Record<BinaryKind, number>> = { int16: 4, int32: 4, float32: 4, date: 4, int64: 8, float64: 8, timestamp: 8, decimal: 8, uuid: 16 };
+
+/** One column's values of the part filling: PLAIN bytes and which rows are not NULL. */
+class ColumnBuffer {
+  values: Buffer = Buffer.alloc(1 << 16);
+  /** Bytes of `values` used (bits, for booleans). */
+  used = 0;
+  /** Bit r set: row r of the part is not NULL (the definition levels, bit-packed). */
+  defined: Uint8Array;
+
+  constructor(
+    readonly plan: ColumnPlan,
+    partRows: number,
+  ) {
+    this.defined = new Uint8Array(Math.ceil(partRows / 8));
+    // Fixed-width values (booleans are bits): a part's worth is allocated once.
+    const width = FIXED_WIDTH[plan.kind];
+    if (plan.kind === 'bool') this.values = Buffer.alloc(Math.max(1, Math.ceil(partRows / 8)));
+    else if (width !== undefined) this.values = Buffer.alloc(Math.max(1, partRows * width));
+  }
+
+  reserve(bytes: number): void {
+    if (this.used + bytes <= this.values.length) return;
+    const grown = Buffer.alloc(Math.max(this.values.length * 2, this.used + bytes));
+    this.values.copy(grown, 0, 0, this.used);
+    this.values = grown;
+  }
+
+  reset(): void {
+    if (this.plan.kind === 'bool') this.values.fill(0, 0, Math.ceil(this.used / 8));
+    this.defined.fill(0);
+    this.used = 0;
+  }
+
+  /** PLAIN value bytes written. */
+  get valueBytes(): number {
+    return this.plan.kind === 'bool' ? Math.ceil(this.used / 8) : this.used;
+  }
+}
+
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+/** Signature, flags, header extension length. */
+const HEADER_BYTES = SIGNATURE.length + 8;
+
+/**
+ * Cuts a binary COPY stream (header, tuples, trailer) into Parquet part files
+ * of whole rows: `partRows` rows each, fewer when the values reach
+ * `partBytes`. A row cut by a chunk boundary waits for the next chunk.
+ */
+export class PgBinaryParts {
+  readonly #options: PgBinaryPartsOptions;
+  readonly #buffers: ColumnBuffer[];
+  #headerRead = false;
+  #ended = false;
+  #carry: Buffer | undefined;
+  #index = 0;
+  /** Rows in the part filling. */
+  #rows = 0;
+  #firstRow = 0;
+  #bytes = 0;
+
+  constructor(options: PgBinaryPartsOptions) {
+    this.#options = options;
+    const plans = pgBinaryPlans(options.columns);
+    if (!plans) throw new Error('these columns cannot come in as pg-binary');
+    this.#buffers = plans.map((plan) => new ColumnBuffer(plan, options.partRows));
+  }
+
+  /** Parts handed over so far. */
+  get parts(): number {
+    return this.#index;
+  }
+
+  /** Append binary COPY bytes; returns how many rows they completed. */
+  async write(chunk: Uint8Array): Promise<number> {
+    let bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.#carry) {
+      bytes = Buffer.concat([this.#carry, bytes]);
+      this.#carry = undefined;
+    }
+    let at = 0;
+    if (!this.#headerRead) {
+      const start = this.#header(bytes);
+      if (start < 0) {
+        this.#carry = Buffer.from(bytes);
+        return 0;
+      }
+      at = start;
+      this.#headerRead = true;
+    }
+    const columns = this.#buffers.length;
+    let completed = 0;
+    const end = bytes.length;
+    while (at + 2 <= end) {
+      if (this.#ended) throw this.#error('bytes follow the end of the binary COPY');
+      const fields = (((bytes[at] as number) << 24) | ((bytes[at + 1] as number) << 16)) >> 16;
+      if (fields === -1) {
+        this.#ended = true;
+        at += 2;
+        continue;
+      }
+      if (fields !== columns) throw this.#error(`a row has ${fields} fields, ${columns} columns were expected`);
+      // The row's end, if it is all here.
+      let p = at + 2;
+      for (let i = 0; i < columns && p <= end; i++) {
+        if (p + 4 > end) {
+          p = end + 1;
+          break;
+        }
+        const n = int32At(bytes, p);
+        p += 4 + (n > 0 ? n : 0);
+      }
+      if (p > end) break;
+      this.#row(bytes, at + 2);
+      at = p;
+      completed += 1;
+      this.#rows += 1;
+      if (this.#rows >= this.#options.partRows || this.#bytes >= this.#options.partBytes) await this.#endPart();
+    }
+    // The socket's buffer is reused after this returns: keep a copy of a cut row.
+    if (at < end) this.#carry = Buffer.from(bytes.subarray(at));
+    return completed;
+  }
+
+  /** Where the tuples start, or -1 when the header is not all here. */
+  #header(bytes: Buffer): number {
+    if (bytes.length < HEADER_BYTES) return -1;
+    if (!bytes.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw this.#error('the bytes do not start with the binary COPY signature');
+    const flags = bytes.readUInt32BE(SIGNATURE.length);
+    if ((flags & 0x10000) !== 0) throw this.#error('the binary COPY includes OIDs');
+    const extension = bytes.readUInt32BE(SIGNATURE.length + 4);
+    return bytes.length < HEADER_BYTES + extension ? -1 : HEADER_BYTES + extension;
+  }
+
+  #error(message: string): DataError {
+    return new DataError(`cannot read binary COPY: ${message}`, { file: this.#options.file });
+  }
+
+  /** Move one row's fields (starting at `p`) into the column buffers. */
+  #row(src: Buffer, start: number): void {
+    const row = this.#rows;
+    const bit = 1 << (row & 7);
+    const byte = row >> 3;
+    let p = start;
+    const buffers = this.#buffers;
+    for (let i = 0; i < buffers.length; i++) {
+      const n = int32At(src, p);
+      p += 4;
+      if (n < 0) continue;
+      const column = buffers[i] as ColumnBuffer;
+      column.defined[byte] = (column.defined[byte] as number) | bit;
+      this.#value(column, src, p, n);
+      p += n;
+    }
+  }
+
+  #value(column: ColumnBuffer, src: Buffer, p: number, n: number): void {
+    const plan = column.plan;
+    switch (plan.kind) {
+      case 'text': {
+        column.reserve(4 + n);
+        const out = column.values;
+        let o = column.used;
+        setInt32(out, o, n);
+        copyBytes(src, p, out, o + 4, n);
+        column.used = o + 4 + n;
+        this.#bytes += n;
+        return;
+      }
+      case 'jsonb': {
+        if (n < 1 || src[p] !== 1) throw this.#valueError(plan, `jsonb version ${src[p]} is not 1`);
+        column.reserve(3 + n);
+        const out = column.values;
+        const o = column.used;
+        const length = n - 1;
+        setInt32(out, o, length);
+        copyBytes(src, p + 1, out, o + 4, length);
+        column.used = o + 4 + length;
+        this.#bytes += n;
+        return;
+      }
+      case 'int64':
+      case 'float64':
+        if (n !== 8) throw this.#sizeError(plan, n);
+        swap(src, p, column.values, column.used, 8);
+        column.used += 8;
+        return;
+      case 'int32':
+      case 'float32':
+        if (n !== 4) throw this.#sizeError(plan, n);
+        swap(src, p, column.values, column.used, 4);
+        column.used += 4;
+        return;
+      case 'int16':
+        if (n !== 2) throw this.#sizeError(plan, n);
+        setInt32(column.values, column.used, int16At(src, p));
+        column.used += 4;
+        return;
+      case 'bool': {
+        if (n !== 1) throw this.#sizeError(plan, n);
+        if (src[p] !== 0) column.values[column.used >> 3] = (column.values[column.used >> 3] as number) | (1 << (column.used & 7));
+        column.used += 1;
+        return;
+      }
+      case 'uuid':
+        if (n !== 16) throw this.#sizeError(plan, n);
+        copyBytes(src, p, column.values, column.used, 16);
+        column.used += 16;
+        return;
+      case 'date': {
+        if (n !== 4) throw this.#sizeError(plan, n);
+        const days = int32At(src, p);
+        // DuckDB's infinities are ±INT32_MAX; Postgres's -infinity is INT32_MIN.
+        setInt32(column.values, column.used, days === INT32_MAX ? INT32_MAX : days === INT32_MIN ? -INT32_MAX : days + PG_EPOCH_DAYS);
+        column.used += 4;
+        return;
+      }
+      case 'timestamp':
+        if (n !== 8) throw this.#sizeError(plan, n);
+        this.#timestamp(plan, src, p, column.values, column.used);
+        column.used += 8;
+        return;
+      case 'decimal':
+        this.#decimal(plan, src, p, n, column.values, column.used);
+        column.used += 8;
+        return;
+    }
+  }
+
+  /** Microseconds since 2000 -> since 1970; the infinities as DuckDB's (±INT64_MAX). */
+  #timestamp(plan: ColumnPlan, src: Buffer, p: number, out: Buffer, o: number): void {
+    const high = int32At(src, p);
+    const low = int32At(src, p + 4) >>> 0;
+    if (high === INT32_MAX && low === 0xffffffff) {
+      setInt32(out, o, -1);
+      setInt32(out, o + 4, INT32_MAX);
+      return;
+    }
+    if (high === INT32_MIN && low === 0) {
+      setInt32(out, o, 1);
+      setInt32(out, o + 4, INT32_MIN);
+      return;
+    }
+    let sumLow = low + EPOCH_LOW;
+    let carry = 0;
+    if (sumLow >= 2 ** 32) {
+      sumLow -= 2 ** 32;
+      carry = 1;
+    }
+    const sumHigh = high + EPOCH_HIGH + carry;
+    // Past DuckDB's last timestamp (294247 AD; Postgres goes to 294276): its infinity or beyond.
+    if (sumHigh > INT32_MAX || (sumHigh === INT32_MAX && sumLow === 0xffffffff)) {
+      throw this.#valueError(plan, 'the timestamp is later than the latest Parquet (DuckDB) timestamp, 294247-01-10');
+    }
+    setInt32(out, o, sumLow);
+    setInt32(out, o + 4, sumHigh);
+  }
+
+  /** NUMERIC (ndigits, weight, sign, dscale, base-10000 digits) -> the int64 of its value times 10^scale. */
+  #decimal(plan: ColumnPlan, src: Buffer, p: number, n: number, out: Buffer, o: number): void {
+    if (n < 8) throw this.#sizeError(plan, n);
+    const ndigits = int16At(src, p);
+    const weight = int16At(src, p + 2);
+    const sign = int16At(src, p + 4) & 0xffff;
+    if (n !== 8 + 2 * ndigits) throw this.#sizeError(plan, n);
+    if (sign === 0xc000) throw this.#valueError(plan, 'NaN has no Parquet DECIMAL value');
+    if (sign !== 0 && sign !== 0x4000) throw this.#valueError(plan, 'an infinite numeric has no Parquet DECIMAL value');
+    if (plan.precision <= SAFE_DECIMAL_DIGITS) {
+      let value = 0;
+      for (let i = 0; i < ndigits; i++) {
+        const digit = int16At(src, p + 8 + 2 * i);
+        const exponent = 4 * (weight - i) + plan.scale;
+        if (exponent >= 0) value += digit * (POW10[exponent] as number);
+        else if (digit % (POW10[-exponent] as number) !== 0) throw this.#valueError(plan, `the value has more than ${plan.scale} digits after the point`);
+        else value += digit / (POW10[-exponent] as number);
+      }
+      if (!Number.isSafeInteger(value)) throw this.#valueError(plan, `the value does not fit numeric(${plan.precision},${plan.scale})`);
+      if (sign === 0x4000) value = -value;
+      const high = Math.floor(value / 2 ** 32);
+      setInt32(out, o, value - high * 2 ** 32);
+      setInt32(out, o + 4, high);
+      return;
+    }
+    let value = 0n;
+    for (let i = 0; i < ndigits; i++) {
+      const digit = BigInt(int16At(src, p + 8 + 2 * i));
+      const exponent = 4 * (weight - i) + plan.scale;
+      if (exponent >= 0) value += digit * 10n ** BigInt(exponent);
+      else if (digit % 10n ** BigInt(-exponent) !== 0n) throw this.#valueError(plan, `the value has more than ${plan.scale} digits after the point`);
+      else value += digit / 10n ** BigInt(-exponent);
+    }
+    if (value >= 10n ** BigInt(plan.precision)) throw this.#valueError(plan, `the value does not fit numeric(${plan.precision},${plan.scale})`);
+    out.writeBigInt64LE(sign === 0x4000 ? -value : value, o);
+  }
+
+  #sizeError(plan: ColumnPlan, n: number): DataError {
+    return this.#valueError(plan, `a ${n}-byte field is not a binary ${plan.kind}`);
+  }
+
+  #valueError(plan: ColumnPlan, message: string): DataError {
+    return new DataError(`column "${plan.name}", row ${this.#firstRow + this.#rows + 1} of the stream: ${message}`, { file: this.#options.file });
+  }
+
+  /** Write the filling part's file and hand it over; the buffers are reused for the next part. */
+  async #endPart(): Promise<void> {
+    const part: BinaryPart = { index: this.#index, path: this.#options.pathOf(this.#index), rows: this.#rows, firstRow: this.#firstRow };
+    await this.#writePart(part.path, part.rows);
+    this.#index += 1;
+    this.#firstRow += this.#rows;
+    this.#rows = 0;
+    this.#bytes = 0;
+    for (const column of this.#buffers) column.reset();
+    await this.#options.onPart(part);
+  }
+
+  /** One row group, one PLAIN data page per column, definition levels as one bit-packed run. */
+  async #writePart(path: string, rows: number): Promise<void> {
+    const pieces: Uint8Array[] = [PARQUET_MAGIC];
+    let offset = PARQUET_MAGIC.length;
+    const chunks: ThriftStruct[] = [];
+    const groups = Math.ceil(rows / 8);
+    for (const [index, column] of this.#buffers.entries()) {
+      const levels = Buffer.alloc(4 + 5);
+      const header = varint(levels, 4, (groups << 1) | 1);
+      levels.writeUInt32LE(header - 4 + groups, 0);
+      const size = header + groups + column.valueBytes;
+      if (size > INT32_MAX) throw this.#error(`column "${column.plan.name}" has more than 2 GiB in one part`);
+      const pageHeader = encodeStruct({
+        kind: 'struct',
+        fields: [i32(1, 0), i32(2, size), i32(3, size), struct(5, [i32(1, rows), i32(2, Encoding.PLAIN), i32(3, Encoding.RLE), i32(4, Encoding.RLE)])],
+      });
+      const start = offset;
+      pieces.push(pageHeader, levels.subarray(0, header), column.defined.subarray(0, groups), column.values.subarray(0, column.valueBytes));
+      offset += pageHeader.length + size;
+      const chunkBytes = offset - start;
+      const meta: ThriftField[] = [
+        i32(1, physicalOf(column.plan)),
+        { id: 2, type: ThriftType.list, value: { kind: 'list', type: ThriftType.list, elementType: ThriftType.i32, items: [Encoding.PLAIN, Encoding.RLE] } },
+        { id: 3, type: ThriftType.list, value: { kind: 'list', type: ThriftType.list, elementType: ThriftType.binary, items: [Buffer.from(`c${index}`)] } },
+        i32(4, 0),
+        i64(5, rows),
+        i64(6, chunkBytes),
+        i64(7, chunkBytes),
+        i64(9, start),
+      ];
+      chunks.push({ kind: 'struct', fields: [i64(2, start), struct(3, meta)] });
+    }
+    const schema: ThriftStruct[] = [{ kind: 'struct', fields: [text(4, 'schema'), i32(5, this.#buffers.length)] }, ...this.#buffers.map((b, i) => schemaElement(b.plan, i))];
+    const footer = encodeStruct({
+      kind: 'struct',
+      fields: [
+        i32(1, 1),
+        { id: 2, type: ThriftType.list, value: { kind: 'list', type: ThriftType.list, elementType: ThriftType.struct, items: schema } },
+        i64(3, rows),
+        {
+          id: 4,
+          type: ThriftType.list,
+          value: {
+            kind: 'list',
+            type: ThriftType.list,
+            elementType: ThriftType.struct,
+            items: rows === 0 ? [] : [{ kind: 'struct', fields: [{ id: 1, type: ThriftType.list, value: { kind: 'list', type: ThriftType.list, elementType: ThriftType.struct, items: chunks } }, i64(2, offset - 4), i64(3, rows)] }],
+          },
+        },
+      ],
+    });
+    pieces.push(footer, footerTrailer(footer.length));
+    const file: FileHandle = await open(path, 'w');
+    try {
+      await writeAll(file, pieces);
+    } finally {
+      await file.close();
+    }
+  }
+
+  /**
+   * Close the last part and return it (it may hold no row). Throws when the
+   * stream stopped inside a row or before the COPY trailer.
+   */
+  async end(): Promise<BinaryPart> {
+    if (this.#carry) throw this.#error(`the stream ends inside a row (${this.#carry.length} bytes left over)`);
+    if (!this.#ended && this.#headerRead) throw this.#error('the stream ends before the binary COPY trailer');
+    const part: BinaryPart = { index: this.#index, path: this.#options.pathOf(this.#index), rows: this.#rows, firstRow: this.#firstRow };
+    await this.#writePart(part.path, part.rows);
+    this.#index += 1;
+    return part;
+  }
+}
+
+/** Big-endian int32 at `p` (Buffer#readInt32BE without its argument checks: callers stay in bounds). */
+function int32At(src: Buffer, p: number): number {
+  return ((src[p] as number) << 24) | ((src[p + 1] as number) << 16) | ((src[p + 2] as number) << 8) | (src[p + 3] as number);
+}
+
+/** Big-endian int16 at `p`, sign-extended. */
+function int16At(src: Buffer, p: number): number {
+  return (((src[p] as number) << 24) | ((src[p + 1] as number) << 16)) >> 16;
+}
+
+/** The low 32 bits of `value` (signed or unsigned), little-endian at `o`. */
+function setInt32(out: Buffer, o: number, value: number): void {
+  out[o] = value & 0xff;
+  out[o + 1] = (value >>> 8) & 0xff;
+  out[o + 2] = (value >>> 16) & 0xff;
+  out[o + 3] = (value >>> 24) & 0xff;
+}
+
+/** Copy `n` bytes: a loop for the short values most fields are, a native copy for long ones. */
+function copyBytes(src: Buffer, p: number, out: Buffer, o: number, n: number): void {
+  if (n > 64) src.copy(out, o, p, p + n);
+  else for (let k = 0; k < n; k++) out[o + k] = src[p + k] as number;
+}
+
+/** Copy `width` bytes reversed (big-endian <-> little-endian). */
+function swap(src: Buffer, p: number, out: Buffer, o: number, width: number): void {
+  for (let k = 0; k < width; k++) out[o + k] = src[p + width - 1 - k] as number;
+}
+
+/** ULEB128 `n` at `at`; returns the offset after it. */
+function varint(out: Buffer, at: number, n: number): number {
+  let rest = n;
+  let o = at;
+  while (rest >= 0x80) {
+    out[o++] = (rest & 0x7f) | 0x80;
+    rest = Math.floor(rest / 128);
+  }
+  out[o++] = rest;
+  return o;
+}
+
+async function writeAll(file: FileHandle, pieces: Uint8Array[]): Promise<void> {
+  let rest = pieces.filter((p) => p.length > 0);
+  while (rest.length > 0) {
+    // writev takes at most IOV_MAX (1024) buffers per call.
+    const batch = rest.slice(0, 1024);
+    let { bytesWritten } = await file.writev(batch);
+    let done = 0;
+    while (done < batch.length && bytesWritten >= (batch[done] as Uint8Array).length) {
+      bytesWritten -= (batch[done] as Uint8Array).length;
+      done += 1;
+    }
+    rest = rest.slice(done);
+    if (bytesWritten > 0) rest[0] = (rest[0] as Uint8Array).subarray(bytesWritten);
+  }
+}
