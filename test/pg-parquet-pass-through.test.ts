@@ -341,6 +341,11 @@ describe('PG -> Parquet pass-through', () => {
     expect(await expectSame('edges-small-d.parquet', 'edges-small-parts.parquet', t.columns, decoded, { rows })).toBe(7);
     const groups = await query('SELECT count(DISTINCT row_group_id)::int AS n FROM parquet_metadata($1)', path);
     expect(groups).toEqual([{ n: 4 }]);
+    // Dropped midway, with parts being written and converted: nothing is left.
+    const dropped = await ParquetFileWriter.create(join(dir, 'edges-dropped.parquet'), t.columns, { partRows: 2 });
+    expect(await dropped.writeBinary(Buffer.from(copy.subarray(0, Math.floor(copy.length * 0.8))))).toBeGreaterThan(4);
+    await dropped.discard();
+    expect((await readdir(dir)).filter((f) => f.includes('edges-dropped'))).toEqual([]);
   }, 300_000);
 
   it('refuses a binary COPY cut short or not binary COPY at all, with the reason', async () => {

@@ -187,6 +187,8 @@ export class ParquetFileWriter implements RowFileWriter {
   /** Whether the first staging table was made (rows came). */
   #staged = false;
   #closed = false;
+  /** Set by `discard`: a part handed over afterwards is removed, not converted. */
+  #discarded = false;
   /** Whether the copy connection was set to one thread (raw records came). */
   #oneThread = false;
   #part = 0;
@@ -393,6 +395,7 @@ export class ParquetFileWriter implements RowFileWriter {
   async #convertPart(part: CsvPart | BinaryPart, select: string, what: string): Promise<void> {
     const partPath = this.#partPath(part.index);
     try {
+      if (this.#discarded) throw new Error('parquet writer: discarded');
       await this.#duckReady;
       const connection = this.#copyConnection as DuckDBConnection;
       if (!this.#oneThread) {
@@ -533,6 +536,7 @@ export class ParquetFileWriter implements RowFileWriter {
 
   async discard(): Promise<void> {
     this.#closed = true;
+    this.#discarded = true;
     await this.#duckReady.catch(() => undefined);
     this.#closeAppender();
     this.#copyConnection?.interrupt();
@@ -549,7 +553,8 @@ export class ParquetFileWriter implements RowFileWriter {
       await rm(this.#partPath(part), { force: true });
       await rm(this.#csvPartPath(part), { force: true });
     }
-    // Binary parts: those handed over, and the one that was filling (written only at its end).
+    // Binary parts: those ended (once the last one's file is written) and the one that was filling.
+    await this.#binaryParts?.settle();
     const binaryParts = this.#binaryParts ? this.#binaryParts.parts + 1 : 0;
     for (let part = 0; part < binaryParts; part++) {
       await rm(this.#partPath(part), { force: true });

@@ -250,7 +250,12 @@ const HEADER_BYTES = SIGNATURE.length + 8;
  */
 export class PgBinaryParts {
   readonly #options: PgBinaryPartsOptions;
-  readonly #buffers: ColumnBuffer[];
+  /** The column buffers being filled. */
+  #buffers: ColumnBuffer[];
+  /** The other set: the last part's, while its file is written. */
+  #spare: ColumnBuffer[];
+  /** The last part's file write and hand-over, running while the next part fills. */
+  #handing: Promise<void> = Promise.resolve();
   #headerRead = false;
   #ended = false;
   #carry: Buffer | undefined;
@@ -265,9 +270,10 @@ export class PgBinaryParts {
     const plans = pgBinaryPlans(options.columns);
     if (!plans) throw new Error('these columns cannot come in as pg-binary');
     this.#buffers = plans.map((plan) => new ColumnBuffer(plan, options.partRows));
+    this.#spare = plans.map((plan) => new ColumnBuffer(plan, options.partRows));
   }
 
-  /** Parts handed over so far. */
+  /** Parts ended so far (written, or being written and handed over). */
   get parts(): number {
     return this.#index;
   }
@@ -502,25 +508,45 @@ export class PgBinaryParts {
     return new DataError(`column "${plan.name}", row ${this.#firstRow + this.#rows + 1} of the stream: ${message}`, { file: this.#options.file });
   }
 
-  /** Write the filling part's file and hand it over; the buffers are reused for the next part. */
+  /**
+   * End the filling part: its file is written and handed over in the
+   * background while the next part fills the other set of buffers (the part
+   * before must be written and handed over first, which bounds memory to two
+   * parts and passes the conversion's back-pressure on). On 1M rows the
+   * writes and hand-overs had held the COPY up for 0.2-0.3 s.
+   */
   async #endPart(): Promise<void> {
     const part: BinaryPart = { index: this.#index, path: this.#options.pathOf(this.#index), rows: this.#rows, firstRow: this.#firstRow };
-    await this.#writePart(part.path, part.rows);
+    await this.#handing;
+    const buffers = this.#buffers;
+    this.#buffers = this.#spare;
+    this.#spare = buffers;
     this.#index += 1;
     this.#firstRow += this.#rows;
     this.#rows = 0;
     this.#bytes = 0;
-    for (const column of this.#buffers) column.reset();
-    await this.#options.onPart(part);
+    const handing = (async () => {
+      await this.#writePart(part.path, part.rows, buffers);
+      for (const column of buffers) column.reset();
+      await this.#options.onPart(part);
+    })();
+    // Awaited at the next part's end, at the end or by `settle`; never left unobserved.
+    handing.catch(() => undefined);
+    this.#handing = handing;
+  }
+
+  /** Wait for a part file being written or handed over, ignoring its failure (before removing part files). */
+  async settle(): Promise<void> {
+    await this.#handing.catch(() => undefined);
   }
 
   /** One row group, one PLAIN data page per column, definition levels as one bit-packed run. */
-  async #writePart(path: string, rows: number): Promise<void> {
+  async #writePart(path: string, rows: number, buffers: readonly ColumnBuffer[]): Promise<void> {
     const pieces: Uint8Array[] = [PARQUET_MAGIC];
     let offset = PARQUET_MAGIC.length;
     const chunks: ThriftStruct[] = [];
     const groups = Math.ceil(rows / 8);
-    for (const [index, column] of this.#buffers.entries()) {
+    for (const [index, column] of buffers.entries()) {
       const levels = Buffer.alloc(4 + 5);
       const header = varint(levels, 4, (groups << 1) | 1);
       levels.writeUInt32LE(header - 4 + groups, 0);
@@ -546,7 +572,7 @@ export class PgBinaryParts {
       ];
       chunks.push({ kind: 'struct', fields: [i64(2, start), struct(3, meta)] });
     }
-    const schema: ThriftStruct[] = [{ kind: 'struct', fields: [text(4, 'schema'), i32(5, this.#buffers.length)] }, ...this.#buffers.map((b, i) => schemaElement(b.plan, i))];
+    const schema: ThriftStruct[] = [{ kind: 'struct', fields: [text(4, 'schema'), i32(5, buffers.length)] }, ...buffers.map((b, i) => schemaElement(b.plan, i))];
     const footer = encodeStruct({
       kind: 'struct',
       fields: [
@@ -581,8 +607,9 @@ export class PgBinaryParts {
   async end(): Promise<BinaryPart> {
     if (this.#carry) throw this.#error(`the stream ends inside a row (${this.#carry.length} bytes left over)`);
     if (!this.#ended && this.#headerRead) throw this.#error('the stream ends before the binary COPY trailer');
+    await this.#handing;
     const part: BinaryPart = { index: this.#index, path: this.#options.pathOf(this.#index), rows: this.#rows, firstRow: this.#firstRow };
-    await this.#writePart(part.path, part.rows);
+    await this.#writePart(part.path, part.rows, this.#buffers);
     this.#index += 1;
     return part;
   }
