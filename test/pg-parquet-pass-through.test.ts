@@ -58,6 +58,8 @@ beforeAll(async () => {
     (9006, E'\\uFEFFbom', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), (9007, repeat('long ', 700000), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
   await db.query(`CREATE TABLE binary_edges (id int, b boolean, s smallint, i int, big bigint, r real, d double precision, m numeric(12,2), m18 numeric(18,6), m4 numeric(4,4),
     t text, v varchar(5), c char(3), nm name, j json, jb jsonb, by bytea, u uuid, dt date, ts timestamp, tz timestamptz)`);
+  // Filled below; added as columns 22-25 so the tests' positions above stay.
+  await db.query('ALTER TABLE binary_edges ADD COLUMN tm time, ADD COLUMN tm3 time(3), ADD COLUMN m30 numeric(30,5), ADD COLUMN m38 numeric(38,0)');
   await db.query(`INSERT INTO binary_edges VALUES
     (1, true, -32768, -2147483648, -9223372036854775808, 'NaN', 'NaN', -9999999999.99, 999999999999.999999, 0.9999, '', 'abcde', 'a', 'n', '{"a" :  1}', '{"b": [1, 2]}', '',
      '00000000-0000-0000-0000-000000000000', 'infinity', 'infinity', 'infinity'),
@@ -70,6 +72,12 @@ beforeAll(async () => {
     (6, false, -1, -1, -1, 1.1, 0.1, 1.5, -123456789012.5, 0.5, 'say "hi", there', 'ü', 'xyz', 'ñame', '{"k": "v"}', '{"k": {"n": [true, null]}}', '\\x5c2e0a', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A12',
      '1999-12-31', '1999-12-31 23:59:59.999999', '2024-02-29 23:59:59.5+05:45'),
     (7, true, 1, 1, 1, 1e-45, -1.7976931348623157e308, -0.01, 1e-6, 0.1, repeat('é', 70000), NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2000-01-01', '2000-01-01 00:00:00', '0001-01-01 00:00:00+00')`);
+  await db.query(`UPDATE binary_edges e SET tm = v.tm, tm3 = v.tm3, m30 = v.m30, m38 = v.m38 FROM (VALUES
+      (1, '24:00:00'::time, '00:00:00'::time(3), -1234567890123456789012345.12345::numeric(30,5), 99999999999999999999999999999999999999::numeric(38,0)),
+      (2, '00:00:00', '23:59:59.999', 1234567890123456789012345.12345, -99999999999999999999999999999999999999),
+      (3, '23:59:59.999999', '12:00:00.5', 0, 0),
+      (4, '00:00:00.000001', NULL, -0.00001, -1),
+      (6, '13:14:15.161718', '01:02:03.004', 0.5, 18446744073709551616)) AS v(id, tm, tm3, m30, m38) WHERE e.id = v.id`);
   await db.query("CREATE TABLE binary_nan (id int, m numeric(10,2))");
   await db.query("INSERT INTO binary_nan VALUES (1, 1.5), (2, 'NaN')");
   await db.query("CREATE TABLE binary_far (id int, ts timestamp)");
@@ -246,7 +254,7 @@ describe('PG -> Parquet pass-through', () => {
     // NaN and a timestamp past DuckDB's range (this file's tables) fail both ways too.
     expect(outcomes.get('both failed')).toEqual(['public.binary_far', 'public.binary_nan', 'public.tbl_with_case_sensitive_columns']);
     expect(rows).toBeGreaterThan(25_000);
-    expect([...kinds].sort()).toEqual(['boolean', 'bytes', 'date', 'decimal', 'float32', 'float64', 'int16', 'int32', 'int64', 'json', 'string', 'timestamp', 'timestamptz', 'uuid']);
+    expect([...kinds].sort()).toEqual(['boolean', 'bytes', 'date', 'decimal', 'float32', 'float64', 'int16', 'int32', 'int64', 'json', 'string', 'time', 'timestamp', 'timestamptz', 'uuid']);
     expect((await readdir(dir)).filter((f) => f.includes('.part'))).toEqual([]);
   }, 900_000);
 
@@ -261,13 +269,16 @@ describe('PG -> Parquet pass-through', () => {
     expect(landed.rows).toEqual(await sourceRows(request));
     const byId = new Map<unknown, Row>(landed.rows.map((r) => [r[0], r]));
     expect(byId.get(1)?.slice(1, 10)).toEqual([true, -32768, -2147483648, -9223372036854775808n, Number.NaN, Number.NaN, '-9999999999.99', '999999999999.999999', '0.9999']);
-    expect(byId.get(1)?.slice(18)).toEqual(['infinity', 'infinity', 'infinity']);
-    expect(byId.get(2)?.slice(18)).toEqual(['-infinity', '-infinity', '-infinity']);
+    expect(byId.get(1)?.slice(18, 21)).toEqual(['infinity', 'infinity', 'infinity']);
+    expect(byId.get(2)?.slice(18, 21)).toEqual(['-infinity', '-infinity', '-infinity']);
+    expect(byId.get(1)?.slice(21)).toEqual(['24:00:00', '00:00:00', '-1234567890123456789012345.12345', '99999999999999999999999999999999999999']);
+    expect(byId.get(2)?.slice(21)).toEqual(['00:00:00', '23:59:59.999', '1234567890123456789012345.12345', '-99999999999999999999999999999999999999']);
+    expect(byId.get(6)?.slice(21)).toEqual(['13:14:15.161718', '01:02:03.004', '0.50000', '18446744073709551616']);
     expect(byId.get(2)?.slice(5, 7)).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
     expect(Object.is(byId.get(3)?.[5], -0) && Object.is(byId.get(3)?.[6], -0)).toBe(true);
-    expect(byId.get(3)?.slice(18)).toEqual(['4713-01-01 BC', '4713-01-01T00:00:00', '1970-01-01T00:00:00Z']);
-    expect(byId.get(4)?.slice(18)).toEqual(['5874897-12-31', '294246-12-31T23:59:59.999999', '2000-01-01T00:00:00.000001Z']);
-    expect(byId.get(5)?.slice(1)).toEqual(Array(20).fill(null));
+    expect(byId.get(3)?.slice(18, 21)).toEqual(['4713-01-01 BC', '4713-01-01T00:00:00', '1970-01-01T00:00:00Z']);
+    expect(byId.get(4)?.slice(18, 21)).toEqual(['5874897-12-31', '294246-12-31T23:59:59.999999', '2000-01-01T00:00:00.000001Z']);
+    expect(byId.get(5)?.slice(1)).toEqual(Array(24).fill(null));
     expect(byId.get(6)?.slice(10, 16)).toEqual(['say "hi", there', 'ü', 'xyz', 'ñame', '{"k": "v"}', '{"k": {"n": [true, null]}}']);
     expect(byId.get(6)?.[17]).toBe('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12');
     expect(byId.get(1)?.slice(14, 16)).toEqual(['{"a" :  1}', '{"b": [1, 2]}']);

@@ -20,7 +20,7 @@ import { encodeStruct, type ThriftField, type ThriftStruct, ThriftType } from '.
  */
 
 /** How one column's binary fields become Parquet values. */
-type BinaryKind = 'bool' | 'int16' | 'int32' | 'int64' | 'float32' | 'float64' | 'decimal' | 'text' | 'jsonb' | 'uuid' | 'date' | 'timestamp';
+type BinaryKind = 'bool' | 'int16' | 'int32' | 'int64' | 'float32' | 'float64' | 'decimal' | 'decimal128' | 'text' | 'jsonb' | 'uuid' | 'date' | 'time' | 'timestamp';
 
 interface ColumnPlan {
   readonly kind: BinaryKind;
@@ -35,13 +35,19 @@ interface ColumnPlan {
   readonly utf8: boolean;
 }
 
-/** Decimals up to this many digits travel as a scaled int64 (and as JS numbers up to 15, exact below 2^53). */
-const MAX_DECIMAL_DIGITS = 18;
+/**
+ * Decimals up to 18 digits travel as a scaled int64 (computed as JS numbers up
+ * to 15 digits, exact below 2^53), up to 38 as a 16-byte two's complement
+ * (DuckDB's HUGEINT decimals; wider ones are text in Parquet).
+ */
+const MAX_INT64_DECIMAL_DIGITS = 18;
 const SAFE_DECIMAL_DIGITS = 15;
+const MAX_DECIMAL_DIGITS = 38;
 
 const TEXT_TYPES = /^(text|name|character varying(\(\d+\))?|character(\(\d+\))?)$/;
 const NUMERIC_TYPE = /^numeric\((\d+),(\d+)\)$/;
 const TIMESTAMP_TYPE = /^timestamp(\(\d\))? with(out)? time zone$/;
+const TIME_TYPE = /^time(\(\d\))? without time zone$/;
 
 /** The plan of one column, or undefined when its binary form is not re-encoded here. */
 function planOf(column: Column): ColumnPlan | undefined {
@@ -61,6 +67,7 @@ function planOf(column: Column): ColumnPlan | undefined {
   if (kind === 'bytes' && type === 'bytea') return plan('text', { utf8: false });
   if (kind === 'uuid' && type === 'uuid') return plan('uuid');
   if (kind === 'date' && type === 'date') return plan('date');
+  if (kind === 'time' && TIME_TYPE.test(type)) return plan('time');
   const timestamp = TIMESTAMP_TYPE.exec(type);
   if (timestamp && (kind === 'timestamp' || kind === 'timestamptz') && (kind === 'timestamptz') === (timestamp[2] === undefined)) {
     return plan('timestamp', { zone: kind === 'timestamptz' });
@@ -69,7 +76,9 @@ function planOf(column: Column): ColumnPlan | undefined {
   if (numeric && kind === 'decimal') {
     const precision = Number(numeric[1]);
     const scale = Number(numeric[2]);
-    if (precision >= 1 && precision <= MAX_DECIMAL_DIGITS && column.type.precision === precision && (column.type.scale ?? 0) === scale) return plan('decimal', { precision, scale });
+    if (precision >= 1 && precision <= MAX_DECIMAL_DIGITS && column.type.precision === precision && (column.type.scale ?? 0) === scale) {
+      return plan(precision <= MAX_INT64_DECIMAL_DIGITS ? 'decimal' : 'decimal128', { precision, scale });
+    }
   }
   return undefined;
 }
@@ -77,8 +86,8 @@ function planOf(column: Column): ColumnPlan | undefined {
 /**
  * The plans of these columns when every one of them (Postgres built-ins:
  * boolean, smallint, integer, bigint, real, double precision, numeric(p,s) up
- * to 18 digits, text, varchar, char, name, json, jsonb, bytea, uuid, date,
- * timestamp, timestamptz) can be re-encoded from binary COPY; else undefined.
+ * to 38 digits, text, varchar, char, name, json, jsonb, bytea, uuid, date,
+ * time, timestamp, timestamptz) can be re-encoded from binary COPY; else undefined.
  */
 export function pgBinaryPlans(columns: readonly Column[]): readonly ColumnPlan[] | undefined {
   if (columns.length === 0) return undefined;
@@ -93,7 +102,7 @@ export function pgBinaryPlans(columns: readonly Column[]): readonly ColumnPlan[]
 
 /** Parquet enums (parquet.thrift). */
 const PhysicalType = { BOOLEAN: 0, INT32: 1, INT64: 2, FLOAT: 4, DOUBLE: 5, BYTE_ARRAY: 6, FIXED_LEN_BYTE_ARRAY: 7 } as const;
-const ConvertedType = { UTF8: 0, DECIMAL: 5, DATE: 6, TIMESTAMP_MICROS: 10, INT_16: 16, INT_32: 17, INT_64: 18 } as const;
+const ConvertedType = { UTF8: 0, DECIMAL: 5, DATE: 6, TIME_MICROS: 8, TIMESTAMP_MICROS: 10, INT_16: 16, INT_32: 17, INT_64: 18 } as const;
 const Encoding = { PLAIN: 0, RLE: 3 } as const;
 const OPTIONAL = 1;
 
@@ -113,6 +122,7 @@ function physicalOf(plan: ColumnPlan): number {
       return PhysicalType.INT32;
     case 'int64':
     case 'decimal':
+    case 'time':
     case 'timestamp':
       return PhysicalType.INT64;
     case 'float32':
@@ -120,6 +130,7 @@ function physicalOf(plan: ColumnPlan): number {
     case 'float64':
       return PhysicalType.DOUBLE;
     case 'uuid':
+    case 'decimal128':
       return PhysicalType.FIXED_LEN_BYTE_ARRAY;
     case 'text':
     case 'jsonb':
@@ -130,7 +141,7 @@ function physicalOf(plan: ColumnPlan): number {
 /** The schema element of a column, annotated as DuckDB annotates the type it writes for these values. */
 function schemaElement(plan: ColumnPlan, index: number): ThriftStruct {
   const fields: ThriftField[] = [i32(1, physicalOf(plan))];
-  if (plan.kind === 'uuid') fields.push(i32(2, 16));
+  if (plan.kind === 'uuid' || plan.kind === 'decimal128') fields.push(i32(2, 16));
   fields.push(i32(3, OPTIONAL), text(4, `c${index}`));
   switch (plan.kind) {
     case 'int16':
@@ -150,7 +161,11 @@ function schemaElement(plan: ColumnPlan, index: number): ThriftStruct {
       if (plan.utf8) fields.push(i32(6, ConvertedType.UTF8));
       break;
     case 'decimal':
+    case 'decimal128':
       fields.push(i32(6, ConvertedType.DECIMAL), i32(7, plan.scale), i32(8, plan.precision), struct(10, [struct(5, [i32(1, plan.scale), i32(2, plan.precision)])]));
+      break;
+    case 'time':
+      fields.push(i32(6, ConvertedType.TIME_MICROS), struct(10, [struct(7, [bool(1, false), struct(2, [struct(2, [])])])]));
       break;
     case 'timestamp':
       fields.push(i32(6, ConvertedType.TIMESTAMP_MICROS), struct(10, [struct(8, [bool(1, plan.zone), struct(2, [struct(2, [])])])]));
@@ -199,7 +214,7 @@ export interface PgBinaryPartsOptions {
 }
 
 /** Bytes per PLAIN value of the fixed-width kinds. */
-const FIXED_WIDTH: Partial<Record<BinaryKind, number>> = { int16: 4, int32: 4, float32: 4, date: 4, int64: 8, float64: 8, timestamp: 8, decimal: 8, uuid: 16 };
+const FIXED_WIDTH: Partial<Record<BinaryKind, number>> = { int16: 4, int32: 4, float32: 4, date: 4, int64: 8, float64: 8, time: 8, timestamp: 8, decimal: 8, decimal128: 16, uuid: 16 };
 
 /** One column's values of the part filling: PLAIN bytes and which rows are not NULL. */
 class ColumnBuffer {
@@ -431,6 +446,16 @@ export class PgBinaryParts {
         this.#decimal(plan, src, p, n, column.values, column.used);
         column.used += 8;
         return;
+      case 'decimal128':
+        this.#decimal(plan, src, p, n, column.values, column.used);
+        column.used += 16;
+        return;
+      case 'time':
+        // Microseconds since midnight, as Parquet's TIME(MICROS).
+        if (n !== 8) throw this.#sizeError(plan, n);
+        swap(src, p, column.values, column.used, 8);
+        column.used += 8;
+        return;
     }
   }
 
@@ -463,7 +488,11 @@ export class PgBinaryParts {
     setInt32(out, o + 4, sumHigh);
   }
 
-  /** NUMERIC (ndigits, weight, sign, dscale, base-10000 digits) -> the int64 of its value times 10^scale. */
+  /**
+   * NUMERIC (ndigits, weight, sign, dscale, base-10000 digits) -> its value
+   * times 10^scale: a little-endian int64 (`decimal`), or a big-endian 16-byte
+   * two's complement (`decimal128`, Parquet's FIXED_LEN_BYTE_ARRAY decimals).
+   */
   #decimal(plan: ColumnPlan, src: Buffer, p: number, n: number, out: Buffer, o: number): void {
     if (n < 8) throw this.#sizeError(plan, n);
     const ndigits = int16At(src, p);
@@ -497,7 +526,14 @@ export class PgBinaryParts {
       else value += digit / 10n ** BigInt(-exponent);
     }
     if (value >= 10n ** BigInt(plan.precision)) throw this.#valueError(plan, `the value does not fit numeric(${plan.precision},${plan.scale})`);
-    out.writeBigInt64LE(sign === 0x4000 ? -value : value, o);
+    const signed = sign === 0x4000 ? -value : value;
+    if (plan.kind === 'decimal') {
+      out.writeBigInt64LE(signed, o);
+      return;
+    }
+    const bits = BigInt.asUintN(128, signed);
+    out.writeBigUInt64BE(bits >> 64n, o);
+    out.writeBigUInt64BE(BigInt.asUintN(64, bits), o + 8);
   }
 
   #sizeError(plan: ColumnPlan, n: number): DataError {
