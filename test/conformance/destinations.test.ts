@@ -61,7 +61,7 @@ describeDestination('sqlite', {
 });
 
 describeDestination('duckdb', {
-  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: [], schemas: true, caseInsensitiveNames: true },
+  capabilities: { writes: ['replace', 'append', 'truncate', 'merge', 'mirror'], transactional: true, rawFormats: ['pg-binary'], schemas: true, caseInsensitiveNames: true },
   tableSchemas: true,
   async open(): Promise<DestinationUnderTest> {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-conformance-duckdb-'));
@@ -128,7 +128,7 @@ async function hiddenFiles(dir: string): Promise<string[]> {
 }
 
 describeDestination('files (parquet)', {
-  capabilities: { writes: ['replace', 'append', 'truncate'], transactional: false, rawFormats: ['ferry-csv'], schemas: false },
+  capabilities: { writes: ['replace', 'append', 'truncate'], transactional: false, rawFormats: ['pg-binary', 'ferry-csv'], schemas: false },
   tableSchemas: false,
   async open(): Promise<DestinationUnderTest> {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-conformance-files-'));

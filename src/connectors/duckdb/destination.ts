@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Checkpoint } from '../../core/checkpoint.js';
-import type { CommitResult, ConnectorContext, Destination, DestinationCapabilities, OpenRequest, PublishTableRequest, StreamWriter, TargetTable } from '../../core/connector.js';
+import type { CommitResult, ConnectorContext, Destination, DestinationCapabilities, OpenRequest, PublishTableRequest, RawFormat, StreamWriter, TargetTable } from '../../core/connector.js';
 import { CancelledError, FerryError, SchemaChangeError } from '../../core/errors.js';
 import type { Column, StreamDescriptor, TableRef } from '../../core/schema.js';
 import type { TypeFidelity } from '../../core/type-fidelity.js';
@@ -16,14 +16,14 @@ import { duckdbDatabasePath, duckdbOptions, type DuckdbConfig } from './config.j
 import { acquireInstance, type InstanceLease } from './instance-cache.js';
 import { createTableSql } from './publish-statements.js';
 import { quoteIdentifier, stagingTableName, tableSql } from './sql-identifier.js';
-import { DuckdbStreamWriter } from './stream-writer.js';
+import { DuckdbStreamWriter, duckdbTakesPgBinary } from './stream-writer.js';
 import { duckdbTypeFidelity } from './type-fidelity.js';
 import { describeTargetTable } from './target-table.js';
 
 const CAPABILITIES: DestinationCapabilities = {
   writes: ['replace', 'append', 'truncate', 'merge', 'mirror'],
   transactional: true,
-  rawFormats: [],
+  rawFormats: ['pg-binary'],
   schemas: true,
   caseInsensitiveNames: true,
 };
@@ -49,6 +49,11 @@ export class DuckdbDestination implements Destination {
 
   defaultTarget(stream: StreamDescriptor, schema?: string): TableRef {
     return { schema: schema ?? this.#config.schema, name: stream.table.name };
+  }
+
+  /** Postgres binary COPY when every column re-encodes into the staging table's types (stream-writer.ts). */
+  rawFormatsFor(_target: TableRef, columns: readonly Column[]): readonly RawFormat[] {
+    return duckdbTakesPgBinary(columns) ? ['pg-binary'] : [];
   }
 
   async open(stream: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {

@@ -1,7 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBDataChunk, type DuckDBAppender, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { CommitResult, MirrorOptions, OpenRequest, StreamWriter, WriteResult } from '../../core/connector.js';
-import { DataError, FerryError, RetryableError } from '../../core/errors.js';
+import { CancelledError, DataError, FerryError, RetryableError } from '../../core/errors.js';
+import { type BinaryPart, PgBinaryParts, pgBinaryPlans } from '../files/pg-binary-parts.js';
 import type { Batch, Column, TableRef } from '../../core/schema.js';
 import { mirrorOf, nowTimestamptz, SOFT_DELETE_COLUMN } from '../../core/ferry-columns.js';
 import { checkMirrorGuard, mirrorGuardNeeded, mirrorScopeError } from '../../core/mirror-guard.js';
@@ -14,6 +18,14 @@ import { valueWriterFor, type WriteValue } from './write-value.js';
 
 /** DuckDB's vector size: the most rows one data chunk holds. */
 const CHUNK_ROWS = 2048;
+/** Rows per binary COPY part (one DuckDB row group), and the value bytes that end a part sooner. */
+const BINARY_PART_ROWS = 122_880;
+const BINARY_PART_BYTES = 64 * 2 ** 20;
+
+/** True when raw `pg-binary` of these columns stages exactly the values the appender stages (see `writeRaw`). */
+export function duckdbTakesPgBinary(columns: readonly Column[]): boolean {
+  return pgBinaryPlans(columns) !== undefined;
+}
 
 export interface DuckdbStreamWriterOptions {
   readonly conn: DuckDBConnection;
@@ -36,6 +48,13 @@ export interface DuckdbStreamWriterOptions {
  * time, and publishes it with the checkpoint in one transaction.
  */
 export class DuckdbStreamWriter implements StreamWriter {
+  /**
+   * With `request.rawFormat` `pg-binary` (Postgres binary COPY of columns
+   * `duckdbTakesPgBinary` accepts): the rows are re-encoded into typed Parquet
+   * parts (files/pg-binary-parts.ts), each inserted into the staging table by
+   * DuckDB while the next one fills; no value is decoded in JavaScript.
+   */
+  readonly writeRaw?: (chunks: AsyncIterable<Uint8Array>, signal: AbortSignal) => Promise<WriteResult>;
   readonly #o: DuckdbStreamWriterOptions;
   readonly #types: readonly DuckDBType[];
   readonly #writers: readonly WriteValue[];
@@ -48,6 +67,59 @@ export class DuckdbStreamWriter implements StreamWriter {
     const count = options.appender.columnCount;
     this.#types = Array.from({ length: count }, (_, i) => options.appender.columnType(i));
     this.#writers = this.#types.map((t) => valueWriterFor(t));
+    if (options.request.rawFormat === 'pg-binary' && duckdbTakesPgBinary(options.request.columns)) this.writeRaw = (chunks, signal) => this.#writeBinary(chunks, signal);
+  }
+
+  async #writeBinary(chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<WriteResult> {
+    this.#closeAppender();
+    const folder = await mkdtemp(join(tmpdir(), 'ferry-duckdb-parts-'));
+    let inserting: Promise<void> = Promise.resolve();
+    const parts = new PgBinaryParts({
+      columns: this.#o.request.columns,
+      pathOf: (index) => join(folder, `part${index}.parquet`),
+      partRows: BINARY_PART_ROWS,
+      partBytes: BINARY_PART_BYTES,
+      file: tableSql(this.#o.target, 'main'),
+      onPart: async (part) => {
+        // One insert at a time, in order; the next part fills meanwhile.
+        await inserting;
+        inserting = this.#insertPart(part);
+        inserting.catch(() => undefined);
+      },
+    });
+    let rows = 0;
+    try {
+      for await (const chunk of chunks) {
+        if (signal.aborted) throw new CancelledError('load cancelled', this.#context());
+        rows += await parts.write(chunk);
+      }
+      const last = await parts.end();
+      await inserting;
+      if (last.rows > 0) await this.#insertPart(last);
+    } finally {
+      await parts.settle();
+      await inserting.catch(() => undefined);
+      await rm(folder, { recursive: true, force: true });
+    }
+    this.#staged += rows;
+    return { rows };
+  }
+
+  /** Insert one binary part (columns `c0`, `c1`... typed as the staging columns) into the staging table. */
+  async #insertPart(part: BinaryPart): Promise<void> {
+    const { request, staging } = this.#o;
+    const columns = request.columns.map((c) => quoteIdentifier(c.name)).join(', ');
+    const select = request.columns.map((_, i) => `c${i}`).join(', ');
+    const path = `'${part.path.replace(/'/g, "''")}'`;
+    try {
+      const result = await this.#o.conn.run(`INSERT INTO ${tableSql(staging, 'main')} (${columns}) SELECT ${select} FROM read_parquet(${path})`);
+      if (result.rowsChanged !== part.rows) throw new FerryError(`staging part ${part.index} inserted ${result.rowsChanged} rows of ${part.rows}`, this.#context());
+    } catch (error) {
+      if (error instanceof FerryError) throw error;
+      throw new DataError(`staging rows ${part.firstRow + 1}-${part.firstRow + part.rows} of ${request.stream} failed: ${(error as Error).message.split('\n')[0]}`, { ...this.#context(), cause: error });
+    } finally {
+      await rm(part.path, { force: true });
+    }
   }
 
   async write(batch: Batch): Promise<WriteResult> {
