@@ -1,6 +1,6 @@
 // PG -> PG full refresh of a generated table (bigint, int, timestamptz, numeric,
 // text, jsonb, bool, uuid) against `psql COPY binary | psql COPY binary`, and
-// PG -> DuckDB (rows decoded) against the same baseline.
+// PG -> DuckDB (binary COPY re-encoded into Parquet parts DuckDB inserts) against the same baseline.
 // Usage: npm run build && node bench/pg-to-pg.mjs   (BENCH_ROWS=5000000 by default)
 import { join } from 'node:path';
 import { PG, makeProject, psql, recreateDatabase, report, timeFerry, timeShell } from './support.mjs';
@@ -33,6 +33,6 @@ report('PG -> PG (binary pass-through)', ROWS, baseline, passThrough);
 const duckDir = makeProject({ src: { type: 'postgres', url: `${PG}/ferry_bench_src` }, wh: { type: 'duckdb', path: 'warehouse.duckdb' } }, syncPg.replace('destination: dst', 'destination: wh'));
 const decoded = await timeFerry(duckDir);
 if (decoded.rows !== ROWS) throw new Error(`expected ${ROWS} rows written to DuckDB, got ${decoded.rows}`);
-report(`PG -> DuckDB (rows decoded) [${join(duckDir, 'warehouse.duckdb')}]`, ROWS, baseline, decoded);
+report(`PG -> DuckDB (binary COPY as Parquet parts) [${join(duckDir, 'warehouse.duckdb')}]`, ROWS, baseline, decoded);
 
 for (const db of ['ferry_bench_src', 'ferry_bench_base', 'ferry_bench_dst']) psql('postgres', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);

@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Destination, ReadRequest } from '../src/core/connector.js';
 import type { Column, StreamDescriptor } from '../src/core/schema.js';
@@ -11,6 +10,7 @@ import type { PostgresSource } from '../src/connectors/postgres/source.js';
 import { sourceFor } from '../src/connectors/postgres/test-support/postgres-test-kit.js';
 import { ferryCsvReadOf, fileOpenRequest } from './support/ferry-csv-requests.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { FIXTURES, loadPgTypeTorture } from './support/pg-type-torture.js';
 
 /**
  * PG -> CSV pass-through (raw format `ferry-csv`: Postgres renders the canonical
@@ -18,7 +18,6 @@ import { createTestDatabase, type TestDatabase } from './support/postgres.js';
  * (COPY text -> canonical values -> Ferry's CSV writer), over every table of
  * ../shared/fixtures/pg-type-torture and the naughty strings.
  */
-const FIXTURES = resolve('../shared/fixtures');
 const signal = new AbortController().signal;
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -29,9 +28,7 @@ let files: Destination;
 
 beforeAll(async () => {
   db = await createTestDatabase('csvpass');
-  for (const file of ['all_pg_types.sql', 'decimals.sql', 'other.sql']) {
-    execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url, '-f', join(FIXTURES, 'pg-type-torture', file)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  }
+  loadPgTypeTorture(db.url);
   const strings = JSON.parse(readFileSync(join(FIXTURES, 'naughty-strings/blns.json'), 'utf8')) as string[];
   await db.query('CREATE TABLE naughty (id int, s text, b bytea, flag boolean, t timestamp, tz timestamptz)');
   await db.query(

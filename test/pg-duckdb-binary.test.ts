@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeProject } from '../src/config/test-project.js';
 import type { ConnectorContext, Destination, ReadRequest, Source } from '../src/core/connector.js';
@@ -9,12 +8,12 @@ import { DataError } from '../src/core/errors.js';
 import type { Column, Row, StreamDescriptor } from '../src/core/schema.js';
 import { duckdbConnector } from '../src/connectors/duckdb/index.js';
 import { acquireInstance } from '../src/connectors/duckdb/instance-cache.js';
-import { pgBinaryPlans } from '../src/connectors/files/pg-binary-parts.js';
 import { quoteIdent } from '../src/connectors/postgres/identifiers.js';
 import type { PostgresSource } from '../src/connectors/postgres/source.js';
 import { sourceFor } from '../src/connectors/postgres/test-support/postgres-test-kit.js';
-import { createBinaryEdgeTables } from './support/pg-binary-edges.js';
+import { binaryReadOf, createBinaryEdgeTables } from './support/pg-binary-edges.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { loadPgTypeTorture } from './support/pg-type-torture.js';
 import { runProjectSync } from './support/run-project-sync.js';
 
 /**
@@ -23,7 +22,6 @@ import { runProjectSync } from './support/run-project-sync.js';
  * values and types the decoded path (COPY text -> canonical values ->
  * appender) stages, over every type-torture column it takes and the edge values.
  */
-const FIXTURES = resolve('../shared/fixtures');
 const signal = new AbortController().signal;
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -36,9 +34,7 @@ const projects: string[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase('pgduckbin');
-  for (const file of ['all_pg_types.sql', 'decimals.sql', 'other.sql']) {
-    execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url, '-f', join(FIXTURES, 'pg-type-torture', file)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  }
+  loadPgTypeTorture(db.url);
   await createBinaryEdgeTables(db);
   await db.query("CREATE TABLE bc_values (id int, t timestamp, tz timestamptz)");
   await db.query("INSERT INTO bc_values VALUES (1, '2024-01-01 00:00:00', '2024-01-01 00:00:00+00'), (2, '0044-03-15 12:00:00.5 BC', '0044-03-15 12:00:00.5+00 BC')");
@@ -141,9 +137,8 @@ describe('PG -> DuckDB from binary COPY', () => {
     const kinds = new Set<string>();
     let rows = 0;
     for (const [i, t] of tables.entries()) {
-      const columns = t.columns.filter((c) => pgBinaryPlans([c]) !== undefined);
-      if (columns.length === 0) continue;
-      const request: ReadRequest = { stream: t.name, target: { kind: 'query', sql: `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteIdent(t.table.schema ?? 'public')}.${quoteIdent(t.table.name)}` }, batchSize: 1000 };
+      const request = binaryReadOf(t);
+      if (!request) continue;
       const described = (await source.describe(request.target)).columns;
       const decoded = await load(`d${i}`, request, described, false);
       const binary = await load(`b${i}`, request, described, true);

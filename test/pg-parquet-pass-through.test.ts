@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeProject } from '../src/config/test-project.js';
@@ -18,8 +17,9 @@ import { quoteIdent } from '../src/connectors/postgres/identifiers.js';
 import type { PostgresSource } from '../src/connectors/postgres/source.js';
 import { sourceFor } from '../src/connectors/postgres/test-support/postgres-test-kit.js';
 import { ferryCsvReadOf, fileOpenRequest } from './support/ferry-csv-requests.js';
-import { createBinaryEdgeTables } from './support/pg-binary-edges.js';
+import { binaryReadOf, createBinaryEdgeTables } from './support/pg-binary-edges.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
+import { FIXTURES, loadPgTypeTorture } from './support/pg-type-torture.js';
 import { runProjectSync } from './support/run-project-sync.js';
 
 /**
@@ -28,7 +28,6 @@ import { runProjectSync } from './support/run-project-sync.js';
  * text -> canonical values -> Appender), over every table of
  * ../shared/fixtures/pg-type-torture, the naughty strings and edge values.
  */
-const FIXTURES = resolve('../shared/fixtures');
 const signal = new AbortController().signal;
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -41,9 +40,7 @@ const projects: string[] = [];
 
 beforeAll(async () => {
   db = await createTestDatabase('pgparquet');
-  for (const file of ['all_pg_types.sql', 'decimals.sql', 'other.sql']) {
-    execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url, '-f', join(FIXTURES, 'pg-type-torture', file)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  }
+  loadPgTypeTorture(db.url);
   const strings = JSON.parse(readFileSync(join(FIXTURES, 'naughty-strings/blns.json'), 'utf8')) as string[];
   await db.query('CREATE TABLE naughty (id int, s text, b bytea, flag boolean, t timestamp, tz timestamptz, d numeric(38,10), n numeric, j jsonb, u uuid, dt date)');
   await db.query(
@@ -148,7 +145,6 @@ async function expectSame(decodedName: string, rawName: string, columns: readonl
 }
 
 const renderable = (c: Column): boolean => !['float32', 'float64', 'timetz'].includes(c.type.kind);
-const reencodable = (c: Column): boolean => pgBinaryPlans([c]) !== undefined;
 
 /** The rows a read decodes (canonical values; bytes as Buffers, as the files source returns them). */
 async function sourceRows(request: ReadRequest): Promise<Row[]> {
@@ -212,9 +208,8 @@ describe('PG -> Parquet pass-through', () => {
     const outcomes = new Map<string, string[]>();
     const kinds = new Set<string>();
     for (const [i, t] of tables.entries()) {
-      const columns = t.columns.filter(reencodable);
-      if (columns.length === 0) continue;
-      const request: ReadRequest = { stream: t.name, target: { kind: 'query', sql: `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteIdent(t.table.schema ?? 'public')}.${quoteIdent(t.table.name)}` }, batchSize: 1000 };
+      const request = binaryReadOf(t);
+      if (!request) continue;
       const described = (await source.describe(request.target)).columns;
       expect(pgBinaryPlans(described), t.name).toBeDefined();
       const decoded = await viaDecoded(`bd${i}.parquet`, request, described);

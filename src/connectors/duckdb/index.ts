@@ -20,7 +20,7 @@ const parts = lazyModule('duckdb', () => import('./connector-parts.js'));
  */
 export const duckdbConnector: ConnectorDefinition<DuckdbConfig> = {
   name: 'duckdb',
-  description: 'DuckDB database file (tables, views, queries; appender-staged writes published in one transaction)',
+  description: 'DuckDB database file (tables, views, queries; writes staged by the appender, or from Postgres binary COPY as Parquet parts, published in one transaction)',
   configSchema: duckdbConfigSchema,
   secretKeys: [],
   load: () => parts.load(),

@@ -12,8 +12,10 @@ import { encodeStruct, type ThriftField, type ThriftStruct, ThriftType } from '.
  * the 2000 epoch to 1970's, NUMERIC base-10000 digits to a scaled integer,
  * strings behind a little-endian length). The rows are cut into parts of
  * whole rows, and each part is written as a small uncompressed Parquet file of
- * one row group (columns `c0`, `c1`, ...) that DuckDB reads at memory speed and
- * writes out with the stream's codec (parquet-writer.ts). The part files are
+ * one row group (columns `c0`, `c1`, ...) that DuckDB reads at memory speed:
+ * the Parquet writer has it written out with the stream's codec
+ * (parquet-writer.ts), the DuckDB destination has it inserted into its staging
+ * table (duckdb/stream-writer.ts). The part files are
  * typed exactly as DuckDB types the values of the decoded path (the Parquet
  * schema DuckDB itself writes for them), so the file Ferry publishes holds the
  * same values either way; test/pg-binary-parquet.test.ts compares them.
