@@ -330,6 +330,34 @@ describe('PG -> Parquet pass-through', () => {
     expect((await readdir(dir)).filter((f) => f.includes('edges-dropped'))).toEqual([]);
   }, 300_000);
 
+  it('keeps parts right after a huge value, when its buffer shrinks back', async () => {
+    const columns: Column[] = [{ name: 't', type: { kind: 'string' }, nullable: true, sourceType: 'text', sourceEngine: 'postgres' }];
+    const folder = await mkdtemp(join(tmpdir(), 'ferry-binparts-'));
+    try {
+      const values = ['h'.repeat(40 * 2 ** 20), 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'i'];
+      const field = (v: string): Buffer => Buffer.concat([Buffer.from([0, 1]), Buffer.from(new Uint32Array([Buffer.byteLength(v)]).buffer).reverse(), Buffer.from(v)]);
+      const copy = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8), ...values.map(field), Buffer.from([0xff, 0xff])]);
+      const read: string[] = [];
+      const parts = new PgBinaryParts({
+        columns,
+        pathOf: (i) => join(folder, `p${i}.parquet`),
+        partRows: 2,
+        partBytes: 2 ** 30,
+        file: 'x.parquet',
+        onPart: async (part) => {
+          for (const row of await query('SELECT c0 FROM read_parquet($1)', part.path)) read.push(String(row.c0));
+        },
+      });
+      expect(await parts.write(copy)).toBe(values.length);
+      const last = await parts.end();
+      for (const row of await query('SELECT c0 FROM read_parquet($1)', last.path)) read.push(String(row.c0));
+      expect(read.map((v) => v.length)).toEqual(values.map((v) => v.length));
+      expect(read.slice(1)).toEqual(values.slice(1));
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('refuses a binary COPY cut short or not binary COPY at all, with the reason', async () => {
     const columns: Column[] = [{ name: 'a', type: { kind: 'int32' }, nullable: true, sourceType: 'integer', sourceEngine: 'postgres' }];
     const folder = await mkdtemp(join(tmpdir(), 'ferry-binparts-'));

@@ -215,6 +215,8 @@ export interface PgBinaryPartsOptions {
   readonly file: string;
 }
 
+/** Value buffers larger than this shrink when a part leaves three quarters unused. */
+const SHRINK_ABOVE = 16 * 2 ** 20;
 /** Bytes per PLAIN value of the fixed-width kinds. */
 const FIXED_WIDTH: Partial<Record<BinaryKind, number>> = { int16: 4, int32: 4, float32: 4, date: 4, int64: 8, float64: 8, time: 8, timestamp: 8, decimal: 8, decimal128: 16, uuid: 16 };
 
@@ -245,6 +247,11 @@ class ColumnBuffer {
   }
 
   reset(): void {
+    // A text buffer grown for one part of huge values goes back to that part's size (or 64 KiB)
+    // once a part uses under a quarter of it, so one 1 GB value does not hold 2 GB for the rest of the stream.
+    if (FIXED_WIDTH[this.plan.kind] === undefined && this.plan.kind !== 'bool' && this.values.length > SHRINK_ABOVE && this.used < this.values.length / 4) {
+      this.values = Buffer.alloc(Math.max(1 << 16, this.used));
+    }
     if (this.plan.kind === 'bool') this.values.fill(0, 0, Math.ceil(this.used / 8));
     this.defined.fill(0);
     this.used = 0;
