@@ -282,7 +282,10 @@ export class PgBinaryParts {
   #handing: Promise<void> = Promise.resolve();
   #headerRead = false;
   #ended = false;
-  #carry: Buffer | undefined;
+  /** The pieces of a cut row (or header), their length, and how long it is at least. */
+  #carry: Buffer[] | undefined;
+  #carried = 0;
+  #need = 0;
   #index = 0;
   /** Rows in the part filling. */
   #rows = 0;
@@ -306,14 +309,19 @@ export class PgBinaryParts {
   async write(chunk: Uint8Array): Promise<number> {
     let bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.#carry) {
-      bytes = Buffer.concat([this.#carry, bytes]);
+      // A cut row: gather pieces (copied, the socket's buffer is reused) until it can be whole,
+      // so a row spanning many reads is copied twice, not once per read.
+      this.#carry.push(Buffer.from(bytes));
+      this.#carried += bytes.length;
+      if (this.#carried < this.#need) return 0;
+      bytes = Buffer.concat(this.#carry, this.#carried);
       this.#carry = undefined;
     }
     let at = 0;
     if (!this.#headerRead) {
       const start = this.#header(bytes);
       if (start < 0) {
-        this.#carry = Buffer.from(bytes);
+        this.#keep(bytes, 0, -start);
         return 0;
       }
       at = start;
@@ -322,7 +330,11 @@ export class PgBinaryParts {
     const columns = this.#buffers.length;
     let completed = 0;
     const end = bytes.length;
-    while (at + 2 <= end) {
+    for (;;) {
+      if (at + 2 > end) {
+        if (at < end) this.#keep(bytes, at, 2);
+        break;
+      }
       if (this.#ended) throw this.#error('bytes follow the end of the binary COPY');
       const fields = (((bytes[at] as number) << 24) | ((bytes[at + 1] as number) << 16)) >> 16;
       if (fields === -1) {
@@ -331,36 +343,51 @@ export class PgBinaryParts {
         continue;
       }
       if (fields !== columns) throw this.#error(`a row has ${fields} fields, ${columns} columns were expected`);
-      // The row's end, if it is all here.
+      // The row's end, if it is all here; else at least how far it reaches.
       let p = at + 2;
-      for (let i = 0; i < columns && p <= end; i++) {
+      let whole = true;
+      for (let i = 0; i < columns; i++) {
         if (p + 4 > end) {
-          p = end + 1;
+          p += 4;
+          whole = false;
           break;
         }
         const n = int32At(bytes, p);
         p += 4 + (n > 0 ? n : 0);
+        if (p > end) {
+          whole = false;
+          break;
+        }
       }
-      if (p > end) break;
+      if (!whole) {
+        this.#keep(bytes, at, p - at);
+        break;
+      }
       this.#row(bytes, at + 2);
       at = p;
       completed += 1;
       this.#rows += 1;
       if (this.#rows >= this.#options.partRows || this.#bytes >= this.#options.partBytes) await this.#endPart();
     }
-    // The socket's buffer is reused after this returns: keep a copy of a cut row.
-    if (at < end) this.#carry = Buffer.from(bytes.subarray(at));
     return completed;
   }
 
-  /** Where the tuples start, or -1 when the header is not all here. */
+  /** Keep the bytes from `at` (a cut row or header) until at least `need` bytes of it are here. */
+  #keep(bytes: Buffer, at: number, need: number): void {
+    const kept = Buffer.from(bytes.subarray(at));
+    this.#carry = [kept];
+    this.#carried = kept.length;
+    this.#need = need;
+  }
+
+  /** Where the tuples start, or minus the header's length when it is not all here. */
   #header(bytes: Buffer): number {
-    if (bytes.length < HEADER_BYTES) return -1;
+    if (bytes.length < HEADER_BYTES) return -HEADER_BYTES;
     if (!bytes.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw this.#error('the bytes do not start with the binary COPY signature');
     const flags = bytes.readUInt32BE(SIGNATURE.length);
     if ((flags & 0x10000) !== 0) throw this.#error('the binary COPY includes OIDs');
     const extension = bytes.readUInt32BE(SIGNATURE.length + 4);
-    return bytes.length < HEADER_BYTES + extension ? -1 : HEADER_BYTES + extension;
+    return bytes.length < HEADER_BYTES + extension ? -(HEADER_BYTES + extension) : HEADER_BYTES + extension;
   }
 
   #error(message: string): DataError {
@@ -650,7 +677,7 @@ export class PgBinaryParts {
    * stream stopped inside a row or before the COPY trailer.
    */
   async end(): Promise<BinaryPart> {
-    if (this.#carry) throw this.#error(`the stream ends inside a row (${this.#carry.length} bytes left over)`);
+    if (this.#carry) throw this.#error(`the stream ends inside a row (${this.#carried} bytes left over)`);
     if (!this.#ended && this.#headerRead) throw this.#error('the stream ends before the binary COPY trailer');
     await this.#handing;
     const part: BinaryPart = { index: this.#index, path: this.#options.pathOf(this.#index), rows: this.#rows, firstRow: this.#firstRow };
