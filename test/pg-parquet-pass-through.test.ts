@@ -10,7 +10,7 @@ import type { Destination, RawFormat, ReadRequest } from '../src/core/connector.
 import { DataError } from '../src/core/errors.js';
 import type { Column, Row, StreamDescriptor } from '../src/core/schema.js';
 import { filesConnector } from '../src/connectors/files/index.js';
-import { PgBinaryParts, pgBinaryPlans } from '../src/connectors/files/pg-binary-parts.js';
+import { PgBinaryParts, takesPgBinary } from '../src/connectors/files/pg-binary-parts.js';
 import { ParquetFileWriter } from '../src/connectors/files/parquet-writer.js';
 import { filesSource, readAll } from '../src/connectors/files/test-support.js';
 import { quoteIdent } from '../src/connectors/postgres/identifiers.js';
@@ -211,7 +211,7 @@ describe('PG -> Parquet pass-through', () => {
       const request = binaryReadOf(t);
       if (!request) continue;
       const described = (await source.describe(request.target)).columns;
-      expect(pgBinaryPlans(described), t.name).toBeDefined();
+      expect(takesPgBinary(described), t.name).toBe(true);
       const decoded = await viaDecoded(`bd${i}.parquet`, request, described);
       const binary = await viaPassThrough(`b${i}.parquet`, request, described, 'pg-binary');
       const outcome = await expectBinarySame(`bd${i}.parquet`, `b${i}.parquet`, request, described, decoded, binary);
@@ -231,7 +231,7 @@ describe('PG -> Parquet pass-through', () => {
 
   it('re-encodes the edge values of every type it takes from binary COPY into what the decoded path writes', async () => {
     const t = (await source.discover()).find((d) => d.table.name === 'binary_edges') as StreamDescriptor;
-    expect(pgBinaryPlans(t.columns)).toBeDefined();
+    expect(takesPgBinary(t.columns)).toBe(true);
     const request: ReadRequest = { stream: 'binary_edges', target: { kind: 'query', sql: 'SELECT * FROM binary_edges ORDER BY id' }, batchSize: 100 };
     const decoded = await viaDecoded('edges-d.parquet', request, t.columns);
     const binary = await viaPassThrough('edges-b.parquet', request, t.columns, 'pg-binary');

@@ -1,12 +1,12 @@
 import type { ReadRequest } from '../../src/core/connector.js';
 import type { StreamDescriptor } from '../../src/core/schema.js';
-import { pgBinaryPlans } from '../../src/connectors/files/pg-binary-parts.js';
+import { takesPgBinary } from '../../src/connectors/files/pg-binary-parts.js';
 import { quoteIdent } from '../../src/connectors/postgres/identifiers.js';
 import type { TestDatabase } from './postgres.js';
 
 /** The read of `t`'s columns whose binary COPY Ferry re-encodes, or undefined when it has none. */
 export function binaryReadOf(t: StreamDescriptor): ReadRequest | undefined {
-  const columns = t.columns.filter((c) => pgBinaryPlans([c]) !== undefined);
+  const columns = t.columns.filter((c) => takesPgBinary([c]));
   if (columns.length === 0) return undefined;
   const list = columns.map((c) => quoteIdent(c.name)).join(', ');
   return { stream: t.name, target: { kind: 'query', sql: `SELECT ${list} FROM ${quoteIdent(t.table.schema ?? 'public')}.${quoteIdent(t.table.name)}` }, batchSize: 1000 };

@@ -16,7 +16,8 @@ import { duckdbDatabasePath, duckdbOptions, type DuckdbConfig } from './config.j
 import { acquireInstance, type InstanceLease } from './instance-cache.js';
 import { createTableSql } from './publish-statements.js';
 import { quoteIdentifier, stagingTableName, tableSql } from './sql-identifier.js';
-import { DuckdbStreamWriter, duckdbTakesPgBinary } from './stream-writer.js';
+import { takesPgBinary } from '../files/pg-binary-parts.js';
+import { DuckdbStreamWriter } from './stream-writer.js';
 import { duckdbTypeFidelity } from './type-fidelity.js';
 import { describeTargetTable } from './target-table.js';
 
@@ -53,7 +54,7 @@ export class DuckdbDestination implements Destination {
 
   /** Postgres binary COPY when every column re-encodes into the staging table's types (stream-writer.ts). */
   rawFormatsFor(_target: TableRef, columns: readonly Column[]): readonly RawFormat[] {
-    return duckdbTakesPgBinary(columns) ? ['pg-binary'] : [];
+    return takesPgBinary(columns) ? ['pg-binary'] : [];
   }
 
   async open(stream: OpenRequest, signal: AbortSignal): Promise<StreamWriter> {

@@ -5,7 +5,7 @@ import { DuckDBDataChunk, type DuckDBAppender, type DuckDBConnection, type DuckD
 import type { Checkpoint } from '../../core/checkpoint.js';
 import type { CommitResult, MirrorOptions, OpenRequest, StreamWriter, WriteResult } from '../../core/connector.js';
 import { CancelledError, DataError, FerryError, RetryableError } from '../../core/errors.js';
-import { type BinaryPart, PgBinaryParts, pgBinaryPlans } from '../files/pg-binary-parts.js';
+import { type BinaryPart, PgBinaryParts, takesPgBinary } from '../files/pg-binary-parts.js';
 import type { Batch, Column, TableRef } from '../../core/schema.js';
 import { mirrorOf, nowTimestamptz, SOFT_DELETE_COLUMN } from '../../core/ferry-columns.js';
 import { checkMirrorGuard, mirrorGuardNeeded, mirrorScopeError } from '../../core/mirror-guard.js';
@@ -18,14 +18,6 @@ import { valueWriterFor, type WriteValue } from './write-value.js';
 
 /** DuckDB's vector size: the most rows one data chunk holds. */
 const CHUNK_ROWS = 2048;
-/** Rows per binary COPY part (one DuckDB row group), and the value bytes that end a part sooner. */
-const BINARY_PART_ROWS = 122_880;
-const BINARY_PART_BYTES = 64 * 2 ** 20;
-
-/** True when raw `pg-binary` of these columns stages exactly the values the appender stages (see `writeRaw`). */
-export function duckdbTakesPgBinary(columns: readonly Column[]): boolean {
-  return pgBinaryPlans(columns) !== undefined;
-}
 
 export interface DuckdbStreamWriterOptions {
   readonly conn: DuckDBConnection;
@@ -50,7 +42,7 @@ export interface DuckdbStreamWriterOptions {
 export class DuckdbStreamWriter implements StreamWriter {
   /**
    * With `request.rawFormat` `pg-binary` (Postgres binary COPY of columns
-   * `duckdbTakesPgBinary` accepts): the rows are re-encoded into typed Parquet
+   * `takesPgBinary` accepts): the rows are re-encoded into typed Parquet
    * parts (files/pg-binary-parts.ts), each inserted into the staging table by
    * DuckDB while the next one fills; no value is decoded in JavaScript.
    */
@@ -67,7 +59,7 @@ export class DuckdbStreamWriter implements StreamWriter {
     const count = options.appender.columnCount;
     this.#types = Array.from({ length: count }, (_, i) => options.appender.columnType(i));
     this.#writers = this.#types.map((t) => valueWriterFor(t));
-    if (options.request.rawFormat === 'pg-binary' && duckdbTakesPgBinary(options.request.columns)) this.writeRaw = (chunks, signal) => this.#writeBinary(chunks, signal);
+    if (options.request.rawFormat === 'pg-binary' && takesPgBinary(options.request.columns)) this.writeRaw = (chunks, signal) => this.#writeBinary(chunks, signal);
   }
 
   async #writeBinary(chunks: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<WriteResult> {
@@ -77,8 +69,6 @@ export class DuckdbStreamWriter implements StreamWriter {
     const parts = new PgBinaryParts({
       columns: this.#o.request.columns,
       pathOf: (index) => join(folder, `part${index}.parquet`),
-      partRows: BINARY_PART_ROWS,
-      partBytes: BINARY_PART_BYTES,
       file: tableSql(this.#o.target, 'main'),
       onPart: async (part) => {
         // One insert at a time, in order; the next part fills meanwhile.

@@ -21,7 +21,7 @@ import { FORMAT_EXTENSIONS, isGzipPath, pathStem, resolveFormat } from './file-f
 import { pathUnderRoot } from './file-listing.js';
 import { JsonlFileWriter } from './jsonl-writer.js';
 import type { ParquetFileWriter } from './parquet-writer.js';
-import { pgBinaryPlans } from './pg-binary-parts.js';
+import { takesPgBinary } from './pg-binary-parts.js';
 import { filesTypeFidelity } from './type-fidelity.js';
 import type { RowFileWriter } from './text-file-sink.js';
 
@@ -67,7 +67,7 @@ interface RecordWriter {
  */
 async function rawRecordWriter(request: OpenRequest, plan: OutputPlan, writer: RowFileWriter, config: FilesConfig): Promise<RecordWriter | undefined> {
   if (request.rawFormat === 'pg-binary') {
-    if (plan.format !== 'parquet' || !pgBinaryPlans(request.columns)) return undefined;
+    if (plan.format !== 'parquet' || !takesPgBinary(request.columns)) return undefined;
     const parquet = writer as ParquetFileWriter;
     return { writeRecords: (bytes) => parquet.writeBinary(bytes) };
   }
@@ -176,7 +176,7 @@ export class FilesDestination implements Destination {
    */
   rawFormatsFor(target: TableRef, columns: readonly Column[]): readonly RawFormat[] {
     const parquet = resolveFormat(target.name, this.#config.format) === 'parquet';
-    return parquet && pgBinaryPlans(columns) ? ['pg-binary', 'ferry-csv'] : ['ferry-csv'];
+    return parquet && takesPgBinary(columns) ? ['pg-binary', 'ferry-csv'] : ['ferry-csv'];
   }
 
   defaultTarget(stream: StreamDescriptor): TableRef {

@@ -10,8 +10,13 @@ const MAGIC = 'PAR1';
 export const FileMetaDataField = { version: 1, schema: 2, numRows: 3, rowGroups: 4, keyValueMetadata: 5 } as const;
 export const RowGroupField = { columns: 1, totalByteSize: 2, numRows: 3, fileOffset: 5, totalCompressedSize: 6, ordinal: 7 } as const;
 export const ColumnChunkField = { filePath: 1, fileOffset: 2, metaData: 3, offsetIndexOffset: 4, offsetIndexLength: 5, columnIndexOffset: 6, columnIndexLength: 7, cryptoMetadata: 8 } as const;
-export const ColumnMetaDataField = { type: 1, codec: 4, numValues: 5, totalCompressedSize: 7, dataPageOffset: 9, indexPageOffset: 10, dictionaryPageOffset: 11, bloomFilterOffset: 14 } as const;
-export const SchemaElementField = { type: 1, repetitionType: 3, name: 4, numChildren: 5 } as const;
+export const ColumnMetaDataField = { type: 1, encodings: 2, pathInSchema: 3, codec: 4, numValues: 5, totalUncompressedSize: 6, totalCompressedSize: 7, dataPageOffset: 9, indexPageOffset: 10, dictionaryPageOffset: 11, bloomFilterOffset: 14 } as const;
+export const SchemaElementField = { type: 1, typeLength: 2, repetitionType: 3, name: 4, numChildren: 5, convertedType: 6, scale: 7, precision: 8, logicalType: 10 } as const;
+/** Page headers (PageHeader, DataPageHeader) and their enums. */
+export const PageHeaderField = { type: 1, uncompressedSize: 2, compressedSize: 3, dataPage: 5, dataPageV2: 8 } as const;
+export const DataPageHeaderField = { numValues: 1, encoding: 2, definitionLevelEncoding: 3, repetitionLevelEncoding: 4 } as const;
+export const PageType = { dataPage: 0, dataPageV2: 3 } as const;
+export const Encoding = { plain: 0, rle: 3 } as const;
 
 /** A Parquet file's footer: its FileMetaData and where it starts. */
 export interface ParquetFooter {

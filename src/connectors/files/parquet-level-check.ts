@@ -1,5 +1,5 @@
 import { type FileHandle, open } from 'node:fs/promises';
-import { ColumnChunkField, ColumnMetaDataField, FileMetaDataField, ParquetFooterError, readParquetFooter, RowGroupField, SchemaElementField } from './parquet-footer.js';
+import { ColumnChunkField, ColumnMetaDataField, DataPageHeaderField, Encoding, FileMetaDataField, PageHeaderField, PageType, ParquetFooterError, readParquetFooter, RowGroupField, SchemaElementField } from './parquet-footer.js';
 import { LevelError, pagePrefixOf, type LevelSummary, summarizeLevels } from './parquet-levels.js';
 import { fieldOf, numberOf, structListOf, structOf, ThriftDecodeError, ThriftReader, type ThriftStruct } from './thrift-compact.js';
 
@@ -15,9 +15,6 @@ interface Leaf {
 }
 
 const REPEATED = 2;
-const PageType = { dataPage: 0, dataPageV2: 3 } as const;
-const PageHeaderField = { type: 1, uncompressedSize: 2, compressedSize: 3, dataPage: 5, dataPageV2: 8 } as const;
-const RLE = 3;
 /** Page headers (with statistics) are read through a window that grows up to this size. */
 const MAX_HEADER_BYTES = 16 * 2 ** 20;
 const MAX_SCHEMA_DEPTH = 256;
@@ -91,7 +88,7 @@ async function pageLevels(header: ThriftStruct, body: Uint8Array, place: ChunkPl
   }
   const v1 = structOf(header, PageHeaderField.dataPage) as ThriftStruct;
   const prefixOf = pagePrefixOf(place.codec);
-  if (!prefixOf || numberOf(v1, 4) !== RLE) return undefined;
+  if (!prefixOf || numberOf(v1, DataPageHeaderField.repetitionLevelEncoding) !== Encoding.rle) return undefined;
   const levelEnd = (prefix: Uint8Array): number => (prefix.length < 4 ? 4 : 4 + new DataView(prefix.buffer, prefix.byteOffset, 4).getUint32(0, true));
   let page: Uint8Array;
   try {

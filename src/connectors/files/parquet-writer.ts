@@ -4,7 +4,7 @@ import type { Column, LogicalKind, Row, Value } from '../../core/schema.js';
 import { DEFAULT_ZSTD_LEVEL, type ParquetCompression } from './config.js';
 import { type CsvPart, CsvPartFiles } from './csv-part-files.js';
 import { FERRY_COLUMNS_KEY, quoteIdentifier, type StoredColumn } from './parquet-meta.js';
-import { type BinaryPart, PgBinaryParts, pgBinaryPlans } from './pg-binary-parts.js';
+import { type BinaryPart, PgBinaryParts } from './pg-binary-parts.js';
 import { RowGroupFile } from './row-group-file.js';
 import type { RowFileWriter } from './text-file-sink.js';
 import { rm } from 'node:fs/promises';
@@ -82,14 +82,6 @@ const NOT_FROM_CSV: ReadonlySet<LogicalKind> = new Set<LogicalKind>(['float32', 
  */
 export function parquetTakesFerryCsv(columns: readonly Column[]): boolean {
   return columns.length >= 2 && columns.every((c) => !NOT_FROM_CSV.has(c.type.kind));
-}
-
-/**
- * True when raw `pg-binary` (Postgres binary COPY) of these columns can be
- * re-encoded into the Parquet values the decoded path writes (pg-binary-parts.ts).
- */
-export function parquetTakesPgBinary(columns: readonly Column[]): boolean {
-  return pgBinaryPlans(columns) !== undefined;
 }
 
 /**
@@ -292,7 +284,7 @@ export class ParquetFileWriter implements RowFileWriter {
 
   /**
    * Append raw `pg-binary` bytes (a Postgres binary COPY of these columns, in
-   * order; only for columns `parquetTakesPgBinary` accepts). Returns how many
+   * order; only for columns `takesPgBinary` accepts, pg-binary-parts.ts). Returns how many
    * rows the bytes completed. A file takes rows, records or binary COPY, one of them.
    */
   async writeBinary(bytes: Uint8Array): Promise<number> {
@@ -303,7 +295,7 @@ export class ParquetFileWriter implements RowFileWriter {
       pathOf: (index) => `${this.#path}.part${index}.bin`,
       partRows: this.#recordPartLimit,
       partBytes: PART_BYTES,
-      onPart: (part) => this.#handOver(() => this.#convertPart(part, this.#binarySelect(part), 'rows')),
+      onPart: (part) => this.#handOver(() => this.#convertBinaryPart(part)),
       file: this.#path,
     }));
     const rows = await parts.write(bytes);
@@ -319,7 +311,7 @@ export class ParquetFileWriter implements RowFileWriter {
       header: `${this.#columns.map((_, i) => `c${i}`).join(',')}\n`,
       partRows: this.#recordPartLimit,
       partBytes: PART_BYTES,
-      onPart: (part) => this.#handOver(() => this.#convertPart(part, this.#csvSelect(part), 'CSV records')),
+      onPart: (part) => this.#handOver(() => this.#convertCsvPart(part)),
     });
   }
 
@@ -423,10 +415,14 @@ export class ParquetFileWriter implements RowFileWriter {
     }
   }
 
+  #convertCsvPart(part: CsvPart): Promise<void> {
+    return this.#convertPart(part, this.#csvSelect(part), 'CSV records');
+  }
+
   /** A binary part holds each column as `c<i>`, already typed as the Parquet value. */
-  #binarySelect(part: BinaryPart): string {
+  #convertBinaryPart(part: BinaryPart): Promise<void> {
     const list = this.#columns.map((c, i) => `c${i} AS ${quoteIdentifier(c.name)}`);
-    return `SELECT ${list.join(', ')} FROM read_parquet(${sqlString(part.path)})`;
+    return this.#convertPart(part, `SELECT ${list.join(', ')} FROM read_parquet(${sqlString(part.path)})`, 'rows');
   }
 
   #stagedSelect(part: number): string {
@@ -471,8 +467,8 @@ export class ParquetFileWriter implements RowFileWriter {
     this.#closeAppender();
     try {
       await this.#duckReady;
-      if (parts) await this.#finishRecords(parts);
-      else if (binaryParts) await this.#finishBinary(binaryParts);
+      if (parts) await this.#finishParts(parts.end(), (part) => this.#convertCsvPart(part));
+      else if (binaryParts) await this.#finishParts(binaryParts.end(), (part) => this.#convertBinaryPart(part));
       else await this.#finishRows();
       const rows = await file.finish();
       if (rows !== BigInt(this.#rows)) throw new DataError(`Parquet file has ${rows} rows, ${this.#rows} were written`, { file: this.#path });
@@ -499,20 +495,13 @@ export class ParquetFileWriter implements RowFileWriter {
     if (this.#partRows > 0 || this.#partsFlushed === 0) await this.#flushPart(this.#part, this.#partRows);
   }
 
-  async #finishRecords(parts: CsvPartFiles): Promise<void> {
-    const last = await parts.end();
+  /** The last raw part (records or binary COPY rows), once the one in flight is done. */
+  async #finishParts<P extends CsvPart | BinaryPart>(end: Promise<P>, convert: (part: P) => Promise<void>): Promise<void> {
+    const last = await end;
     await this.#flushing;
     this.#flushing = undefined;
     // As for rows: an empty first part gives the file its schema.
-    if (last.rows > 0 || last.index === 0) await this.#convertPart(last, this.#csvSelect(last), 'CSV records');
-    else await rm(last.path, { force: true });
-  }
-
-  async #finishBinary(parts: PgBinaryParts): Promise<void> {
-    const last = await parts.end();
-    await this.#flushing;
-    this.#flushing = undefined;
-    if (last.rows > 0 || last.index === 0) await this.#convertPart(last, this.#binarySelect(last), 'rows');
+    if (last.rows > 0 || last.index === 0) await convert(last);
     else await rm(last.path, { force: true });
   }
 

@@ -1,8 +1,20 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { DataError } from '../../core/errors.js';
 import type { Column } from '../../core/schema.js';
-import { footerTrailer, PARQUET_MAGIC } from './parquet-footer.js';
-import { encodeStruct, type ThriftField, type ThriftStruct, ThriftType } from './thrift-compact.js';
+import {
+  ColumnChunkField,
+  ColumnMetaDataField,
+  DataPageHeaderField,
+  Encoding,
+  FileMetaDataField,
+  footerTrailer,
+  PageHeaderField,
+  PageType,
+  PARQUET_MAGIC,
+  RowGroupField,
+  SchemaElementField,
+} from './parquet-footer.js';
+import { encodeStruct, type ThriftField, type ThriftStruct, ThriftType, type ThriftValue } from './thrift-compact.js';
 
 /**
  * Postgres binary COPY (raw format `pg-binary`) re-encoded as Parquet column
@@ -17,8 +29,9 @@ import { encodeStruct, type ThriftField, type ThriftStruct, ThriftType } from '.
  * (parquet-writer.ts), the DuckDB destination has it inserted into its staging
  * table (duckdb/stream-writer.ts). The part files are
  * typed exactly as DuckDB types the values of the decoded path (the Parquet
- * schema DuckDB itself writes for them), so the file Ferry publishes holds the
- * same values either way; test/pg-binary-parquet.test.ts compares them.
+ * schema DuckDB itself writes for them), so what Ferry lands holds the same
+ * values either way; test/pg-parquet-pass-through.test.ts and
+ * test/pg-duckdb-binary.test.ts compare them.
  */
 
 /** How one column's binary fields become Parquet values. */
@@ -91,7 +104,7 @@ function planOf(column: Column): ColumnPlan | undefined {
  * to 38 digits, text, varchar, char, name, json, jsonb, bytea, uuid, date,
  * time, timestamp, timestamptz) can be re-encoded from binary COPY; else undefined.
  */
-export function pgBinaryPlans(columns: readonly Column[]): readonly ColumnPlan[] | undefined {
+function pgBinaryPlans(columns: readonly Column[]): readonly ColumnPlan[] | undefined {
   if (columns.length === 0) return undefined;
   const plans: ColumnPlan[] = [];
   for (const column of columns) {
@@ -102,17 +115,23 @@ export function pgBinaryPlans(columns: readonly Column[]): readonly ColumnPlan[]
   return plans;
 }
 
+/** True when a binary COPY of these columns can come in as raw `pg-binary` (see `pgBinaryPlans`). */
+export function takesPgBinary(columns: readonly Column[]): boolean {
+  return pgBinaryPlans(columns) !== undefined;
+}
+
 /** Parquet enums (parquet.thrift). */
 const PhysicalType = { BOOLEAN: 0, INT32: 1, INT64: 2, FLOAT: 4, DOUBLE: 5, BYTE_ARRAY: 6, FIXED_LEN_BYTE_ARRAY: 7 } as const;
 const ConvertedType = { UTF8: 0, DECIMAL: 5, DATE: 6, TIME_MICROS: 8, TIMESTAMP_MICROS: 10, INT_16: 16, INT_32: 17, INT_64: 18 } as const;
-const Encoding = { PLAIN: 0, RLE: 3 } as const;
 const OPTIONAL = 1;
+const UNCOMPRESSED = 0;
 
 const i32 = (id: number, value: number): ThriftField => ({ id, type: ThriftType.i32, value });
 const i64 = (id: number, value: number): ThriftField => ({ id, type: ThriftType.i64, value: BigInt(value) });
 const struct = (id: number, fields: ThriftField[]): ThriftField => ({ id, type: ThriftType.struct, value: { kind: 'struct', fields } });
 const text = (id: number, value: string): ThriftField => ({ id, type: ThriftType.binary, value: Buffer.from(value, 'utf8') });
 const bool = (id: number, value: boolean): ThriftField => ({ id, type: value ? ThriftType.true : ThriftType.false, value });
+const list = (id: number, elementType: number, items: ThriftValue[]): ThriftField => ({ id, type: ThriftType.list, value: { kind: 'list', type: ThriftType.list, elementType, items } });
 
 function physicalOf(plan: ColumnPlan): number {
   switch (plan.kind) {
@@ -142,38 +161,46 @@ function physicalOf(plan: ColumnPlan): number {
 
 /** The schema element of a column, annotated as DuckDB annotates the type it writes for these values. */
 function schemaElement(plan: ColumnPlan, index: number): ThriftStruct {
-  const fields: ThriftField[] = [i32(1, physicalOf(plan))];
-  if (plan.kind === 'uuid' || plan.kind === 'decimal128') fields.push(i32(2, 16));
-  fields.push(i32(3, OPTIONAL), text(4, `c${index}`));
+  const F = SchemaElementField;
+  const fields: ThriftField[] = [i32(F.type, physicalOf(plan))];
+  if (plan.kind === 'uuid' || plan.kind === 'decimal128') fields.push(i32(F.typeLength, 16));
+  fields.push(i32(F.repetitionType, OPTIONAL), text(F.name, `c${index}`));
+  const converted = (type: number): void => {
+    fields.push(i32(F.convertedType, type));
+  };
+  // LogicalType union members (parquet.thrift): 5 DECIMAL, 7 TIME, 8 TIMESTAMP, 14 UUID; TimeUnit 2 MICROS.
   switch (plan.kind) {
     case 'int16':
-      fields.push(i32(6, ConvertedType.INT_16));
+      converted(ConvertedType.INT_16);
       break;
     case 'int32':
-      fields.push(i32(6, ConvertedType.INT_32));
+      converted(ConvertedType.INT_32);
       break;
     case 'int64':
-      fields.push(i32(6, ConvertedType.INT_64));
+      converted(ConvertedType.INT_64);
       break;
     case 'date':
-      fields.push(i32(6, ConvertedType.DATE));
+      converted(ConvertedType.DATE);
       break;
     case 'text':
     case 'jsonb':
-      if (plan.utf8) fields.push(i32(6, ConvertedType.UTF8));
+      if (plan.utf8) converted(ConvertedType.UTF8);
       break;
     case 'decimal':
     case 'decimal128':
-      fields.push(i32(6, ConvertedType.DECIMAL), i32(7, plan.scale), i32(8, plan.precision), struct(10, [struct(5, [i32(1, plan.scale), i32(2, plan.precision)])]));
+      converted(ConvertedType.DECIMAL);
+      fields.push(i32(F.scale, plan.scale), i32(F.precision, plan.precision), struct(F.logicalType, [struct(5, [i32(1, plan.scale), i32(2, plan.precision)])]));
       break;
     case 'time':
-      fields.push(i32(6, ConvertedType.TIME_MICROS), struct(10, [struct(7, [bool(1, false), struct(2, [struct(2, [])])])]));
+      converted(ConvertedType.TIME_MICROS);
+      fields.push(struct(F.logicalType, [struct(7, [bool(1, false), struct(2, [struct(2, [])])])]));
       break;
     case 'timestamp':
-      fields.push(i32(6, ConvertedType.TIMESTAMP_MICROS), struct(10, [struct(8, [bool(1, plan.zone), struct(2, [struct(2, [])])])]));
+      converted(ConvertedType.TIMESTAMP_MICROS);
+      fields.push(struct(F.logicalType, [struct(8, [bool(1, plan.zone), struct(2, [struct(2, [])])])]));
       break;
     case 'uuid':
-      fields.push(struct(10, [struct(14, [])]));
+      fields.push(struct(F.logicalType, [struct(14, [])]));
       break;
     default:
       break;
@@ -201,14 +228,19 @@ export interface BinaryPart {
   readonly firstRow: number;
 }
 
+/** Rows per part by default: one DuckDB row group. */
+const PART_ROWS = 122_880;
+/** Text bytes after which a part ends by default, so wide rows still make small parts. */
+const PART_BYTES = 64 * 2 ** 20;
+
 export interface PgBinaryPartsOptions {
   readonly columns: readonly Column[];
   /** Where part `index` is written (an existing file is replaced). */
   readonly pathOf: (index: number) => string;
-  /** Rows per part. */
-  readonly partRows: number;
-  /** Value bytes after which the part ends at the next row. */
-  readonly partBytes: number;
+  /** Rows per part (default 122,880, one DuckDB row group). */
+  readonly partRows?: number;
+  /** Value bytes after which the part ends at the next row (default 64 MiB). */
+  readonly partBytes?: number;
   /** Called with each full part, in order. */
   readonly onPart: (part: BinaryPart) => Promise<void>;
   /** Named in errors. */
@@ -222,11 +254,13 @@ const FIXED_WIDTH: Partial<Record<BinaryKind, number>> = { int16: 4, int32: 4, f
 
 /** One column's values of the part filling: PLAIN bytes and which rows are not NULL. */
 class ColumnBuffer {
-  values: Buffer = Buffer.alloc(1 << 16);
+  values: Buffer;
   /** Bytes of `values` used (bits, for booleans). */
   used = 0;
   /** Bit r set: row r of the part is not NULL (the definition levels, bit-packed). */
-  defined: Uint8Array;
+  readonly defined: Uint8Array;
+  /** Text and bytes: the buffer grows (and shrinks back) with the values. */
+  readonly #variable: boolean;
 
   constructor(
     readonly plan: ColumnPlan,
@@ -235,8 +269,8 @@ class ColumnBuffer {
     this.defined = new Uint8Array(Math.ceil(partRows / 8));
     // Fixed-width values (booleans are bits): a part's worth is allocated once.
     const width = FIXED_WIDTH[plan.kind];
-    if (plan.kind === 'bool') this.values = Buffer.alloc(Math.max(1, Math.ceil(partRows / 8)));
-    else if (width !== undefined) this.values = Buffer.alloc(Math.max(1, partRows * width));
+    this.#variable = width === undefined && plan.kind !== 'bool';
+    this.values = Buffer.alloc(plan.kind === 'bool' ? Math.max(1, Math.ceil(partRows / 8)) : width !== undefined ? Math.max(1, partRows * width) : 1 << 16);
   }
 
   reserve(bytes: number): void {
@@ -249,7 +283,7 @@ class ColumnBuffer {
   reset(): void {
     // A text buffer grown for one part of huge values goes back to that part's size (or 64 KiB)
     // once a part uses under a quarter of it, so one 1 GB value does not hold 2 GB for the rest of the stream.
-    if (FIXED_WIDTH[this.plan.kind] === undefined && this.plan.kind !== 'bool' && this.values.length > SHRINK_ABOVE && this.used < this.values.length / 4) {
+    if (this.#variable && this.values.length > SHRINK_ABOVE && this.used < this.values.length / 4) {
       this.values = Buffer.alloc(Math.max(1 << 16, this.used));
     }
     if (this.plan.kind === 'bool') this.values.fill(0, 0, Math.ceil(this.used / 8));
@@ -291,13 +325,21 @@ export class PgBinaryParts {
   #rows = 0;
   #firstRow = 0;
   #bytes = 0;
+  readonly #partRows: number;
+  readonly #partBytes: number;
+  /** Every part's schema (the root and one element per column). */
+  readonly #schema: ThriftField;
 
   constructor(options: PgBinaryPartsOptions) {
     this.#options = options;
     const plans = pgBinaryPlans(options.columns);
     if (!plans) throw new Error('these columns cannot come in as pg-binary');
-    this.#buffers = plans.map((plan) => new ColumnBuffer(plan, options.partRows));
-    this.#spare = plans.map((plan) => new ColumnBuffer(plan, options.partRows));
+    this.#partRows = options.partRows ?? PART_ROWS;
+    this.#partBytes = options.partBytes ?? PART_BYTES;
+    this.#buffers = plans.map((plan) => new ColumnBuffer(plan, this.#partRows));
+    this.#spare = plans.map((plan) => new ColumnBuffer(plan, this.#partRows));
+    const root: ThriftStruct = { kind: 'struct', fields: [text(SchemaElementField.name, 'schema'), i32(SchemaElementField.numChildren, plans.length)] };
+    this.#schema = list(FileMetaDataField.schema, ThriftType.struct, [root, ...plans.map(schemaElement)]);
   }
 
   /** Parts ended so far (written, or being written and handed over). */
@@ -367,7 +409,7 @@ export class PgBinaryParts {
       at = p;
       completed += 1;
       this.#rows += 1;
-      if (this.#rows >= this.#options.partRows || this.#bytes >= this.#options.partBytes) await this.#endPart();
+      if (this.#rows >= this.#partRows || this.#bytes >= this.#partBytes) await this.#endPart();
     }
     return completed;
   }
@@ -439,6 +481,7 @@ export class PgBinaryParts {
       }
       case 'int64':
       case 'float64':
+      case 'time': // microseconds since midnight, as Parquet's TIME(MICROS)
         if (n !== 8) throw this.#sizeError(plan, n);
         swap(src, p, column.values, column.used, 8);
         column.used += 8;
@@ -485,12 +528,6 @@ export class PgBinaryParts {
       case 'decimal128':
         this.#decimal(plan, src, p, n, column.values, column.used);
         column.used += 16;
-        return;
-      case 'time':
-        // Microseconds since midnight, as Parquet's TIME(MICROS).
-        if (n !== 8) throw this.#sizeError(plan, n);
-        swap(src, p, column.values, column.used, 8);
-        column.used += 8;
         return;
     }
   }
@@ -618,50 +655,36 @@ export class PgBinaryParts {
     let offset = PARQUET_MAGIC.length;
     const chunks: ThriftStruct[] = [];
     const groups = Math.ceil(rows / 8);
+    const P = PageHeaderField;
+    const D = DataPageHeaderField;
+    const M = ColumnMetaDataField;
     for (const [index, column] of buffers.entries()) {
       const levels = Buffer.alloc(4 + 5);
       const header = varint(levels, 4, (groups << 1) | 1);
       levels.writeUInt32LE(header - 4 + groups, 0);
       const size = header + groups + column.valueBytes;
       if (size > INT32_MAX) throw this.#error(`column "${column.plan.name}" has more than 2 GiB in one part`);
-      const pageHeader = encodeStruct({
-        kind: 'struct',
-        fields: [i32(1, 0), i32(2, size), i32(3, size), struct(5, [i32(1, rows), i32(2, Encoding.PLAIN), i32(3, Encoding.RLE), i32(4, Encoding.RLE)])],
-      });
+      const dataPage = [i32(D.numValues, rows), i32(D.encoding, Encoding.plain), i32(D.definitionLevelEncoding, Encoding.rle), i32(D.repetitionLevelEncoding, Encoding.rle)];
+      const pageHeader = encodeStruct({ kind: 'struct', fields: [i32(P.type, PageType.dataPage), i32(P.uncompressedSize, size), i32(P.compressedSize, size), struct(P.dataPage, dataPage)] });
       const start = offset;
       pieces.push(pageHeader, levels.subarray(0, header), column.defined.subarray(0, groups), column.values.subarray(0, column.valueBytes));
       offset += pageHeader.length + size;
-      const chunkBytes = offset - start;
       const meta: ThriftField[] = [
-        i32(1, physicalOf(column.plan)),
-        { id: 2, type: ThriftType.list, value: { kind: 'list', type: ThriftType.list, elementType: ThriftType.i32, items: [Encoding.PLAIN, Encoding.RLE] } },
-        { id: 3, type: ThriftType.list, value: { kind: 'list', type: ThriftType.list, elementType: ThriftType.binary, items: [Buffer.from(`c${index}`)] } },
-        i32(4, 0),
-        i64(5, rows),
-        i64(6, chunkBytes),
-        i64(7, chunkBytes),
-        i64(9, start),
+        i32(M.type, physicalOf(column.plan)),
+        list(M.encodings, ThriftType.i32, [Encoding.plain, Encoding.rle]),
+        list(M.pathInSchema, ThriftType.binary, [Buffer.from(`c${index}`)]),
+        i32(M.codec, UNCOMPRESSED),
+        i64(M.numValues, rows),
+        i64(M.totalUncompressedSize, offset - start),
+        i64(M.totalCompressedSize, offset - start),
+        i64(M.dataPageOffset, start),
       ];
-      chunks.push({ kind: 'struct', fields: [i64(2, start), struct(3, meta)] });
+      chunks.push({ kind: 'struct', fields: [i64(ColumnChunkField.fileOffset, start), struct(ColumnChunkField.metaData, meta)] });
     }
-    const schema: ThriftStruct[] = [{ kind: 'struct', fields: [text(4, 'schema'), i32(5, buffers.length)] }, ...buffers.map((b, i) => schemaElement(b.plan, i))];
+    const rowGroup: ThriftStruct = { kind: 'struct', fields: [list(RowGroupField.columns, ThriftType.struct, chunks), i64(RowGroupField.totalByteSize, offset - 4), i64(RowGroupField.numRows, rows)] };
     const footer = encodeStruct({
       kind: 'struct',
-      fields: [
-        i32(1, 1),
-        { id: 2, type: ThriftType.list, value: { kind: 'list', type: ThriftType.list, elementType: ThriftType.struct, items: schema } },
-        i64(3, rows),
-        {
-          id: 4,
-          type: ThriftType.list,
-          value: {
-            kind: 'list',
-            type: ThriftType.list,
-            elementType: ThriftType.struct,
-            items: rows === 0 ? [] : [{ kind: 'struct', fields: [{ id: 1, type: ThriftType.list, value: { kind: 'list', type: ThriftType.list, elementType: ThriftType.struct, items: chunks } }, i64(2, offset - 4), i64(3, rows)] }],
-          },
-        },
-      ],
+      fields: [i32(FileMetaDataField.version, 1), this.#schema, i64(FileMetaDataField.numRows, rows), list(FileMetaDataField.rowGroups, ThriftType.struct, rows === 0 ? [] : [rowGroup])],
     });
     pieces.push(footer, footerTrailer(footer.length));
     const file: FileHandle = await open(path, 'w');
