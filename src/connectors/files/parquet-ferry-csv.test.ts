@@ -160,6 +160,17 @@ describe('ParquetFileWriter from ferry-csv records', () => {
     expect(await leftovers('bad-raw')).toEqual([]);
   });
 
+  it('names the earliest refused part when two parts converting at once both fail', async () => {
+    // Parts 1 and 2 are converted on the two connections at once; part 2 fails at its first record,
+    // part 1 only at its last, but the stream's error is part 1's.
+    const badAt = new Set([1999, 2000]);
+    const bad = rows.slice(0, 2500).map((r, i) => (badAt.has(i) ? r.map((v, c) => (c === 15 ? '0044-03-15T12:00:00.5 BC' : v)) : r));
+    const rawError = await failureOf(writeRaw('two-bad.parquet', columns, await ferryCsv('two-bad', columns, bad), 1000));
+    expect(rawError).toBeInstanceOf(DataError);
+    expect(rawError.message).toMatch(/^cannot write Parquet from part two-bad\.parquet\.part1\.csv \(CSV records 1001-2000 of the stream\): Conversion Error/);
+    expect(await leftovers('two-bad')).toEqual([]);
+  });
+
   it('refuses bytes that end inside a record, and discard removes every part', async () => {
     const bytes = await ferryCsv('cut', columns, rows.slice(0, 1500));
     const error = await failureOf(writeRaw('cut.parquet', columns, bytes.subarray(0, bytes.length - 3), 1000));

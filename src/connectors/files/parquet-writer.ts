@@ -181,8 +181,8 @@ export class ParquetFileWriter implements RowFileWriter {
   #closed = false;
   /** Set by `discard`: a part handed over afterwards is removed, not converted. */
   #discarded = false;
-  /** Whether the copy connection was set to one thread (raw records came). */
-  #oneThread = false;
+  /** DuckDB set to one thread per query, once raw parts came (both conversions wait for it). */
+  #oneThread: Promise<unknown> | undefined;
   #part = 0;
   #partRows = 0;
   #partBytes = 0;
@@ -192,8 +192,15 @@ export class ParquetFileWriter implements RowFileWriter {
   #csvParts: CsvPartFiles | undefined;
   /** The binary COPY parts, once raw `pg-binary` bytes came instead of rows. */
   #binaryParts: PgBinaryParts | undefined;
-  /** The part being written and appended while the next one fills. */
+  /** The last part handed over, until it is appended (each raw part's append waits for the one before). */
   #flushing: Promise<void> | undefined;
+  /**
+   * Raw parts being converted, one per connection (part i on connection i % 2):
+   * a raw file needs no appender, so both connections convert and two parts
+   * are written at once, appended in order. When the COPY outruns one
+   * conversion thread, or once it has ended, the second core is not left idle.
+   */
+  readonly #converting: [Promise<void> | undefined, Promise<void> | undefined] = [undefined, undefined];
   readonly #partRowLimit: number;
   readonly #recordPartLimit: number;
   /** The codec options of every part's COPY (`COMPRESSION zstd, COMPRESSION_LEVEL 1`). */
@@ -295,7 +302,7 @@ export class ParquetFileWriter implements RowFileWriter {
       pathOf: (index) => `${this.#path}.part${index}.bin`,
       partRows: this.#recordPartLimit,
       partBytes: PART_BYTES,
-      onPart: (part) => this.#handOver(() => this.#convertBinaryPart(part)),
+      onPart: (part) => this.#handOverPart(part, this.#binarySelect(part), 'rows'),
       file: this.#path,
     }));
     const rows = await parts.write(bytes);
@@ -311,7 +318,7 @@ export class ParquetFileWriter implements RowFileWriter {
       header: `${this.#columns.map((_, i) => `c${i}`).join(',')}\n`,
       partRows: this.#recordPartLimit,
       partBytes: PART_BYTES,
-      onPart: (part) => this.#handOver(() => this.#convertCsvPart(part)),
+      onPart: (part) => this.#handOverPart(part, this.#csvSelect(part), 'CSV records'),
     });
   }
 
@@ -383,30 +390,57 @@ export class ParquetFileWriter implements RowFileWriter {
     }
   }
 
-  /** Convert a part file of raw records or binary COPY rows (`select` reads it) into a Parquet part and append its row groups. */
-  async #convertPart(part: CsvPart | BinaryPart, select: string, what: string): Promise<void> {
+  /**
+   * Start converting a raw part (records or binary COPY rows, `select` reads
+   * it) into a Parquet part once its connection is free, and append its row
+   * groups once it and the part before are done. Throws the failure of the
+   * conversion that held the connection, so the stream stops at once.
+   */
+  async #handOverPart(part: CsvPart | BinaryPart, select: string, what: string): Promise<void> {
+    const slot = part.index % 2;
+    await this.#converting[slot];
+    const converted = this.#convertPart(part, select, what, slot);
+    const appended = this.#appendPart(part, converted, this.#flushing ?? Promise.resolve());
+    // Both are awaited: `converted` by the next hand-over on this connection, `appended` by the
+    // next part's append and by finish or discard, which settles them all (the chain waits for every one).
+    converted.catch(() => undefined);
+    appended.catch(() => undefined);
+    this.#converting[slot] = converted;
+    this.#flushing = appended;
+  }
+
+  /** Write a raw part as a Parquet part file with the codec; its rows are checked. */
+  async #convertPart(part: CsvPart | BinaryPart, select: string, what: string, slot: number): Promise<void> {
+    if (this.#discarded) throw new Error('parquet writer: discarded');
+    await this.#duckReady;
+    const connection = (slot === 0 ? this.#copyConnection : this.#appendConnection) as DuckDBConnection;
+    // One thread per conversion (two conversions at once, on two connections): on the PG -> Parquet
+    // benchmark DuckDB's own second thread cost 1.5 s more CPU per 1M rows and gained no time.
+    await (this.#oneThread ??= connection.run('SET threads = 1'));
+    const result = await connection.run(this.#copySql(select, this.#partPath(part.index))).catch((error: unknown) => {
+      const rows = part.rows > 0 ? `${what} ${part.firstRow + 1}-${part.firstRow + part.rows}` : `no ${what}`;
+      throw new DataError(`cannot write Parquet from part ${basename(part.path)} (${rows} of the stream): ${(error as Error).message.split('\n')[0]}`, {
+        file: this.#path,
+        hint: 'a value does not convert to its Parquet type (see cause)',
+        cause: error,
+      });
+    });
+    if (result.rowsChanged !== part.rows) {
+      throw new DataError(`Parquet part ${part.index} has ${result.rowsChanged} rows, ${part.rows} ${what} were passed through`, { file: this.#path });
+    }
+  }
+
+  /**
+   * Append a converted part's row groups once the part before is appended;
+   * settles only after its conversion and every earlier part have settled, and
+   * fails with the earliest failure. Both part files are removed either way.
+   */
+  async #appendPart(part: CsvPart | BinaryPart, converted: Promise<void>, previous: Promise<void>): Promise<void> {
     const partPath = this.#partPath(part.index);
     try {
-      if (this.#discarded) throw new Error('parquet writer: discarded');
-      await this.#duckReady;
-      const connection = this.#copyConnection as DuckDBConnection;
-      if (!this.#oneThread) {
-        // One conversion thread beside the thread receiving the bytes: on the PG -> Parquet benchmark a
-        // second one cost 1.5 s more CPU per 1M rows and gained no time (the server renders the CSV too).
-        await connection.run('SET threads = 1');
-        this.#oneThread = true;
-      }
-      const result = await connection.run(this.#copySql(select, partPath)).catch((error: unknown) => {
-        const rows = part.rows > 0 ? `${what} ${part.firstRow + 1}-${part.firstRow + part.rows}` : `no ${what}`;
-        throw new DataError(`cannot write Parquet from part ${basename(part.path)} (${rows} of the stream): ${(error as Error).message.split('\n')[0]}`, {
-          file: this.#path,
-          hint: 'a value does not convert to its Parquet type (see cause)',
-          cause: error,
-        });
-      });
-      if (result.rowsChanged !== part.rows) {
-        throw new DataError(`Parquet part ${part.index} has ${result.rowsChanged} rows, ${part.rows} ${what} were passed through`, { file: this.#path });
-      }
+      const [earlier, own] = await Promise.allSettled([previous, converted]);
+      if (earlier.status === 'rejected') throw earlier.reason;
+      if (own.status === 'rejected') throw own.reason;
       await (this.#file as RowGroupFile).append(partPath);
       this.#partsFlushed += 1;
     } finally {
@@ -415,14 +449,10 @@ export class ParquetFileWriter implements RowFileWriter {
     }
   }
 
-  #convertCsvPart(part: CsvPart): Promise<void> {
-    return this.#convertPart(part, this.#csvSelect(part), 'CSV records');
-  }
-
   /** A binary part holds each column as `c<i>`, already typed as the Parquet value. */
-  #convertBinaryPart(part: BinaryPart): Promise<void> {
+  #binarySelect(part: BinaryPart): string {
     const list = this.#columns.map((c, i) => `c${i} AS ${quoteIdentifier(c.name)}`);
-    return this.#convertPart(part, `SELECT ${list.join(', ')} FROM read_parquet(${sqlString(part.path)})`, 'rows');
+    return `SELECT ${list.join(', ')} FROM read_parquet(${sqlString(part.path)})`;
   }
 
   #stagedSelect(part: number): string {
@@ -467,14 +497,14 @@ export class ParquetFileWriter implements RowFileWriter {
     this.#closeAppender();
     try {
       await this.#duckReady;
-      if (parts) await this.#finishParts(parts.end(), (part) => this.#convertCsvPart(part));
-      else if (binaryParts) await this.#finishParts(binaryParts.end(), (part) => this.#convertBinaryPart(part));
+      if (parts) await this.#finishParts(parts.end(), (part) => this.#csvSelect(part), 'CSV records');
+      else if (binaryParts) await this.#finishParts(binaryParts.end(), (part) => this.#binarySelect(part), 'rows');
       else await this.#finishRows();
       const rows = await file.finish();
       if (rows !== BigInt(this.#rows)) throw new DataError(`Parquet file has ${rows} rows, ${this.#rows} were written`, { file: this.#path });
     } catch (error) {
       // DuckDB closes only once no part is being written.
-      this.#copyConnection?.interrupt();
+      this.#interrupt();
       await this.#flushing?.catch(() => undefined);
       this.#flushing = undefined;
       if (error instanceof DataError) throw error;
@@ -495,14 +525,14 @@ export class ParquetFileWriter implements RowFileWriter {
     if (this.#partRows > 0 || this.#partsFlushed === 0) await this.#flushPart(this.#part, this.#partRows);
   }
 
-  /** The last raw part (records or binary COPY rows), once the one in flight is done. */
-  async #finishParts<P extends CsvPart | BinaryPart>(end: Promise<P>, convert: (part: P) => Promise<void>): Promise<void> {
+  /** The last raw part (records or binary COPY rows), converted beside the one in flight, then every append. */
+  async #finishParts<P extends CsvPart | BinaryPart>(end: Promise<P>, select: (part: P) => string, what: string): Promise<void> {
     const last = await end;
+    // As for rows: an empty first part gives the file its schema.
+    if (last.rows > 0 || last.index === 0) await this.#handOverPart(last, select(last), what);
+    else await rm(last.path, { force: true });
     await this.#flushing;
     this.#flushing = undefined;
-    // As for rows: an empty first part gives the file its schema.
-    if (last.rows > 0 || last.index === 0) await convert(last);
-    else await rm(last.path, { force: true });
   }
 
   #closeAppender(): void {
@@ -512,6 +542,12 @@ export class ParquetFileWriter implements RowFileWriter {
       // Closing flushes; after a failed append there is nothing worth keeping.
     }
     this.#appender = undefined;
+  }
+
+  /** Stop the parts being written (a raw part may be converting on either connection). */
+  #interrupt(): void {
+    this.#copyConnection?.interrupt();
+    if (this.#csvParts || this.#binaryParts) this.#appendConnection?.interrupt();
   }
 
   #closeDuckDB(): void {
@@ -528,7 +564,7 @@ export class ParquetFileWriter implements RowFileWriter {
     this.#discarded = true;
     await this.#duckReady.catch(() => undefined);
     this.#closeAppender();
-    this.#copyConnection?.interrupt();
+    this.#interrupt();
     await this.#flushing?.catch(() => undefined);
     this.#flushing = undefined;
     this.#closeDuckDB();
