@@ -57,6 +57,8 @@ export class RowGroupFile {
   readonly #path: string;
   #handle: FileHandle | undefined;
   #position = 0;
+  /** The buffer parts are copied through, once the first part is appended. */
+  #copyBuffer: Buffer | undefined;
   #first: ThriftStruct | undefined;
   #firstFields: Uint8Array | undefined;
   readonly #rowGroups: ThriftStruct[] = [];
@@ -125,7 +127,9 @@ export class RowGroupFile {
   }
 
   async #copyBody(part: FileHandle, footer: ParquetFooter, out: FileHandle): Promise<void> {
-    const buffer = Buffer.allocUnsafe(COPY_BYTES);
+    // One buffer for every append (appends run one at a time: each moves the write position): 8 MiB
+    // allocated per part was most of a PG -> Parquet run's garbage collections.
+    const buffer = (this.#copyBuffer ??= Buffer.allocUnsafe(COPY_BYTES));
     for (let at = PARQUET_MAGIC.length; at < footer.footerStart; ) {
       const { bytesRead } = await part.read(buffer, 0, Math.min(COPY_BYTES, footer.footerStart - at), at);
       if (bytesRead === 0) throw new Error('part file shrank while being copied');
@@ -157,6 +161,7 @@ export class RowGroupFile {
   async close(): Promise<void> {
     const handle = this.#handle;
     this.#handle = undefined;
+    this.#copyBuffer = undefined;
     await this.#earlySync?.catch(() => undefined);
     await handle?.close();
   }
