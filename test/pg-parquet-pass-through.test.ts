@@ -255,6 +255,25 @@ describe('PG -> Parquet pass-through', () => {
     expect(byId.get(1)?.slice(14, 16)).toEqual(['{"a" :  1}', '{"b": [1, 2]}']);
   }, 120_000);
 
+  it('writes numerics kept as text (unconstrained, over 38 digits) from binary COPY as Postgres prints them', async () => {
+    const t = (await source.discover()).find((d) => d.table.name === 'binary_numerics') as StreamDescriptor;
+    expect(takesPgBinary(t.columns)).toBe(true);
+    const request: ReadRequest = { stream: 'binary_numerics', target: { kind: 'query', sql: 'SELECT * FROM binary_numerics ORDER BY id' }, batchSize: 100 };
+    const decoded = await viaDecoded('numerics-d.parquet', request, t.columns);
+    const binary = await viaPassThrough('numerics-b.parquet', request, t.columns, 'pg-binary');
+    expect(await expectBinarySame('numerics-d.parquet', 'numerics-b.parquet', request, t.columns, decoded, binary)).toBe('same');
+    const landed = await read('numerics-b.parquet');
+    expect(landed.rows).toEqual(await sourceRows(request));
+    // And that is the server's own text of every value.
+    const printed = await db.query<{ id: number; n: string | null; w: string | null }>('SELECT id, n::text AS n, w::text AS w FROM binary_numerics ORDER BY id');
+    expect(landed.rows.map((r) => [r[0], r[1], r[2]])).toEqual(printed.rows.map((r) => [r.id, r.n, r.w]));
+    const n = new Map(landed.rows.map((r) => [r[0], r[1]]));
+    expect([1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 16, 19].map((id) => n.get(id))).toEqual(['0', '-0.5', '0.000', '1.50000000', '10000', '100000000', 'NaN', 'Infinity', '-Infinity', '9999.9999', '0.0001', '0.0001', '70000.0070']);
+    expect(n.get(14)).toBe(`0.${'0'.repeat(99)}1`);
+    expect(n.get(20)).toBe(`9${'0'.repeat(1000)}`);
+    expect(landed.rows.find((r) => r[0] === 3)?.[2]).toBe('0.00000000000000000001');
+  }, 120_000);
+
   it('refuses from binary COPY what the decoded path refuses, naming the column and row, and leaves no part behind', async () => {
     for (const table of ['binary_nan', 'binary_far']) {
       const t = (await source.discover()).find((d) => d.table.name === table) as StreamDescriptor;
@@ -424,15 +443,17 @@ describe('PG -> Parquet pass-through', () => {
       'source: app\ndestination: out\nstreams:\n  public.naughty:\n    target: naughty.parquet',
       '  with_float:\n    sql: SELECT id, s, id::float8 / 3 AS f FROM naughty ORDER BY id\n    target: with_float.parquet',
       '  public.binary_edges:\n    target: binary_edges.parquet',
-      "  with_interval:\n    sql: SELECT id, s, id * interval '1 day' AS i, id::float8 AS f FROM naughty ORDER BY id\n    target: with_interval.parquet\n",
+      "  with_interval:\n    sql: SELECT id, s, id * interval '1 day' AS i, id::float8 AS f FROM naughty ORDER BY id\n    target: with_interval.parquet",
+      "  interval_text:\n    sql: SELECT id, s, n, id * interval '1 day' AS i FROM naughty ORDER BY id\n    target: interval_text.parquet\n",
     ].join('\n');
     const project = await writeProject({ 'ferry.yml': yml, 'syncs/s.yml': sync });
     projects.push(project);
     const { result, events } = await runProjectSync(project);
     expect(result.status).toBe('success');
     const starts = events.filter((e) => e.type === 'stream_start');
-    // Unconstrained and 38-digit numerics are not re-encoded from binary; their canonical CSV is.
-    expect(starts.find((e) => e.stream === 'public.naughty')).toMatchObject({ passThrough: true, rawFormat: 'ferry-csv' });
+    // Unconstrained and 38-digit numerics are re-encoded from binary (the first as its text); an interval is not, its canonical CSV is.
+    expect(starts.find((e) => e.stream === 'public.naughty')).toMatchObject({ passThrough: true, rawFormat: 'pg-binary' });
+    expect(starts.find((e) => e.stream === 'interval_text')).toMatchObject({ passThrough: true, rawFormat: 'ferry-csv' });
     expect(starts.find((e) => e.stream === 'with_float')).toMatchObject({ passThrough: true, rawFormat: 'pg-binary' });
     expect(starts.find((e) => e.stream === 'public.binary_edges')).toMatchObject({ passThrough: true, rawFormat: 'pg-binary' });
     // An interval has no binary re-encoding and a float no canonical-CSV one: decoded.
@@ -451,11 +472,11 @@ describe('PG -> Parquet pass-through', () => {
     expect(landed.columns.map((c) => c.type)).toEqual(t.columns.map((c) => c.type));
     expect(sort(landed.rows)).toEqual(want);
     expect(result.streams.find((s) => s.stream === 'public.naughty')?.rowsWritten).toBe(expected.length);
-    expect((await readdir(join(project, 'out'))).sort()).toEqual(['binary_edges.parquet', 'naughty.parquet', 'with_float.parquet', 'with_interval.parquet']);
+    expect((await readdir(join(project, 'out'))).sort()).toEqual(['binary_edges.parquet', 'interval_text.parquet', 'naughty.parquet', 'with_float.parquet', 'with_interval.parquet']);
     // Every way of writing (raw records, binary COPY, decoded rows) takes the connection's codec.
     const connection = await duck.connect();
     try {
-      for (const file of ['naughty.parquet', 'with_float.parquet', 'binary_edges.parquet', 'with_interval.parquet']) {
+      for (const file of ['naughty.parquet', 'interval_text.parquet', 'with_float.parquet', 'binary_edges.parquet', 'with_interval.parquet']) {
         const codecs = await connection.runAndReadAll('SELECT DISTINCT compression FROM parquet_metadata($1)', [join(project, 'out', file)]);
         expect(codecs.getRowObjectsJson()).toEqual([{ compression: 'SNAPPY' }]);
       }

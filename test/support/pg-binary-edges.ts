@@ -17,7 +17,8 @@ export function binaryReadOf(t: StreamDescriptor): ReadRequest | undefined {
  * Tables of edge values for every Postgres type whose binary COPY Ferry
  * re-encodes (files/pg-binary-parts.ts): `binary_edges` (extremes, NaN,
  * infinities, -0, BC dates, 24:00:00, 38-digit numerics, long and non-ASCII
- * text, a row of NULLs), and two tables whose second row both paths refuse:
+ * text, a row of NULLs), `binary_numerics` (numerics kept as text: NaN,
+ * infinities, scales, a 1001-digit value), and two tables whose second row both paths refuse:
  * `binary_nan` (a NUMERIC NaN) and `binary_far` (a timestamp past DuckDB's last).
  */
 export async function createBinaryEdgeTables(db: TestDatabase): Promise<void> {
@@ -43,6 +44,14 @@ export async function createBinaryEdgeTables(db: TestDatabase): Promise<void> {
       (3, '23:59:59.999999', '12:00:00.5', 0, 0),
       (4, '00:00:00.000001', NULL, -0.00001, -1),
       (6, '13:14:15.161718', '01:02:03.004', 0.5, 18446744073709551616)) AS v(id, tm, tm3, m30, m38) WHERE e.id = v.id`);
+  // Numerics kept as their text (unconstrained, or wider than 38 digits): every branch of Postgres's printing.
+  await db.query('CREATE TABLE binary_numerics (id int, n numeric, w numeric(60,20))');
+  await db.query(`INSERT INTO binary_numerics VALUES
+    (1, 0, 0), (2, -0.5, -0.5), (3, 0.000, 0.00000000000000000001), (4, 1.50000000, 1.5), (5, 10000, 10000), (6, 100000000, -100000000),
+    (7, 12345678.9, 1234567890123456789012345678901234567890.12345678901234567890), (8, 'NaN', NULL), (9, 'Infinity', 0), (10, '-Infinity', 0),
+    (11, 9999.9999, 9999.9999), (12, 0.0001, 0.0001), (13, 1e100, 1e39), (14, 1e-100, -1e-20), (15, NULL, NULL), (16, 0.1e-3, 1.00001),
+    (17, -99999999999999999999999999999999999999999999.99999999999999999999999, 99999999999999999999999999999999999999.99999999999999999999),
+    (18, 7, 7), (19, 70000.0070, 0.12345678901234567890), (20, ('9' || repeat('0', 1000))::numeric, 1)`);
   await db.query("CREATE TABLE binary_nan (id int, m numeric(10,2))");
   await db.query("INSERT INTO binary_nan VALUES (1, 1.5), (2, 'NaN')");
   await db.query("CREATE TABLE binary_far (id int, ts timestamp)");

@@ -35,7 +35,7 @@ import { encodeStruct, type ThriftField, type ThriftStruct, ThriftType, type Thr
  */
 
 /** How one column's binary fields become Parquet values. */
-type BinaryKind = 'bool' | 'int16' | 'int32' | 'int64' | 'float32' | 'float64' | 'decimal' | 'decimal128' | 'text' | 'jsonb' | 'uuid' | 'date' | 'time' | 'timestamp';
+type BinaryKind = 'bool' | 'int16' | 'int32' | 'int64' | 'float32' | 'float64' | 'decimal' | 'decimal128' | 'numeric-text' | 'text' | 'jsonb' | 'uuid' | 'date' | 'time' | 'timestamp';
 
 interface ColumnPlan {
   readonly kind: BinaryKind;
@@ -87,11 +87,14 @@ function planOf(column: Column): ColumnPlan | undefined {
   if (timestamp && (kind === 'timestamp' || kind === 'timestamptz') && (kind === 'timestamptz') === (timestamp[2] === undefined)) {
     return plan('timestamp', { zone: kind === 'timestamptz' });
   }
+  // Unconstrained numerics are exact text in Parquet and DuckDB: Postgres's own text form, rendered here.
+  if (kind === 'decimal' && type === 'numeric' && column.type.precision === undefined) return plan('numeric-text');
   const numeric = NUMERIC_TYPE.exec(type);
   if (numeric && kind === 'decimal') {
     const precision = Number(numeric[1]);
     const scale = Number(numeric[2]);
-    if (precision >= 1 && precision <= MAX_DECIMAL_DIGITS && column.type.precision === precision && (column.type.scale ?? 0) === scale) {
+    if (precision >= 1 && column.type.precision === precision && (column.type.scale ?? 0) === scale) {
+      if (precision > MAX_DECIMAL_DIGITS) return plan('numeric-text');
       return plan(precision <= MAX_INT64_DECIMAL_DIGITS ? 'decimal' : 'decimal128', { precision, scale });
     }
   }
@@ -100,9 +103,10 @@ function planOf(column: Column): ColumnPlan | undefined {
 
 /**
  * The plans of these columns when every one of them (Postgres built-ins:
- * boolean, smallint, integer, bigint, real, double precision, numeric(p,s) up
- * to 38 digits, text, varchar, char, name, json, jsonb, bytea, uuid, date,
- * time, timestamp, timestamptz) can be re-encoded from binary COPY; else undefined.
+ * boolean, smallint, integer, bigint, real, double precision, numeric (up to
+ * 38 digits as DECIMAL, unconstrained or wider as its text), text, varchar,
+ * char, name, json, jsonb, bytea, uuid, date, time, timestamp, timestamptz)
+ * can be re-encoded from binary COPY; else undefined.
  */
 function pgBinaryPlans(columns: readonly Column[]): readonly ColumnPlan[] | undefined {
   if (columns.length === 0) return undefined;
@@ -155,6 +159,7 @@ function physicalOf(plan: ColumnPlan): number {
       return PhysicalType.FIXED_LEN_BYTE_ARRAY;
     case 'text':
     case 'jsonb':
+    case 'numeric-text':
       return PhysicalType.BYTE_ARRAY;
   }
 }
@@ -184,6 +189,7 @@ function schemaElement(plan: ColumnPlan, index: number): ThriftStruct {
       break;
     case 'text':
     case 'jsonb':
+    case 'numeric-text':
       if (plan.utf8) converted(ConvertedType.UTF8);
       break;
     case 'decimal':
@@ -207,6 +213,13 @@ function schemaElement(plan: ColumnPlan, index: number): ThriftStruct {
   }
   return { kind: 'struct', fields };
 }
+
+/** NUMERIC's special values by their sign word, as Postgres prints them. */
+const NUMERIC_SPECIALS: ReadonlyMap<number, Buffer> = new Map([
+  [0xc000, Buffer.from('NaN')],
+  [0xd000, Buffer.from('Infinity')],
+  [0xf000, Buffer.from('-Infinity')],
+]);
 
 /** Microseconds from 1970-01-01 to 2000-01-01 (Postgres's epoch), split into 32-bit halves. */
 const PG_EPOCH_MICROS = 946_684_800_000_000;
@@ -535,7 +548,74 @@ export class PgBinaryParts {
         this.#decimal(plan, sv, p, n, column.view, o);
         column.used = o + 16;
         return;
+      case 'numeric-text': {
+        if (n < 8) throw this.#sizeError(plan, n);
+        const ndigits = sv.getInt16(p);
+        const weight = sv.getInt16(p + 2);
+        const dscale = sv.getUint16(p + 6);
+        if (n !== 8 + 2 * ndigits || ndigits < 0) throw this.#sizeError(plan, n);
+        // At most: a sign, 4 digits per base-10000 digit before the point (at least a 0), the point, dscale digits and a group's overrun.
+        column.reserve(4 + 1 + 4 * Math.max(1, weight + 1) + 1 + dscale + 4);
+        const length = this.#numericText(plan, sv, p, ndigits, weight, dscale, column.values, o + 4);
+        column.view.setInt32(o, length, true);
+        column.used = o + 4 + length;
+        this.#bytes += length;
+        return;
+      }
     }
+  }
+
+  /**
+   * NUMERIC as Postgres prints it (numeric_out): `NaN`, `Infinity`,
+   * `-Infinity`, or an optional `-`, the integer digits (at least `0`), and
+   * with a display scale the point and exactly that many digits (trailing
+   * zeros kept, no exponent). Written at `o`; returns its length.
+   */
+  #numericText(plan: ColumnPlan, sv: DataView, p: number, ndigits: number, weight: number, dscale: number, out: Buffer, o: number): number {
+    const sign = sv.getUint16(p + 4);
+    if (sign !== 0 && sign !== 0x4000) {
+      const special = NUMERIC_SPECIALS.get(sign);
+      if (special === undefined) throw this.#valueError(plan, `numeric sign 0x${sign.toString(16)} is not a Postgres NUMERIC`);
+      out.set(special, o);
+      return special.length;
+    }
+    let q = o;
+    if (sign === 0x4000) out[q++] = 0x2d; // '-'
+    let d = 0;
+    if (weight < 0) {
+      out[q++] = 0x30;
+      d = weight + 1;
+    } else {
+      for (; d <= weight; d++) {
+        let digit = d < ndigits ? sv.getInt16(p + 8 + 2 * d) : 0;
+        if (digit < 0 || digit > 9999) throw this.#valueError(plan, `a base-10000 digit of ${digit}`);
+        // The first group without its leading zeros; its last digit always.
+        let put = d > 0;
+        for (let unit = 1000; unit >= 10; unit /= 10) {
+          const figure = Math.floor(digit / unit);
+          digit -= figure * unit;
+          put ||= figure > 0;
+          if (put) out[q++] = 0x30 + figure;
+        }
+        out[q++] = 0x30 + digit;
+      }
+    }
+    if (dscale > 0) {
+      out[q++] = 0x2e; // '.'
+      const end = q + dscale;
+      for (; q < end; d++) {
+        let digit = d >= 0 && d < ndigits ? sv.getInt16(p + 8 + 2 * d) : 0;
+        if (digit < 0 || digit > 9999) throw this.#valueError(plan, `a base-10000 digit of ${digit}`);
+        for (let unit = 1000; unit >= 1; unit /= 10) {
+          const figure = Math.floor(digit / unit);
+          digit -= figure * unit;
+          out[q++] = 0x30 + figure;
+        }
+      }
+      // The last group's digits past the scale are dropped.
+      q = end;
+    }
+    return q - o;
   }
 
   /** Microseconds since 2000 -> since 1970; the infinities as DuckDB's (±INT64_MAX). */
