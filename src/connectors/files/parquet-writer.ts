@@ -145,11 +145,12 @@ export interface ParquetWriterOptions {
  * zstd, COMPRESSION_LEVEL 1)` (or the codec asked for) while the next part
  * fills, and its row groups are appended to the output (`RowGroupFile`), which
  * gets one footer at the end. Memory holds at most two parts whatever the
- * table size. The logical kinds go into key-value metadata so the files source
+ * table size (raw parts: two converting, on the two connections, and one
+ * filling). The logical kinds go into key-value metadata so the files source
  * restores them exactly. DuckDB starts in the background: the first CSV part
  * fills while it loads, and the first rows wait for it.
  *
- * A part fills in one of two ways (one per file):
+ * A part fills in one of three ways (one per file):
  * - decoded rows (`write`) go through the Appender into a staging table, one
  *   data chunk (2048 rows, a column at a time) per native call, 245,760 rows or
  *   64 MiB of text a part;
