@@ -11,7 +11,7 @@ export * from './core/index.js';
 export type * from './config/project.js';
 export { loadProject, findProjectDir, scaffoldProject, projectJsonSchema, syncJsonSchema } from './config/index.js';
 export { builtinConnectors, type ConnectorRegistry } from './connectors/registry.js';
-export { connectorSchemas } from './cli/project-session.js';
+export { connectorSchemas } from './connectors/connector-schemas.js';
 export { runSync, type RunSyncOptions, type RunResult, type DryRunStream } from './engine/run-sync.js';
 export type { RunEvent, RunEventListener } from './engine/run-events.js';
 export { openStateStore } from './state/index.js';

@@ -2,7 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProjectDir } from './support/make-project-dir.js';
-import { connectorSchemas } from '../src/cli/project-session.js';
+import { connectorSchemas } from '../src/connectors/connector-schemas.js';
 import { loadProject } from '../src/config/index.js';
 import { runSync, type RunResult } from '../src/engine/run-sync.js';
 import { openStateStore } from '../src/state/index.js';

@@ -150,4 +150,24 @@ describe('ferry CLI', () => {
     const schema = JSON.parse((await ferry('schema')).stdout) as { properties?: Record<string, unknown> };
     expect(Object.keys(schema.properties ?? {})).toEqual(expect.arrayContaining(['name', 'state', 'connections', 'defaults']));
   });
+
+  it('builds the command line without loading drivers, the config loader or the state store (they load when a command runs)', async () => {
+    // CommonJS packages imported from ESM land in require's cache: after loading the CLI, none of them may be there.
+    const probe = `import { createRequire } from 'node:module';
+      const { main } = await import(${JSON.stringify(resolve('dist/cli/main.js'))});
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).map((k) => /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(k)?.[1]).filter(Boolean);
+      const before = [...new Set(loaded())].sort();
+      await main(['node', 'ferry', '--version']);
+      console.log(JSON.stringify({ before, after: [...new Set(loaded())].sort() }));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe]);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^\d+\.\d+\.\d+/);
+    const { before, after } = JSON.parse(lines[1] as string) as { before: string[]; after: string[] };
+    expect(before).toEqual(['commander']);
+    expect(after).toEqual(['commander']);
+    // And a command that needs them still works from the same entry point.
+    const discover = await ferry('discover', 'app');
+    expect(discover.code, discover.stderr).toBe(0);
+    expect(discover.stdout).toContain('users');
+  });
 });

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectorSchemas } from '../src/cli/project-session.js';
+import { connectorSchemas } from '../src/connectors/connector-schemas.js';
 import { loadProject } from '../src/config/load-project.js';
 import { rejection, writeProject } from '../src/config/test-project.js';
 import { ConfigError } from '../src/core/errors.js';

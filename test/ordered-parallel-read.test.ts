@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import './support/load-connectors.js';
-import { connectorSchemas } from '../src/cli/project-session.js';
+import { connectorSchemas } from '../src/connectors/connector-schemas.js';
 import { loadProject } from '../src/config/index.js';
 import { postgresConnector, type PostgresConfig } from '../src/connectors/postgres/index.js';
 import { builtinConnectors, type ConnectorRegistry } from '../src/connectors/registry.js';

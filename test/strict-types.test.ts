@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeProjectDir } from './support/make-project-dir.js';
 import { main } from '../src/cli/main.js';
 import { loadProject } from '../src/config/load-project.js';
-import { connectorSchemas } from '../src/cli/project-session.js';
+import { connectorSchemas } from '../src/connectors/connector-schemas.js';
 import { runSync } from '../src/engine/run-sync.js';
 import { openStateStore } from '../src/state/index.js';
 

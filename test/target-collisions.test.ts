@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProjectDir } from './support/make-project-dir.js';
-import { connectorSchemas } from '../src/cli/project-session.js';
+import { connectorSchemas } from '../src/connectors/connector-schemas.js';
 import { loadProject } from '../src/config/load-project.js';
 import { runSync } from '../src/engine/run-sync.js';
 import { openStateStore } from '../src/state/index.js';

@@ -1,4 +1,4 @@
-import { connectorSchemas } from '../../src/cli/project-session.js';
+import { connectorSchemas } from '../../src/connectors/connector-schemas.js';
 import { loadProject } from '../../src/config/load-project.js';
 import type { RunEvent } from '../../src/engine/run-events.js';
 import { runSync, type RunResult } from '../../src/engine/run-sync.js';

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connectorSchemas } from '../../src/cli/project-session.js';
+import { connectorSchemas } from '../../src/connectors/connector-schemas.js';
 import { loadProject } from '../../src/config/index.js';
 import { runSync, type RunResult } from '../../src/engine/run-sync.js';
 import { openStateStore } from '../../src/state/index.js';

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
 import { formatLsn } from '../../core/lsn.js';
-import { cdcStatus, dropCdc, pauseCdc, resumeCdc, resyncCdc, type CdcStatusReport } from '../../engine/cdc/cdc-operations.js';
+import type { CdcStatusReport } from '../../engine/cdc/cdc-operations.js';
 import type { PauseRecord } from '../../state/state-store.js';
 import { formatTable } from '../format-table.js';
 import { withProject, type GlobalOptions } from '../project-session.js';
 import { silentLogger } from '../silent-logger.js';
+
+/** The CDC operations, loaded when a command runs (see project-session.ts). */
+const cdcOperations = () => import('../../engine/cdc/cdc-operations.js');
 
 /** `ferry cdc status|pause|resume|resync|drop`: look after a sync's replication slot and positions. */
 export function registerCdcCommands(program: Command, exit: (code: number) => void): void {
@@ -18,6 +21,7 @@ export function registerCdcCommands(program: Command, exit: (code: number) => vo
     .description('the replication slot (confirmed LSN, lag in bytes and seconds, retained WAL), pauses, and each stream position')
     .action(async (sync: string, flags: { json?: boolean }) => {
       await withProject(program.opts<GlobalOptions>(), async (project, state) => {
+        const { cdcStatus } = await cdcOperations();
         const report = await cdcStatus({ project, state, sync, logger: silentLogger });
         print(flags.json ? JSON.stringify(report, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) : statusText(report));
       });
@@ -32,6 +36,7 @@ export function registerCdcCommands(program: Command, exit: (code: number) => vo
     .description('stop applying changes (runs skip it; a running one stops within seconds); the slot keeps the changes until resume')
     .action(async (sync: string, streams: string[], flags: { reason?: string }) => {
       await withProject(program.opts<GlobalOptions>(), async (project, state) => {
+        const { pauseCdc } = await cdcOperations();
         const result = await pauseCdc({ project, state, sync, logger: silentLogger }, streams.length > 0 ? streams : undefined, flags.reason);
         const what = (list: readonly (string | null)[]): string => list.map((s) => s ?? `sync ${sync}`).join(', ');
         if (result.paused.length > 0) print(`paused: ${what(result.paused)}; the replication slot keeps their changes (WAL) until ferry cdc resume ${sync}`);
@@ -47,6 +52,7 @@ export function registerCdcCommands(program: Command, exit: (code: number) => vo
     .description('undo ferry cdc pause: the next run (or the running --follow) applies the changes kept in the slot')
     .action(async (sync: string, streams: string[]) => {
       await withProject(program.opts<GlobalOptions>(), async (project, state) => {
+        const { resumeCdc } = await cdcOperations();
         const resumed = await resumeCdc({ project, state, sync, logger: silentLogger }, streams.length > 0 ? streams : undefined);
         print(resumed.length === 0 ? `nothing of ${sync} was paused` : `resumed: ${resumed.map((p) => p.stream ?? `sync ${sync}`).join(', ')}`);
       });
@@ -62,6 +68,7 @@ export function registerCdcCommands(program: Command, exit: (code: number) => vo
     .action(async (sync: string, streams: string[], flags: { all?: boolean }) => {
       await withProject(program.opts<GlobalOptions>(), async (project, state) => {
         if (!flags.all && streams.length === 0) throw new ConfigError('name the streams to resync, or pass --all', { hint: `ferry cdc resync ${sync} public.orders` });
+        const { resyncCdc } = await cdcOperations();
         const reset = await resyncCdc({ project, state, sync, logger: silentLogger }, flags.all ? undefined : streams);
         print(`the next run of ${sync} snapshots again: ${reset.join(', ') || '(no stream had a position)'}`);
       });
@@ -74,6 +81,7 @@ export function registerCdcCommands(program: Command, exit: (code: number) => vo
     .description('drop the replication slot and the publication Ferry created, and forget the positions')
     .action(async (sync: string) => {
       await withProject(program.opts<GlobalOptions>(), async (project, state) => {
+        const { dropCdc } = await cdcOperations();
         const dropped = await dropCdc({ project, state, sync, logger: silentLogger });
         print(`slot ${dropped.slot ? 'dropped' : 'did not exist'}; publication ${dropped.publication ? 'dropped' : 'kept (not created by Ferry, or absent)'}; positions forgotten: ${dropped.streams.join(', ') || '(none)'}`);
       });

@@ -2,13 +2,15 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeError } from '../../core/errors.js';
 import { logicalTypeText, type StreamDescriptor } from '../../core/schema.js';
-import { projectJsonSchema, scaffoldProject, syncJsonSchema } from '../../config/index.js';
-import { builtinConnectors } from '../../connectors/registry.js';
-import { createSource, resolveConnection } from '../../engine/connections.js';
-import { openStateStore } from '../../state/index.js';
 import { formatTable } from '../format-table.js';
-import { connectorSchemas, openProject, type GlobalOptions } from '../project-session.js';
+import { openProject, type GlobalOptions } from '../project-session.js';
 import { silentLogger } from '../silent-logger.js';
+
+/** The connectors and how a connection is opened, loaded when a command needs them (see project-session.ts). */
+async function connectorsModule() {
+  const [{ createSource, resolveConnection }, { builtinConnectors }] = await Promise.all([import('../../engine/connections.js'), import('../../connectors/registry.js')]);
+  return { createSource, resolveConnection, builtinConnectors };
+}
 
 /** `ferry init`, `validate`, `schema`, `discover`, `doctor`. */
 export function registerProjectCommands(program: Command, exit: (code: number) => void): void {
@@ -19,6 +21,7 @@ export function registerProjectCommands(program: Command, exit: (code: number) =
     .option('--name <name>', 'project name')
     .option('--force', 'overwrite existing files')
     .action(async (dir: string, flags: { name?: string; force?: boolean }) => {
+      const { scaffoldProject } = await import('../../config/index.js');
       const written = await scaffoldProject(resolve(dir), { ...(flags.name ? { name: flags.name } : {}), ...(flags.force ? { force: true } : {}) });
       print(`created ${Array.isArray(written) ? written.join(', ') : resolve(dir)}\nnext: edit ferry.yml, then ferry validate --connect && ferry run`);
       exit(0);
@@ -38,7 +41,8 @@ export function registerProjectCommands(program: Command, exit: (code: number) =
     .command('schema')
     .description('print the JSON Schema of ferry.yml (or of sync files with --sync), for editor completion')
     .option('--sync', 'schema of syncs/*.yml instead')
-    .action((flags: { sync?: boolean }) => {
+    .action(async (flags: { sync?: boolean }) => {
+      const [{ projectJsonSchema, syncJsonSchema }, { connectorSchemas }] = await Promise.all([import('../../config/index.js'), import('../../connectors/connector-schemas.js')]);
       print(JSON.stringify(flags.sync ? syncJsonSchema() : projectJsonSchema(connectorSchemas()), null, 2));
       exit(0);
     });
@@ -50,6 +54,7 @@ export function registerProjectCommands(program: Command, exit: (code: number) =
     .option('--json', 'print JSON')
     .action(async (name: string, flags: { json?: boolean }) => {
       const project = await openProject(program.opts<GlobalOptions>());
+      const { createSource, resolveConnection, builtinConnectors } = await connectorsModule();
       const source = await createSource(resolveConnection(project, builtinConnectors, name, silentLogger));
       try {
         const streams = await source.discover();
@@ -69,6 +74,7 @@ export function registerProjectCommands(program: Command, exit: (code: number) =
       print(`project ${project.name} at ${project.dir}`);
       let failed = 0;
       try {
+        const { openStateStore } = await import('../../state/index.js');
         const state = await openStateStore(project.state, project.dir);
         await state.listRuns({ limit: 1 });
         await state.close();
@@ -83,6 +89,7 @@ export function registerProjectCommands(program: Command, exit: (code: number) =
 }
 
 async function checkConnections(project: Awaited<ReturnType<typeof openProject>>): Promise<number> {
+  const { resolveConnection, builtinConnectors } = await connectorsModule();
   let failed = 0;
   for (const name of project.connections.keys()) {
     const started = performance.now();

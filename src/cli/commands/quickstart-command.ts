@@ -5,16 +5,10 @@ import type { Command } from 'commander';
 import type { Source } from '../../core/connector.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Row } from '../../core/schema.js';
-import { loadProject } from '../../config/index.js';
-import { builtinConnectors } from '../../connectors/registry.js';
-import { createSource, resolveConnection } from '../../engine/connections.js';
-import { runSync, type RunResult } from '../../engine/run-sync.js';
-import { generateShopDatabase } from '../../quickstart/generate-shop.js';
-import { mutateShopDatabase } from '../../quickstart/mutate-shop.js';
-import { openStateStore } from '../../state/index.js';
+import type { loadProject } from '../../config/index.js';
+import type { RunResult } from '../../engine/run-sync.js';
 import { formatCount, formatTable, streamTiming } from '../format-table.js';
 import { ProgressView } from '../progress-view.js';
-import { connectorSchemas } from '../project-session.js';
 import { silentLogger } from '../silent-logger.js';
 
 /** The `ferry` executable of this installation. */
@@ -72,6 +66,15 @@ export function registerQuickstartCommand(program: Command, exit: (code: number)
 
 async function quickstart(dir: string, scale: number): Promise<number> {
   if (!(scale > 0)) throw new ConfigError(`--scale must be a positive number, got ${scale}`);
+  // Loaded here, not with the command line (see project-session.ts).
+  const [{ loadProject }, { connectorSchemas }, { openStateStore }, { runSync }, { generateShopDatabase }, { mutateShopDatabase }] = await Promise.all([
+    import('../../config/index.js'),
+    import('../../connectors/connector-schemas.js'),
+    import('../../state/index.js'),
+    import('../../engine/run-sync.js'),
+    import('../../quickstart/generate-shop.js'),
+    import('../../quickstart/mutate-shop.js'),
+  ]);
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, 'syncs'), { recursive: true });
   await mkdir(join(dir, 'data'), { recursive: true });
@@ -140,6 +143,7 @@ function describeChanges(changes: unknown): string {
 }
 
 async function printWarehouse(project: Awaited<ReturnType<typeof loadProject>>): Promise<void> {
+  const [{ createSource, resolveConnection }, { builtinConnectors }] = await Promise.all([import('../../engine/connections.js'), import('../../connectors/registry.js')]);
   const source = await createSource(resolveConnection(project, builtinConnectors, 'warehouse', silentLogger));
   try {
     const counts = await query(source, `SELECT 'customers' AS "table", count(*) AS rows FROM customers UNION ALL SELECT 'products', count(*) FROM products UNION ALL SELECT 'orders', count(*) FROM orders UNION ALL SELECT 'order_items', count(*) FROM order_items`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, EXIT_CODES } from '../../core/errors.js';
 import type { Project } from '../../config/project.js';
-import { runSync, type RunResult } from '../../engine/run-sync.js';
+import type { RunResult } from '../../engine/run-sync.js';
 import { formatTable, streamTiming } from '../format-table.js';
 import { watermarkTable } from '../run-extras-view.js';
 import { LOG_FORMATS, ProgressView, type LogFormat } from '../progress-view.js';
@@ -56,6 +56,7 @@ async function runCommand(names: readonly string[], flags: RunFlags): Promise<nu
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     const results: RunResult[] = [];
+    const { runSync } = await import('../../engine/run-sync.js');
     try {
       for (const sync of syncs) {
         if (controller.signal.aborted) break;
