@@ -38,6 +38,9 @@ beforeAll(async () => {
   await createBinaryEdgeTables(db);
   await db.query("CREATE TABLE bc_values (id int, t timestamp, tz timestamptz)");
   await db.query("INSERT INTO bc_values VALUES (1, '2024-01-01 00:00:00', '2024-01-01 00:00:00+00'), (2, '0044-03-15 12:00:00.5 BC', '0044-03-15 12:00:00.5+00 BC')");
+  // Three parts of 122,880 rows at most: two inserted together, then the last alone.
+  await db.query('CREATE TABLE three_parts (id bigint, v double precision, t text)');
+  await db.query("INSERT INTO three_parts SELECT g, g / 7.0, CASE WHEN g % 11 = 0 THEN NULL ELSE 'r' || g END FROM generate_series(1, 245765) g");
   await db.query('CREATE TABLE chunked (id bigint PRIMARY KEY, amount numeric(12,2), note text, at timestamptz)');
   await db.query("INSERT INTO chunked SELECT g, g / 100.0, CASE WHEN g % 7 = 0 THEN NULL ELSE 'n' || g END, timestamptz '2024-01-01' + g * interval '1 minute' FROM generate_series(1, 10000) g");
   source = sourceFor(db.url);
@@ -173,6 +176,24 @@ describe('PG -> DuckDB from binary COPY', () => {
     const bc = (await source.discover()).find((d) => d.table.name === 'bc_values') as StreamDescriptor;
     const bcRead: ReadRequest = { stream: 'bc_values', target: { kind: 'table', table: bc.table }, batchSize: 100 };
     expect(await compare('bc_d', 'bc_b', bcRead, await load('bc_d', bcRead, bc.columns, false), await load('bc_b', bcRead, bc.columns, true))).toBe('same');
+  }, 120_000);
+
+  it('stages a stream of several parts in order, two parts an insert and the odd one last', async () => {
+    const t = (await source.discover()).find((d) => d.table.name === 'three_parts') as StreamDescriptor;
+    const request: ReadRequest = { stream: 'three_parts', target: { kind: 'query', sql: 'SELECT * FROM three_parts ORDER BY id' }, batchSize: 10_000 };
+    const binary = await load('three_b', request, t.columns, true);
+    expect(binary).toEqual({ rows: 245_765 });
+    expect(await readBack('three_b')).toEqual(await sourceRows(request));
+    // In the table's own order too (no ORDER BY): the parts went in as they came.
+    const lease = await acquireInstance(join(dir, 'w.duckdb'), {}, 'check');
+    const conn = await lease.instance.connect();
+    try {
+      const order = (await conn.runAndReadAll('SELECT count(*) FILTER (WHERE id <> n) AS misplaced, count(*) AS n FROM (SELECT id, row_number() OVER () AS n FROM main.three_b)')).getRowObjectsJson();
+      expect(order).toEqual([{ misplaced: '0', n: '245765' }]);
+    } finally {
+      conn.closeSync();
+      lease.release();
+    }
   }, 120_000);
 
   it('is picked by the engine for a Postgres stream whose columns it takes, in chunks too, and the run lands the source rows', async () => {

@@ -35,6 +35,9 @@ export interface DuckdbStreamWriterOptions {
   readonly connectionName: string;
 }
 
+/** Binary parts per INSERT: two row groups, compressed on two threads. */
+const PARTS_PER_INSERT = 2;
+
 /**
  * Stages a stream through DuckDB's appender, one data chunk (2048 rows) at a
  * time, and publishes it with the checkpoint in one transaction.
@@ -43,8 +46,9 @@ export class DuckdbStreamWriter implements StreamWriter {
   /**
    * With `request.rawFormat` `pg-binary` (Postgres binary COPY of columns
    * `takesPgBinary` accepts): the rows are re-encoded into typed Parquet
-   * parts (files/pg-binary-parts.ts), each inserted into the staging table by
-   * DuckDB while the next one fills; no value is decoded in JavaScript.
+   * parts (files/pg-binary-parts.ts), inserted into the staging table two at
+   * a time, in order, by DuckDB while the next ones fill; no value is decoded
+   * in JavaScript.
    */
   readonly writeRaw?: (chunks: AsyncIterable<Uint8Array>, signal: AbortSignal) => Promise<WriteResult>;
   readonly #o: DuckdbStreamWriterOptions;
@@ -66,14 +70,21 @@ export class DuckdbStreamWriter implements StreamWriter {
     this.#closeAppender();
     const folder = await mkdtemp(join(tmpdir(), 'ferry-duckdb-parts-'));
     let inserting: Promise<void> = Promise.resolve();
+    // Parts are inserted two at a time: DuckDB then compresses the staging table's row groups on two
+    // threads (one part is one row group, one thread), keeping their order.
+    let waiting: BinaryPart[] = [];
     const parts = new PgBinaryParts({
       columns: this.#o.request.columns,
       pathOf: (index) => join(folder, `part${index}.parquet`),
       file: tableSql(this.#o.target, 'main'),
       onPart: async (part) => {
-        // One insert at a time, in order; the next part fills meanwhile.
+        waiting.push(part);
+        if (waiting.length < PARTS_PER_INSERT) return;
+        const batch = waiting;
+        waiting = [];
+        // One insert at a time, in order; the next parts fill meanwhile.
         await inserting;
-        inserting = this.#insertPart(part);
+        inserting = this.#insertParts(batch);
         inserting.catch(() => undefined);
       },
     });
@@ -84,8 +95,9 @@ export class DuckdbStreamWriter implements StreamWriter {
         rows += await parts.write(chunk);
       }
       const last = await parts.end();
+      if (last.rows > 0) waiting.push(last);
       await inserting;
-      if (last.rows > 0) await this.#insertPart(last);
+      if (waiting.length > 0) await this.#insertParts(waiting);
     } finally {
       await parts.settle();
       await inserting.catch(() => undefined);
@@ -95,20 +107,22 @@ export class DuckdbStreamWriter implements StreamWriter {
     return { rows };
   }
 
-  /** Insert one binary part (columns `c0`, `c1`... typed as the staging columns) into the staging table. */
-  async #insertPart(part: BinaryPart): Promise<void> {
+  /** Insert consecutive binary parts (columns `c0`, `c1`... typed as the staging columns) into the staging table, in order. */
+  async #insertParts(parts: readonly BinaryPart[]): Promise<void> {
     const { request, staging } = this.#o;
     const columns = request.columns.map((c) => quoteIdentifier(c.name)).join(', ');
     const select = request.columns.map((_, i) => `c${i}`).join(', ');
-    const path = `'${part.path.replace(/'/g, "''")}'`;
+    const paths = parts.map((part) => `'${part.path.replace(/'/g, "''")}'`).join(', ');
+    const rows = parts.reduce((n, part) => n + part.rows, 0);
+    const first = parts[0] as BinaryPart;
     try {
-      const result = await this.#o.conn.run(`INSERT INTO ${tableSql(staging, 'main')} (${columns}) SELECT ${select} FROM read_parquet(${path})`);
-      if (result.rowsChanged !== part.rows) throw new FerryError(`staging part ${part.index} inserted ${result.rowsChanged} rows of ${part.rows}`, this.#context());
+      const result = await this.#o.conn.run(`INSERT INTO ${tableSql(staging, 'main')} (${columns}) SELECT ${select} FROM read_parquet([${paths}])`);
+      if (result.rowsChanged !== rows) throw new FerryError(`staging parts ${first.index}-${first.index + parts.length - 1} inserted ${result.rowsChanged} rows of ${rows}`, this.#context());
     } catch (error) {
       if (error instanceof FerryError) throw error;
-      throw new DataError(`staging rows ${part.firstRow + 1}-${part.firstRow + part.rows} of ${request.stream} failed: ${(error as Error).message.split('\n')[0]}`, { ...this.#context(), cause: error });
+      throw new DataError(`staging rows ${first.firstRow + 1}-${first.firstRow + rows} of ${request.stream} failed: ${(error as Error).message.split('\n')[0]}`, { ...this.#context(), cause: error });
     } finally {
-      await rm(part.path, { force: true });
+      for (const part of parts) await rm(part.path, { force: true });
     }
   }
 
