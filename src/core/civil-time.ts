@@ -92,20 +92,36 @@ export function formatTimestamp(micros: bigint, zone: boolean): string {
 
 const TIMESTAMP_TEXT = /^(\d{4,}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)(Z?)( BC)?$/;
 
-let lastDate = '';
+const digit = (text: string, i: number): number => text.charCodeAt(i) - 48;
+const two = (text: string, i: number): number => digit(text, i) * 10 + digit(text, i + 1);
+
+/** The last `YYYY-MM-DD` read (as year * 10000 + month * 100 + day) and its day number: loads are often sorted by time. */
+let lastDate = -1;
 let lastDays = 0;
 
-/** Day number of `YYYY-MM-DD`, remembering the last one (loads are often sorted by time). */
-function cachedDays(date: string): number {
-  if (date !== lastDate) {
-    lastDays = parseDate(date);
-    lastDate = date;
+/**
+ * Day number of the `YYYY-MM-DD` at the start of `text` (what `parseDate`
+ * gives for it), read from the characters without a slice or a regex;
+ * undefined when they are not that shape.
+ */
+function leadingDays(text: string): number | undefined {
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return undefined;
+  for (const i of DATE_DIGITS) {
+    const d = digit(text, i);
+    if (!(d >= 0 && d <= 9)) return undefined;
+  }
+  const year = two(text, 0) * 100 + two(text, 2);
+  const month = two(text, 5);
+  const day = two(text, 8);
+  const key = year * 10000 + month * 100 + day;
+  if (key !== lastDate) {
+    lastDays = daysFromCivil(year, month, day);
+    lastDate = key;
   }
   return lastDays;
 }
 
-const digit = (text: string, i: number): number => text.charCodeAt(i) - 48;
-const two = (text: string, i: number): number => digit(text, i) * 10 + digit(text, i + 1);
+const DATE_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9];
 
 /** The common shape `YYYY-MM-DDTHH:MM:SS[.f{1,6}][Z]` without regex or BigInt per field; undefined otherwise. */
 function fastTimestamp(text: string, zone: boolean): bigint | undefined {
@@ -122,9 +138,9 @@ function fastTimestamp(text: string, zone: boolean): bigint | undefined {
   const m = two(text, 14);
   const sec = two(text, 17);
   if (!(h >= 0 && h <= 24 && m >= 0 && m <= 59 && sec >= 0 && sec <= 60)) return undefined;
-  const date = text.slice(0, 10);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return undefined;
-  const seconds = cachedDays(date) * 86400 + h * 3600 + m * 60 + sec;
+  const days = leadingDays(text);
+  if (days === undefined) return undefined;
+  const seconds = days * 86400 + h * 3600 + m * 60 + sec;
   // Within ±285 years of 1970 the microseconds fit a double exactly: one BigInt instead of three.
   if (Math.abs(seconds) < 9e9) return BigInt(seconds * 1_000_000 + fraction);
   return BigInt(seconds) * 1_000_000n + BigInt(fraction);

@@ -89,10 +89,46 @@ function realAsDecimal(raw: number): string {
   return plain.includes('.') ? plain.replace(/\.?0+$/, '') : plain;
 }
 
+/**
+ * `realAsDecimal` then `atScale` for the usual REAL (`90.99`): when the
+ * shortest text that reads back as the double has at most 15 significant
+ * digits and no exponent, it is the 15-digit decimal `realAsDecimal` finds
+ * (two 15-digit decimals are 10^-14 of the leading digit apart, a double's
+ * half-ulp under 1.2 x 10^-16 of it), without its trailing zeros. Undefined
+ * for anything else, which takes the full path (and its refusals).
+ */
+function shortRealAtScale(raw: number, scale: number | undefined): string | undefined {
+  if (!Number.isFinite(raw)) return undefined;
+  const text = String(raw);
+  let significant = 0;
+  let point = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) point = i;
+    else if (c >= 48 && c <= 57) {
+      if (significant > 0 || c !== 48) significant++;
+    } else if (c !== 45) return undefined; // an exponent
+  }
+  if (significant > 15) return undefined;
+  if (scale === undefined) return text;
+  const fraction = point < 0 ? 0 : text.length - point - 1;
+  if (fraction > scale) return undefined;
+  if (fraction === scale) return text;
+  return `${text}${point < 0 ? '.' : ''}${'0'.repeat(scale - fraction)}`;
+}
+
+/** A REAL read as decimal(p, `scale`) the long way (`realAsDecimal`, `atScale`). */
+function anyRealAtScale(raw: number, scale: number | undefined): string {
+  return atScale(realAsDecimal(raw), scale);
+}
+
+/** The fast paths and the long ones they stand in for, for tests that compare them. */
+export const readPaths = { shortRealAtScale, anyRealAtScale, usualTimestampText, anyTimestampText } as const;
+
 function readDecimal(type: LogicalType): ReadValue {
   return (raw) => {
     if (typeof raw === 'bigint') return atScale(raw.toString(), type.scale);
-    if (typeof raw === 'number') return atScale(realAsDecimal(raw), type.scale);
+    if (typeof raw === 'number') return shortRealAtScale(raw, type.scale) ?? anyRealAtScale(raw, type.scale);
     if (typeof raw === 'string') {
       try {
         return canonicalDecimal(raw);
@@ -158,8 +194,41 @@ function dateText(text: string): string {
   throw new TypeError('not a date');
 }
 
+const isDigit = (text: string, i: number): boolean => {
+  const c = text.charCodeAt(i);
+  return c >= 48 && c <= 57;
+};
+
+/**
+ * The usual shape, `YYYY-MM-DD HH:MM:SS[.f{1,6}]` (or with `T`), made
+ * canonical without regular expressions: the separator becomes `T` and the
+ * fraction loses its trailing zeros, as `canonicalTimestamp` does. Undefined
+ * for any other text, which takes the full path.
+ */
+function usualTimestampText(text: string): string | undefined {
+  const n = text.length;
+  if (n < 19 || n > 26 || n === 20) return undefined;
+  const separator = text.charCodeAt(10);
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (separator !== 32 && separator !== 84) || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return undefined;
+  if (n > 19 && text.charCodeAt(19) !== 46) return undefined;
+  for (const i of DIGIT_POSITIONS) if (!isDigit(text, i)) return undefined;
+  for (let i = 20; i < n; i++) if (!isDigit(text, i)) return undefined;
+  let end = n;
+  while (end > 20 && text.charCodeAt(end - 1) === 48) end--;
+  if (end === 20) end = 19;
+  if (separator === 84 && end === n) return text;
+  return `${text.slice(0, 10)}T${text.slice(11, end)}`;
+}
+
+/** Where `YYYY-MM-DD HH:MM:SS` has digits. */
+const DIGIT_POSITIONS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+
 /** Timestamps as people store them in SQLite: 'YYYY-MM-DD[ T]HH:MM[:SS[.fff]]', or a bare date. */
 function timestampText(text: string): string {
+  return usualTimestampText(text) ?? anyTimestampText(text);
+}
+
+function anyTimestampText(text: string): string {
   if (ZONE.test(text.slice(10)) && !text.endsWith(' BC')) {
     throw new ValueRefused(`the timestamp ${JSON.stringify(text)} carries a zone`, 'declare the column TIMESTAMPTZ to read instants with zones');
   }
