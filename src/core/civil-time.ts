@@ -126,8 +126,9 @@ const DATE_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9];
 /** The common shape `YYYY-MM-DDTHH:MM:SS[.f{1,6}][Z]` without regex or BigInt per field; undefined otherwise. */
 function fastTimestamp(text: string, zone: boolean): bigint | undefined {
   const end = text.length - (zone ? 1 : 0);
-  if (end < 19 || end > 26 || (end > 19 && (text[19] !== '.' || end === 20)) || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':') return undefined;
-  if (zone !== (text[end] === 'Z') || (!zone && text[end - 1] === 'Z')) return undefined;
+  // Character codes, not text[i] (a one-character string per test): '.' 46, 'T' 84, ':' 58, 'Z' 90.
+  if (end < 19 || end > 26 || (end > 19 && (text.charCodeAt(19) !== 46 || end === 20)) || text.charCodeAt(10) !== 84 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return undefined;
+  if (zone !== (text.charCodeAt(end) === 90) || (!zone && text.charCodeAt(end - 1) === 90)) return undefined;
   let fraction = 0;
   for (let i = 20; i < 26; i++) {
     const d = i < end ? digit(text, i) : 0;
