@@ -122,6 +122,8 @@ function leadingDays(text: string): number | undefined {
 }
 
 const DATE_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9];
+/** Where `YYYY-MM-DDTHH:MM:SS` has the time's digits (a ':' there would read as 10). */
+const TIME_DIGITS = [11, 12, 14, 15, 17, 18];
 
 /** The common shape `YYYY-MM-DDTHH:MM:SS[.f{1,6}][Z]` without regex or BigInt per field; undefined otherwise. */
 function fastTimestamp(text: string, zone: boolean): bigint | undefined {
@@ -134,6 +136,10 @@ function fastTimestamp(text: string, zone: boolean): bigint | undefined {
     const d = i < end ? digit(text, i) : 0;
     if (d < 0 || d > 9) return undefined;
     fraction = fraction * 10 + d;
+  }
+  for (const i of TIME_DIGITS) {
+    const d = digit(text, i);
+    if (!(d >= 0 && d <= 9)) return undefined;
   }
   const h = two(text, 11);
   const m = two(text, 14);

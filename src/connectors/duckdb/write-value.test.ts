@@ -58,6 +58,9 @@ describe('DuckDB value writing fast paths', () => {
       expect(parseTimestamp(`${date}T${time}`, false), `${date}T${time}`).toBe(want);
       expect(parseTimestamp(`${date}T${time}Z`, true), `${date}T${time}Z`).toBe(want);
     }
+    // A ':' where a time digit belongs is not read as 10 (it once was: 0: read as hour 10).
+    expect(() => parseTimestamp('2024-01-01T0::00:00', false)).toThrow('not a canonical timestamp');
+    expect(() => parseTimestamp('2024-01-01T00:0::00Z', true)).toThrow('not a canonical timestamptz');
     // The same date twice in a row (the remembered one), then others, then back.
     for (const text of ['2024-02-29T00:00:00', '2024-02-29T23:59:59.999999', '1970-01-01T00:00:00', '2024-02-29T12:00:00']) {
       expect(parseTimestamp(text, false)).toBe(BigInt(parseDate(text.slice(0, 10))) * MICROS_PER_DAY + parseTime(text.slice(11)));
