@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../../test/support/prng.js';
 import { MICROS_PER_DAY, parseDate, parseTime, parseTimestamp } from '../../core/civil-time.js';
 import { decimalOf, decimalPaths } from './write-value.js';
 
 const { smallDecimal, anyDecimal } = decimalPaths;
 
-/** A deterministic stream of numbers in [0, 1) (xorshift). */
-function random(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 /** The scaled value a decimal lands as, or the message it is refused with. */
 function landed(run: () => { value: bigint }): string {
@@ -26,7 +17,7 @@ function landed(run: () => { value: bigint }): string {
 
 describe('DuckDB value writing fast paths', () => {
   it('scales a decimal of up to 15 digits exactly as the long path does, or leaves it to it', () => {
-    const next = random(99);
+    const next = prng(99);
     const texts = ['0', '-0', '0.00', '-0.50', '1', '90.99', '999999999999999', '9999999999999999', '0.000000000000001', '1.', '.5', '-', '', '1.2.3', '1e5', '+1', '00012.30', '12345678901234.5', '-123.456'];
     for (let i = 0; i < 100_000; i++) {
       const int = String(Math.floor(next() * 10 ** Math.floor(next() * 17)));
@@ -48,7 +39,7 @@ describe('DuckDB value writing fast paths', () => {
   });
 
   it('reads a canonical timestamp into microseconds as its date and time parts add up', () => {
-    const next = random(3);
+    const next = prng(3);
     for (let i = 0; i < 50_000; i++) {
       const year = String(1 + Math.floor(next() * 9999)).padStart(4, '0');
       const date = `${year}-${String(1 + Math.floor(next() * 12)).padStart(2, '0')}-${String(1 + Math.floor(next() * 28)).padStart(2, '0')}`;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../../test/support/prng.js';
 import { readPaths, valueReaderFor } from './read-value.js';
 
 const { shortRealAtScale, anyRealAtScale, usualTimestampText, anyTimestampText } = readPaths;
@@ -12,20 +13,10 @@ function outcome(run: () => string): string {
   }
 }
 
-/** A deterministic stream of numbers in [0, 1) (xorshift), so a failure names a case that comes back. */
-function random(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 describe('SQLite value reading fast paths', () => {
   it('reads a REAL as decimal(p,s) exactly as the long path does, or leaves it to it', () => {
-    const next = random(20261202);
+    const next = prng(20261202);
     const values: number[] = [0, -0, 1, -1, 0.1, 0.5, 90.99, -90.99, 1e15, 1e16, 123456789012345, 1234567890123456, 0.1 + 0.2, 1 / 3, 2 / 3, 1e-7, 1e21, 5e-324, Number.MAX_VALUE, 0.000001, 99999.995, 1.005];
     for (let i = 0; i < 50_000; i++) {
       const digits = Math.floor(next() * 17);
@@ -53,7 +44,7 @@ describe('SQLite value reading fast paths', () => {
   });
 
   it('makes a stored timestamp canonical exactly as the long path does, or leaves it to it', () => {
-    const next = random(7);
+    const next = prng(7);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
     const texts = ['2024-12-24 02:58:42.806695', '2024-12-24T02:58:42', '2024-12-24 02:58:42.000000', '2024-12-24 02:58:42.100', '2024-12-24 02:58', '2024-12-24', '0044-03-15 12:00:00 BC', '2024-12-24 02:58:42Z', '2024-12-24 02:58:42+05:30', '2024-12-24 02:58:42.1234567', '12024-12-24 02:58:42', '2024-12-24 02:58:42.', '2024-12-24x02:58:42', 'infinity', ''];
     const chars = '0123456789 -:.TZ+x';
