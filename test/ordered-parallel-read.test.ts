@@ -128,8 +128,9 @@ function spillFiles(): string[] {
       return [];
     }
   });
-  const left = [tmpdir(), out()].flatMap((folder) => (existsSync(folder) ? readdirSync(folder) : []));
-  return [...open, ...left.filter((f) => f.startsWith('.ferry-range-'))];
+  // Full paths: a spill file is listed by its folder in the moment between its creation and its unlink.
+  const left = [tmpdir(), out()].flatMap((folder) => (existsSync(folder) ? readdirSync(folder).filter((f) => f.startsWith('.ferry-range-')).map((f) => join(folder, f)) : []));
+  return [...open, ...left];
 }
 
 async function leftovers(): Promise<string[]> {
