@@ -1,6 +1,7 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import { z, type ZodType } from 'zod';
 
 /** Connector schemas standing in for the real connectors in config tests. */
@@ -10,9 +11,17 @@ export const testConnectorSchemas: ReadonlyMap<string, ZodType> = new Map<string
   ['postgres', z.strictObject({ url: z.string().describe('Connection URL.'), schema: z.string().optional().describe('Default schema.') })],
 ]);
 
-/** Write `files` (relative path -> text) into a fresh temporary folder and return it. */
+/**
+ * Write `files` (relative path -> text) into a fresh temporary folder and
+ * return it; called inside a test, the folder is removed when the test ends.
+ */
 export async function writeProject(files: Readonly<Record<string, string>>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-config-'));
+  try {
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  } catch {
+    // Outside a test (a beforeAll): the caller removes it.
+  }
   for (const [file, text] of Object.entries(files)) {
     await mkdir(dirname(join(dir, file)), { recursive: true });
     await writeFile(join(dir, file), text);
