@@ -12,7 +12,7 @@ import { checkMirrorGuard, mirrorGuardNeeded, mirrorScopeError } from '../../cor
 import { saveCheckpoint } from './checkpoint-table.js';
 import { mirrorCountSql, mirrorDeleteSql, type MirrorShape } from './mirror-statements.js';
 import { addColumnSql, createTableSql, insertSelectSql, mergeSql } from './publish-statements.js';
-import { quoteIdentifier, tableSql } from './sql-identifier.js';
+import { quoteIdentifier, quoteLiteral, tableSql } from './sql-identifier.js';
 import { alterColumnTypeSql } from './target-table.js';
 import { valueWriterFor, type WriteValue } from './write-value.js';
 
@@ -112,7 +112,7 @@ export class DuckdbStreamWriter implements StreamWriter {
     const { request, staging } = this.#o;
     const columns = request.columns.map((c) => quoteIdentifier(c.name)).join(', ');
     const select = request.columns.map((_, i) => `c${i}`).join(', ');
-    const paths = parts.map((part) => `'${part.path.replace(/'/g, "''")}'`).join(', ');
+    const paths = parts.map((part) => quoteLiteral(part.path)).join(', ');
     const rows = parts.reduce((n, part) => n + part.rows, 0);
     const first = parts[0] as BinaryPart;
     try {

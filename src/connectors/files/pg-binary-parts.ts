@@ -397,7 +397,7 @@ export class PgBinaryParts {
         break;
       }
       if (this.#ended) throw this.#error('bytes follow the end of the binary COPY');
-      const fields = (((bytes[at] as number) << 24) | ((bytes[at + 1] as number) << 16)) >> 16;
+      const fields = view.getInt16(at);
       if (fields === -1) {
         this.#ended = true;
         at += 2;
@@ -587,8 +587,7 @@ export class PgBinaryParts {
       d = weight + 1;
     } else {
       for (; d <= weight; d++) {
-        let digit = d < ndigits ? sv.getInt16(p + 8 + 2 * d) : 0;
-        if (digit < 0 || digit > 9999) throw this.#valueError(plan, `a base-10000 digit of ${digit}`);
+        let digit = this.#numericDigit(plan, sv, p, ndigits, d);
         // The first group without its leading zeros; its last digit always.
         let put = d > 0;
         for (let unit = 1000; unit >= 10; unit /= 10) {
@@ -604,8 +603,7 @@ export class PgBinaryParts {
       out[q++] = 0x2e; // '.'
       const end = q + dscale;
       for (; q < end; d++) {
-        let digit = d >= 0 && d < ndigits ? sv.getInt16(p + 8 + 2 * d) : 0;
-        if (digit < 0 || digit > 9999) throw this.#valueError(plan, `a base-10000 digit of ${digit}`);
+        let digit = this.#numericDigit(plan, sv, p, ndigits, d);
         for (let unit = 1000; unit >= 1; unit /= 10) {
           const figure = Math.floor(digit / unit);
           digit -= figure * unit;
@@ -616,6 +614,13 @@ export class PgBinaryParts {
       q = end;
     }
     return q - o;
+  }
+
+  /** NUMERIC base-10000 digit `d` (0 outside the stored ones: leading and trailing zeros are not stored). */
+  #numericDigit(plan: ColumnPlan, sv: DataView, p: number, ndigits: number, d: number): number {
+    const digit = d >= 0 && d < ndigits ? sv.getInt16(p + 8 + 2 * d) : 0;
+    if (digit < 0 || digit > 9999) throw this.#valueError(plan, `a base-10000 digit of ${digit}`);
+    return digit;
   }
 
   /** Microseconds since 2000 -> since 1970; the infinities as DuckDB's (±INT64_MAX). */
